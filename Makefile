@@ -1,0 +1,47 @@
+# Two entry points for a fresh machine (see README.md):
+#   make site   -> environment + student notebooks + the book in _build/html
+#   make test   -> environment + the whole test suite
+# Everything runs inside .venv; nothing is installed system-wide except the
+# Debian packages that `make system-deps` adds (needs root; skipped if present).
+
+PY      := python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+# nbgrader shells out to `alembic` when it creates a gradebook: keep .venv/bin on PATH.
+export PATH := $(abspath $(BIN)):$(PATH)
+# Matplotlib must not try to open a window on a headless machine.
+export MPLBACKEND := Agg
+
+.PHONY: site test env lock exercises clean
+
+# The stamp is rebuilt whenever the lock or the package metadata changes.
+$(VENV)/.installed: requirements/lock.txt requirements/direct.txt pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	# -c pins every transitive package; torch==2.13.0 resolves to the CPU wheel on disk.
+	$(BIN)/pip install --quiet --disable-pip-version-check -c requirements/lock.txt -r requirements/direct.txt
+	# The student-facing helpers, editable so chapter edits need no reinstall.
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+env: $(VENV)/.installed
+
+# Student notebooks are generated from autograder/source by nbgrader, never hand-edited.
+exercises: env
+	$(BIN)/python -m autograder release --out chapters/exercises
+
+site: exercises
+	# -W: warnings are errors; -n: nitpicky cross-references; --keep-going: report them all.
+	$(BIN)/jupyter-book build . -W -n --keep-going
+
+test: env
+	$(BIN)/python -m pytest tests
+
+lock:
+	rm -rf /tmp/course-lock-venv && $(PY) -m venv /tmp/course-lock-venv
+	/tmp/course-lock-venv/bin/pip install --quiet -r requirements/direct.txt
+	{ echo "# Full pinned lock for every environment of the course (site, grading, tests)."; \
+	  echo "# Generated from requirements/direct.txt by 'make lock'; do not edit by hand."; \
+	  /tmp/course-lock-venv/bin/pip freeze | sed -e 's/^torch==.*/torch==2.13.0/'; } > requirements/lock.txt
+
+clean:
+	rm -rf _build
