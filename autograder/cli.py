@@ -1,0 +1,50 @@
+"""Command line: ``python -m autograder {release,grade} ...``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .course import UsageError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    rel = sub.add_parser("release", help="write the student notebooks")
+    rel.add_argument("--out", required=True, type=Path, help="folder for <assignment>/<notebook>.ipynb")
+    rel.add_argument("assignments", nargs="*", help="only these assignments (default: all)")
+
+    gr = sub.add_parser("grade", help="autograde submissions, write feedback and grades.csv")
+    gr.add_argument("assignment", help="assignment name, e.g. ch02_weight_decay")
+    gr.add_argument("submitted", type=Path, help="folder laid out as <student_id>/<assignment>/<notebook>.ipynb")
+    gr.add_argument("--out", required=True, type=Path, help="results folder (gradebook, feedback, grades.csv)")
+    gr.add_argument("--db", default=None, help="gradebook URL (default: sqlite:///OUT/gradebook.db)")
+    gr.add_argument("--timeout", type=int, default=120, help="seconds a single cell may run (default 120)")
+    gr.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "release":
+            from .release import release
+
+            for path in release(args.out, args.assignments or None):
+                print(path)
+            return 0
+        from .grade import grade
+
+        report = grade(args.assignment, args.submitted, args.out, db_url=args.db,
+                       timeout=args.timeout, progress=not args.no_progress)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for student, message in sorted(report.problems.items()):
+        print(f"{student}: {message}")
+    print(f"graded {len(report.graded)} submission(s), {len(report.problems)} with problems; "
+          f"grades: {report.grades_csv}")
+    return 0

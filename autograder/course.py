@@ -1,0 +1,62 @@
+"""Where the course's exercises live and how nbgrader is configured for them."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from traitlets.config import Config
+
+REPO = Path(__file__).resolve().parent.parent
+SOURCE = REPO / "autograder" / "source"
+COURSE_ID = "rodl"
+
+
+class UsageError(Exception):
+    """Bad input from the instructor: reported as one line, exit status 2."""
+
+
+def assignments() -> dict[str, list[str]]:
+    """Assignment name -> its notebook names (without .ipynb), from ``source/``."""
+    found = {}
+    for folder in sorted(p for p in SOURCE.iterdir() if p.is_dir()):
+        notebooks = sorted(nb.stem for nb in folder.glob("*.ipynb"))
+        if notebooks:
+            found[folder.name] = notebooks
+    return found
+
+
+def check_assignment(name: str) -> list[str]:
+    known = assignments()
+    if name not in known:
+        raise UsageError(f"unknown assignment '{name}'; known: {', '.join(known)}")
+    return known[name]
+
+
+def prepare_environment() -> None:
+    """Make nbgrader's subprocesses and kernels see this checkout and its venv.
+
+    nbgrader shells out to ``alembic`` when it creates a gradebook, so the
+    interpreter's bin directory goes on PATH. Kernels inherit PYTHONPATH, which
+    lets hidden tests import ``autograder.hidden`` and ``solutions``.
+    """
+    bin_dir = str(Path(sys.executable).parent)
+    path = os.environ.get("PATH", "")
+    if bin_dir not in path.split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + path
+    pythonpath = os.environ.get("PYTHONPATH", "")
+    if str(REPO) not in pythonpath.split(os.pathsep):
+        os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), pythonpath) if p)
+    os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+def nbgrader_config(course_root: Path, db_url: str, timeout: int = 120) -> Config:
+    c = Config()
+    c.CourseDirectory.root = str(course_root)
+    c.CourseDirectory.course_id = COURSE_ID
+    c.CourseDirectory.db_url = db_url
+    # A cell running longer than this is interrupted and recorded as an error;
+    # nbgrader's Execute already keeps going past errors, so later parts still score.
+    c.Execute.timeout = timeout
+    return c

@@ -1,0 +1,183 @@
+"""Known-wrong optimizers: each reproduces one named mistake from COURSE.md.
+
+The hidden tests run these beside the student's class; when the student's
+parameters follow one of them, the hint names the mistake. The project's own
+tests submit them as buggy answers and require each to lose points.
+
+Each family is one small implementation with a ``bug`` switch, so every
+variant differs from the correct update in exactly one place.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch.optim import Optimizer
+
+
+class _Buggy(Optimizer):
+    bug = ""
+    defaults: dict = {}
+
+    def __init__(self, params, **kwargs):
+        super().__init__(params, {**self.defaults_, **kwargs})
+
+    def _state(self, p, names):
+        state = self.state[p]
+        if not state or self.bug == "state_reset":
+            state["step"] = 0
+            for n in names:
+                state[n] = torch.zeros_like(p)
+        return state
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    self._update(p, p.grad.clone(), group)
+
+
+class BuggyAdam(_Buggy):
+    defaults_ = dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
+    decoupled = False
+
+    def _update(self, p, g, group):
+        lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        if self.bug == "hardcoded_defaults":
+            lr, b1, b2, eps = 1e-3, 0.9, 0.999, 1e-8
+        if self.decoupled:
+            if self.bug == "decay_without_lr":
+                p.mul_(1 - wd)
+            elif self.bug == "decay_through_moments":
+                g = g + wd * p
+            else:
+                p.mul_(1 - lr * wd)
+        elif wd:
+            g = g + wd * p
+        if self.bug == "shared_state":
+            shared = self.__dict__.setdefault("_shared_by_shape", {})
+            key = tuple(p.shape)
+            if key not in shared:
+                shared[key] = {"step": 0, "m": torch.zeros_like(p), "v": torch.zeros_like(p)}
+            state = shared[key]
+        else:
+            state = self._state(p, ["m", "v"])
+        state["step"] += 1
+        t = state["step"] - 1 if self.bug == "step_off_by_one" else state["step"]
+        state["m"].mul_(b1).add_((1 - b1) * g)
+        state["v"].mul_(b2).add_((1 - b2) * g * g)
+        c1 = 1 - b1 ** t if self.bug not in ("no_bias_correction",) else 1.0
+        c2 = 1 - b2 ** t if self.bug not in ("no_bias_correction", "bias_correction_m_only") else 1.0
+        if self.bug == "step_off_by_one" and t == 0:
+            c1 = c2 = 1.0  # avoid 0/0 on the very first step
+        m_hat, v_hat = state["m"] / c1, state["v"] / c2
+        if self.bug == "eps_inside_sqrt":
+            update = m_hat / torch.sqrt(v_hat + eps)
+        elif self.bug == "eps_precedence":
+            update = m_hat / torch.sqrt(v_hat) + eps
+        else:
+            update = m_hat / (torch.sqrt(v_hat) + eps)
+        p.sub_(lr * update)
+
+
+class BuggyAdamW(BuggyAdam):
+    defaults_ = dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2)
+    decoupled = True
+
+
+class BuggyAdagrad(_Buggy):
+    defaults_ = dict(lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10)
+
+    def _update(self, p, g, group):
+        state = self.state[p]
+        if not state:
+            state["step"] = 0
+            state["sum"] = torch.full_like(p, group["initial_accumulator_value"])
+        state["step"] += 1
+        if group["weight_decay"]:
+            g = g + group["weight_decay"] * p
+        clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
+        if self.bug == "moving_average":
+            state["sum"].mul_(0.99).add_(0.01 * g * g)
+        else:
+            state["sum"].add_(g * g)
+        p.sub_(clr * g / (state["sum"].sqrt() + group["eps"]))
+
+
+class BuggyRMSprop(_Buggy):
+    defaults_ = dict(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0)
+
+    def _update(self, p, g, group):
+        state = self._state(p, ["square_avg"])
+        state["step"] += 1
+        if group["weight_decay"]:
+            g = g + group["weight_decay"] * p
+        a = group["alpha"]
+        if self.bug == "alpha_swapped":
+            state["square_avg"].mul_(1 - a).add_(a * g * g)
+        else:
+            state["square_avg"].mul_(a).add_((1 - a) * g * g)
+        if self.bug == "eps_inside_sqrt":
+            p.sub_(group["lr"] * g / (state["square_avg"] + group["eps"]).sqrt())
+        else:
+            p.sub_(group["lr"] * g / (state["square_avg"].sqrt() + group["eps"]))
+
+
+class BuggyAdadelta(_Buggy):
+    defaults_ = dict(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0)
+
+    def _update(self, p, g, group):
+        state = self._state(p, ["square_avg", "acc_delta"])
+        state["step"] += 1
+        rho, eps = group["rho"], group["eps"]
+        if group["weight_decay"]:
+            g = g + group["weight_decay"] * p
+        if self.bug != "wrong_order":
+            state["square_avg"].mul_(rho).add_((1 - rho) * g * g)
+        delta = (state["acc_delta"] + eps).sqrt() / (state["square_avg"] + eps).sqrt() * g
+        if self.bug == "wrong_order":  # the gradient average is updated after it was used
+            state["square_avg"].mul_(rho).add_((1 - rho) * g * g)
+        state["acc_delta"].mul_(rho).add_((1 - rho) * delta * delta)
+        lr = 1.0 if self.bug == "lr_ignored" else group["lr"]
+        p.sub_(lr * delta)
+
+
+def _variant(base, bug, name):
+    return type(name, (base,), {"bug": bug, "__doc__": f"{base.__name__[5:]} with the mistake '{bug}'."})
+
+
+# name -> (class, hint shown to the student)
+ADAM = {
+    "no_bias_correction": "your update matches Adam without bias correction (divide m by 1 - beta1**t and v by 1 - beta2**t)",
+    "bias_correction_m_only": "your update matches Adam with bias correction on m only; v needs 1 - beta2**t too",
+    "step_off_by_one": "your step counter is off by one: t must be 1 on the first step",
+    "eps_inside_sqrt": "eps is inside the square root; torch adds it after: m_hat / (sqrt(v_hat) + eps)",
+    "eps_precedence": "operator precedence: you computed m_hat / sqrt(v_hat) + eps instead of m_hat / (sqrt(v_hat) + eps)",
+    "hardcoded_defaults": "your optimizer ignores the hyperparameters it is given (lr, betas, eps look hard-coded)",
+    "shared_state": "state is shared between parameters; keep separate m, v and step for every parameter (self.state[p])",
+    "state_reset": "the state is re-initialised on every step; create m and v once, the first time a parameter is seen",
+}
+ADAMW = {
+    "decay_without_lr": "the decoupled decay is not multiplied by lr: use p *= 1 - lr * weight_decay",
+    "decay_through_moments": "your weight decay goes through the moments (that is Adam + L2, not AdamW); decay p directly",
+    "no_bias_correction": ADAM["no_bias_correction"],
+    "eps_inside_sqrt": ADAM["eps_inside_sqrt"],
+}
+ADAGRAD = {"moving_average": "Adagrad accumulates the full sum of squared gradients, not a moving average"}
+RMSPROP = {
+    "alpha_swapped": "alpha and 1 - alpha are swapped: the running average keeps alpha of its old value",
+    "eps_inside_sqrt": "eps is inside the square root; torch's RMSprop adds it after the sqrt",
+}
+ADADELTA = {
+    "wrong_order": "the accumulators are updated in the wrong order: first fold g**2 into square_avg, "
+                   "then compute delta from it and the old acc_delta, then fold delta**2 into acc_delta",
+    "lr_ignored": "lr is ignored; torch's Adadelta multiplies the step by lr",
+}
+
+MISTAKES = {
+    "Adam": {bug: (_variant(BuggyAdam, bug, f"Adam_{bug}"), hint) for bug, hint in ADAM.items()},
+    "AdamW": {bug: (_variant(BuggyAdamW, bug, f"AdamW_{bug}"), hint) for bug, hint in ADAMW.items()},
+    "Adagrad": {bug: (_variant(BuggyAdagrad, bug, f"Adagrad_{bug}"), hint) for bug, hint in ADAGRAD.items()},
+    "RMSprop": {bug: (_variant(BuggyRMSprop, bug, f"RMSprop_{bug}"), hint) for bug, hint in RMSPROP.items()},
+    "Adadelta": {bug: (_variant(BuggyAdadelta, bug, f"Adadelta_{bug}"), hint) for bug, hint in ADADELTA.items()},
+}
