@@ -9,9 +9,6 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 # nbgrader shells out to `alembic` when it creates a gradebook: keep .venv/bin on PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
-# Matplotlib must not try to open a window on a headless machine.
-export MPLBACKEND := Agg
-
 .PHONY: site test env lock exercises clean
 
 # The stamp is rebuilt whenever the lock or the package metadata changes.

@@ -45,6 +45,12 @@ def grade(assignment: str, submitted: Path, out: Path, db_url: str | None = None
     from nbgrader.apps import NbGraderAPI
     from tqdm import tqdm
 
+    import warnings
+
+    from sqlalchemy.exc import SAWarning
+
+    # nbgrader 0.9.6 trips SQLAlchemy 2's autoflush warnings on every autograde; they are not ours to fix.
+    warnings.filterwarnings("ignore", category=SAWarning)
     notebooks = check_assignment(assignment)
     submitted = submitted.resolve()
     students = find_students(assignment, submitted)

@@ -49,7 +49,7 @@ FUNCTIONS: dict[str, TestFunction] = {
         ill_conditioned_quadratic, start=(-4.0, 1.5), minimum=(0.0, 0.0),
         xlim=(-5.0, 5.0), ylim=(-2.5, 2.5), num_steps=100),
     "Rosenbrock": TestFunction(
-        rosenbrock, start=(-1.5, 2.0), minimum=(1.0, 1.0),
+        rosenbrock, start=(-1.2, 1.5), minimum=(1.0, 1.0),
         xlim=(-2.0, 2.0), ylim=(-1.0, 3.0), num_steps=500),
     "Beale": TestFunction(
         beale, start=(1.0, 1.5), minimum=(3.0, 0.5),
@@ -73,8 +73,8 @@ DEFAULT_LR: dict[str, dict[str, float]] = {
         "SGD": 0.07, "SGD+momentum": 0.01, "Adagrad": 0.5, "RMSprop": 0.03,
         "Adadelta": 1.0, "Adam": 0.1, "AdamW": 0.1},
     "Rosenbrock": {
-        "SGD": 2e-3, "SGD+momentum": 1e-3, "Adagrad": 0.5, "RMSprop": 0.01,
-        "Adadelta": 1.0, "Adam": 0.1, "AdamW": 0.1},
+        "SGD": 2e-3, "SGD+momentum": 1e-3, "Adagrad": 0.1, "RMSprop": 2e-3,
+        "Adadelta": 1.0, "Adam": 0.05, "AdamW": 0.05},
     "Beale": {
         "SGD": 0.01, "SGD+momentum": 1e-3, "Adagrad": 0.5, "RMSprop": 0.03,
         "Adadelta": 1.0, "Adam": 0.1, "AdamW": 0.1},
@@ -188,18 +188,20 @@ def plot_runs(function: str, runs: Mapping[str, torch.Tensor], ax_contour, ax_lo
     """Draw trajectories on the contour plot and (optionally) their losses per step."""
     labels = dict(labels or {})
     _contours(ax_contour, function)
-    for name, path in runs.items():
+    for i, (name, path) in enumerate(runs.items()):
         color = COLORS.get(name.split(" ")[0], None)
         label = labels.get(name, name)
         if has_diverged(function, path):
             label += " (diverged)"
         xy = path.numpy().copy()
-        xy[~np.isfinite(xy)] = np.nan
-        ax_contour.plot(xy[:, 0], xy[:, 1], "-o", color=color, markersize=1.8, linewidth=1.2,
-                        label=label)
+        xy[~np.isfinite(xy) | (np.abs(xy) > 1e6)] = np.nan  # exploded runs: stop drawing
+        # Earlier runs are drawn wider so that paths lying on top of each other stay visible.
+        width = 1.0 + 2.2 * (len(runs) - 1 - i) / max(len(runs) - 1, 1)
+        ax_contour.plot(xy[:, 0], xy[:, 1], "-o", color=color, markersize=1.6 + 0.5 * width,
+                        linewidth=width, alpha=0.9, label=label)
         if ax_loss is not None:
             values = losses(function, path).numpy().copy()
-            values[~np.isfinite(values)] = np.nan
+            values[~np.isfinite(values) | (values > 1e12)] = np.nan
             ax_loss.semilogy(np.arange(len(values)), np.maximum(values, 1e-16), color=color,
                              linewidth=1.5, label=label)
     ax_contour.set_title(function)
@@ -228,16 +230,21 @@ def static_figure(functions: Sequence[str] = ("ill-conditioned quadratic", "Rose
     for all, or a dict ``{optimizer: lr}``.
     """
     functions = list(functions)
-    fig, axes = plt.subplots(2, len(functions), figsize=(6.2 * len(functions), 9.0),
-                             gridspec_kw={"height_ratios": [3, 2]}, squeeze=False)
-    for col, function in enumerate(functions):
+    if len(functions) == 1:  # one function: trajectories and losses side by side
+        fig, row = plt.subplots(1, 2, figsize=(12.0, 5.0))
+        panels = [(row[0], row[1])]
+    else:
+        fig, axes = plt.subplots(2, len(functions), figsize=(6.2 * len(functions), 9.0),
+                                 gridspec_kw={"height_ratios": [3, 2]}, squeeze=False)
+        panels = [(axes[0, col], axes[1, col]) for col in range(len(functions))]
+    for function, (ax_contour, ax_loss) in zip(functions, panels):
         runs, labels = {}, {}
         for name in optimizers:
             rate = _resolve_lr(function, name, lr)
             runs[name] = run(function, name, lr=rate, beta1=beta1, beta2=beta2,
                              num_steps=num_steps)
             labels[name] = f"{name}, lr={rate:g}"
-        plot_runs(function, runs, axes[0, col], axes[1, col], labels=labels)
+        plot_runs(function, runs, ax_contour, ax_loss, labels=labels)
     fig.tight_layout()
     return fig
 
@@ -257,14 +264,14 @@ def interactive():
     style = {"description_width": "110px"}
     layout = widgets.Layout(width="380px")
     controls = {
-        "function": widgets.Dropdown(options=list(FUNCTIONS), value="Rosenbrock",
+        "function": widgets.Dropdown(options=list(FUNCTIONS), value="ill-conditioned quadratic",
                                      description="function", style=style, layout=layout),
-        "optimizers": widgets.SelectMultiple(options=list(OPTIMIZERS), value=("SGD+momentum", "Adam"),
+        "optimizers": widgets.SelectMultiple(options=list(OPTIMIZERS), value=("SGD", "Adam"),
                                              rows=len(OPTIMIZERS), description="optimizers",
                                              style=style, layout=layout),
         "tuned_lr": widgets.Checkbox(value=False, description="use each optimizer's tuned lr",
                                      style=style, layout=layout),
-        "log10_lr": widgets.FloatSlider(value=-1.0, min=-4.0, max=0.5, step=0.1,
+        "log10_lr": widgets.FloatSlider(value=-1.3, min=-4.0, max=0.5, step=0.1,
                                         description="log10(lr)", style=style, layout=layout),
         "beta1": widgets.FloatSlider(value=0.9, min=0.0, max=0.999, step=0.001,
                                      readout_format=".3f", description="β1 / momentum",

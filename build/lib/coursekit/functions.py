@@ -1,0 +1,46 @@
+"""Two-dimensional test functions for watching optimizers move.
+
+Each function takes a tensor of shape (..., 2) and returns a tensor of shape
+(...), so it works both for a single point (autograd) and for a grid (contours).
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def rosenbrock(xy: torch.Tensor, a: float = 1.0, b: float = 100.0) -> torch.Tensor:
+    """Rosenbrock's banana valley; minimum 0 at (a, a**2)."""
+    x, y = xy[..., 0], xy[..., 1]
+    return (a - x) ** 2 + b * (y - x ** 2) ** 2
+
+
+def ill_conditioned_quadratic(xy: torch.Tensor, kappa: float = 25.0) -> torch.Tensor:
+    """0.5 * (x**2 + kappa * y**2): condition number ``kappa``, minimum 0 at the origin."""
+    x, y = xy[..., 0], xy[..., 1]
+    return 0.5 * (x ** 2 + kappa * y ** 2)
+
+
+def beale(xy: torch.Tensor) -> torch.Tensor:
+    """Beale's function; minimum 0 at (3, 0.5), with flat plateaus and steep walls."""
+    x, y = xy[..., 0], xy[..., 1]
+    return ((1.5 - x + x * y) ** 2 + (2.25 - x + x * y ** 2) ** 2
+            + (2.625 - x + x * y ** 3) ** 2)
+
+
+def trajectory(fn, optimizer_factory, start, num_steps: int = 200) -> torch.Tensor:
+    """Run an optimizer on a 2-D function and return the visited points.
+
+    ``optimizer_factory`` takes a list of parameters and returns a
+    ``torch.optim.Optimizer`` (any class following that interface).
+    Returns a tensor of shape (num_steps + 1, 2) in float64.
+    """
+    point = torch.tensor(start, dtype=torch.float64, requires_grad=True)
+    opt = optimizer_factory([point])
+    path = [point.detach().clone()]
+    for _ in range(num_steps):
+        opt.zero_grad()
+        fn(point).backward()
+        opt.step()
+        path.append(point.detach().clone())
+    return torch.stack(path)

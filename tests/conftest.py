@@ -1,0 +1,36 @@
+"""Shared fixtures: the released student notebooks and one graded batch per assignment."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from autograder.course import assignments, prepare_environment  # noqa: E402
+
+# The same environment the grader gives nbgrader: venv bin on PATH (alembic),
+# this checkout on PYTHONPATH (hidden tests), a headless matplotlib backend.
+prepare_environment()
+
+ASSIGNMENTS = assignments()
+
+
+def run_cli(*args, check=True, **kwargs) -> subprocess.CompletedProcess:
+    """``python -m autograder ...`` exactly as an instructor runs it."""
+    proc = subprocess.run([sys.executable, "-m", "autograder", *map(str, args)], cwd=REPO,
+                          capture_output=True, text=True, **kwargs)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"autograder {args} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+@pytest.fixture(scope="session")
+def released(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("released")
+    run_cli("release", "--out", out)
+    return out

@@ -1,0 +1,225 @@
+"""Build submissions for the grading tests: the solution, the blank student copy,
+and known-buggy or correct-alternative answers spliced into the solution notebook.
+
+Each variant replaces the source of one answer cell (by nbgrader grade_id). The
+buggy ones must lose points on exactly the test cell ``part``; the correct
+alternatives must keep full marks.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from autograder.course import SOURCE
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str        # becomes the student id
+    answer: str      # grade_id of the answer cell that is replaced
+    code: str        # its new source
+    part: str        # grade_id of the test cell that must lose (buggy) / keep (correct) points
+
+
+def _mistake(opt: str, bug: str) -> Variant:
+    code = f"from autograder.hidden.mistakes import MISTAKES\n{opt} = MISTAKES[{opt!r}][{bug!r}][0]\n"
+    return Variant(f"bug-{opt.lower()}-{bug.replace('_', '-')}", opt.lower(), code, f"test_{opt.lower()}")
+
+
+L2_PENALTY_DOUBLE = '''
+def l2_penalty(w, lam):
+    return lam * float(np.sum(np.asarray(w) ** 2))
+'''
+GRAD_WITHOUT_PENALTY = '''
+def ridge_loss_and_grad(w, b, X, y, lam):
+    n = X.shape[0]
+    r = X @ w + b - y
+    return float(r @ r / (2 * n) + 0.5 * lam * w @ w), X.T @ r / n, float(r.sum() / n)
+'''
+LOSS_WITHOUT_PENALTY = '''
+def ridge_loss_and_grad(w, b, X, y, lam):
+    n = X.shape[0]
+    r = X @ w + b - y
+    return float(r @ r / (2 * n)), X.T @ r / n + lam * w, float(r.sum() / n)
+'''
+BIAS_PENALIZED_GRAD = '''
+def ridge_loss_and_grad(w, b, X, y, lam):
+    n = X.shape[0]
+    r = X @ w + b - y
+    return float(r @ r / (2 * n) + 0.5 * lam * (w @ w + b * b)), X.T @ r / n + lam * w, float(r.sum() / n + lam * b)
+'''
+GRAD_TWICE_LAM = '''
+def ridge_loss_and_grad(w, b, X, y, lam):
+    n = X.shape[0]
+    r = X @ w + b - y
+    return float(r @ r / (2 * n) + lam * w @ w), X.T @ r / n + 2 * lam * w, float(r.sum() / n)
+'''
+RIDGE_INTERCEPT_PENALIZED = '''
+def ridge_fit(X, y, lam):
+    n, d = X.shape
+    Xa = np.hstack([X, np.ones((n, 1))])
+    wa = np.linalg.solve(Xa.T @ Xa + n * lam * np.eye(d + 1), Xa.T @ y)
+    return wa[:-1], float(wa[-1])
+'''
+RIDGE_INV = '''
+def ridge_fit(X, y, lam):
+    n, d = X.shape
+    xm, ym = X.mean(axis=0), y.mean()
+    Xc, yc = X - xm, y - ym
+    w = np.linalg.inv(Xc.T @ Xc + n * lam * np.eye(d)) @ (Xc.T @ yc)
+    return w, float(ym - xm @ w)
+'''
+DECAY_EVERYTHING = '''
+def decay_param_groups(net, weight_decay):
+    return [{"params": list(net.parameters()), "weight_decay": weight_decay}]
+'''
+DECAY_NORMS = '''
+def decay_param_groups(net, weight_decay):
+    decay = [p for n, p in net.named_parameters() if not n.endswith("bias")]
+    rest = [p for n, p in net.named_parameters() if n.endswith("bias")]
+    return [{"params": decay, "weight_decay": weight_decay}, {"params": rest, "weight_decay": 0.0}]
+'''
+SELECT_ON_TRAIN = '''
+def select_lambda(X_train, y_train, X_val, y_val, lams):
+    errors = []
+    for lam in lams:
+        w, b = ridge_fit(X_train, y_train, lam)
+        errors.append(np.mean((X_train @ w + b - y_train) ** 2))
+    return float(lams[int(np.argmin(errors))]), np.array(errors)
+'''
+
+# Correct answers written differently from the reference: they must keep full marks.
+PENALTY_LOOP = '''
+def l2_penalty(w, lam):
+    total = 0.0
+    for value in np.ravel(w):
+        total += value * value
+    return lam / 2 * total
+'''
+RIDGE_LSTSQ = '''
+def ridge_fit(X, y, lam):
+    n, d = X.shape
+    xm, ym = X.mean(axis=0), y.mean()
+    A = np.vstack([X - xm, np.sqrt(n * lam) * np.eye(d)])
+    rhs = np.concatenate([y - ym, np.zeros(d)])
+    w = np.linalg.lstsq(A, rhs, rcond=None)[0]
+    return w, float(ym - xm @ w)
+'''
+DECAY_BY_NDIM = '''
+def decay_param_groups(net, weight_decay):
+    norm = (nn.BatchNorm1d, nn.BatchNorm2d, nn.LayerNorm, nn.GroupNorm)
+    skip = {id(p) for m in net.modules() if isinstance(m, norm) for p in m.parameters()}
+    params = [p for p in net.parameters() if p.requires_grad]
+    decay = [p for p in params if p.ndim > 1 and id(p) not in skip]
+    rest = [p for p in params if not (p.ndim > 1 and id(p) not in skip)]
+    return [{"params": rest, "weight_decay": 0.0}, {"params": decay, "weight_decay": weight_decay}]
+'''
+ADAM_TENSOR_OPS = '''
+class Adam(Optimizer):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0):
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            b1, b2 = group["betas"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                st = self.state[p]
+                if len(st) == 0:
+                    st["step"] = torch.tensor(0.0)
+                    st["m"], st["v"] = torch.zeros_like(p), torch.zeros_like(p)
+                st["step"] += 1
+                t = st["step"].item()
+                g = p.grad + group["weight_decay"] * p if group["weight_decay"] else p.grad
+                st["m"] = b1 * st["m"] + (1 - b1) * g
+                st["v"] = b2 * st["v"] + (1 - b2) * g * g
+                denom = (st["v"] / (1 - b2 ** t)).sqrt() + group["eps"]
+                p.sub_(group["lr"] / (1 - b1 ** t) * st["m"] / denom)
+        return loss
+'''
+
+VARIANTS = {
+    "ch02_weight_decay": {
+        "buggy": [
+            Variant("bug-penalty-lam-not-half", "l2_penalty", L2_PENALTY_DOUBLE, "test_l2_penalty"),
+            Variant("bug-grad-missing-penalty", "ridge_loss_and_grad", GRAD_WITHOUT_PENALTY, "test_ridge_loss_and_grad"),
+            Variant("bug-loss-missing-penalty", "ridge_loss_and_grad", LOSS_WITHOUT_PENALTY, "test_ridge_loss_and_grad"),
+            Variant("bug-bias-penalized", "ridge_loss_and_grad", BIAS_PENALIZED_GRAD, "test_ridge_loss_and_grad"),
+            Variant("bug-grad-two-lam", "ridge_loss_and_grad", GRAD_TWICE_LAM, "test_ridge_loss_and_grad"),
+            Variant("bug-ridge-intercept-penalized", "ridge_fit", RIDGE_INTERCEPT_PENALIZED, "test_ridge_fit"),
+            Variant("bug-ridge-inv", "ridge_fit", RIDGE_INV, "test_ridge_fit"),
+            Variant("bug-decay-biases", "decay_param_groups", DECAY_EVERYTHING, "test_decay_param_groups"),
+            Variant("bug-decay-norms", "decay_param_groups", DECAY_NORMS, "test_decay_param_groups"),
+            Variant("bug-select-on-train", "select_lambda", SELECT_ON_TRAIN, "test_select_lambda"),
+        ],
+        "correct": [
+            Variant("ok-penalty-loop", "l2_penalty", PENALTY_LOOP, "test_l2_penalty"),
+            Variant("ok-ridge-lstsq", "ridge_fit", RIDGE_LSTSQ, "test_ridge_fit"),
+            Variant("ok-decay-by-ndim", "decay_param_groups", DECAY_BY_NDIM, "test_decay_param_groups"),
+        ],
+    },
+    "ch09_adaptive_methods": {
+        "buggy": [_mistake("Adam", bug) for bug in (
+            "no_bias_correction", "bias_correction_m_only", "step_off_by_one", "eps_inside_sqrt",
+            "eps_precedence", "hardcoded_defaults", "shared_state", "state_reset")]
+        + [_mistake("AdamW", bug) for bug in ("decay_without_lr", "decay_through_moments")]
+        + [_mistake("Adagrad", "moving_average"), _mistake("RMSprop", "alpha_swapped"),
+           _mistake("Adadelta", "wrong_order"), _mistake("Adadelta", "lr_ignored")],
+        "correct": [Variant("ok-adam-out-of-place", "adam", ADAM_TENSOR_OPS, "test_adam")],
+    },
+}
+
+
+def notebook_name(assignment: str) -> str:
+    (nb,) = sorted(p.stem for p in (SOURCE / assignment).glob("*.ipynb"))
+    return nb
+
+
+def write_submission(submitted: Path, student: str, assignment: str, nb: nbformat.NotebookNode) -> Path:
+    path = submitted / student / assignment / f"{notebook_name(assignment)}.ipynb"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+def solution_notebook(assignment: str) -> nbformat.NotebookNode:
+    """The source notebook with a student's own words in the written answers.
+
+    (Submitted verbatim, a written cell equals the source and nbgrader scores
+    it as an unchanged answer: 0 instead of waiting for a human.)
+    """
+    nb = nbformat.read(SOURCE / assignment / f"{notebook_name(assignment)}.ipynb", as_version=4)
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "markdown" and meta.get("solution") and meta.get("grade"):
+            cell.source = "My answer: " + cell.source.split("\n", 1)[1]
+    return nb
+
+
+def with_answer(assignment: str, grade_id: str, code: str) -> nbformat.NotebookNode:
+    nb = solution_notebook(assignment)
+    cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id]
+    assert len(cells) == 1 and cells[0].metadata["nbgrader"]["solution"], f"no answer cell {grade_id}"
+    cells[0].source = code.strip("\n")
+    return nb
+
+
+def build_batch(submitted: Path, assignment: str, released: Path) -> None:
+    """solution + blank + every variant of the assignment, as nbgrader's submitted/ layout."""
+    nb_name = notebook_name(assignment)
+    write_submission(submitted, "solution", assignment, solution_notebook(assignment))
+    (submitted / "blank" / assignment).mkdir(parents=True)
+    shutil.copyfile(released / assignment / f"{nb_name}.ipynb", submitted / "blank" / assignment / f"{nb_name}.ipynb")
+    for kind in ("buggy", "correct"):
+        for v in VARIANTS[assignment][kind]:
+            write_submission(submitted, v.name, assignment, with_answer(assignment, v.answer, v.code))

@@ -1,0 +1,105 @@
+"""The real pipeline: `python -m autograder grade` on a batch of submissions per assignment.
+
+Proves that the solution gets every autograded point, that the blank student
+copy gets none, that each known-buggy answer loses points on the part it
+breaks (with a hint naming the mistake), and that correct alternatives keep
+full marks.
+"""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+from nbgrader.api import Gradebook
+
+from conftest import ASSIGNMENTS, run_cli
+from submissions import VARIANTS, build_batch, notebook_name
+
+
+@pytest.fixture(scope="module", params=sorted(ASSIGNMENTS))
+def graded(request, tmp_path_factory, released):
+    """(assignment, out dir, {student: {grade_id: (score, max_score)}})."""
+    assignment = request.param
+    base = tmp_path_factory.mktemp(assignment)
+    build_batch(base / "submitted", assignment, released)
+    proc = run_cli("grade", assignment, base / "submitted", "--out", base / "out")
+    scores, pending = {}, {}
+    with Gradebook(f"sqlite:///{base / 'out' / 'gradebook.db'}") as gb:
+        nb = notebook_name(assignment)
+        cells = gb.find_notebook(nb, assignment).grade_cells
+        for student in gb.students:
+            grades = {c.name: gb.find_grade(c.name, nb, assignment, student.id) for c in cells}
+            scores[student.id] = {c.name: (grades[c.name].score, c.max_score) for c in cells}
+            pending[student.id] = {name for name, g in grades.items()
+                                   if g.needs_manual_grade and g.auto_score is None}
+        auto = {c.name for c in cells if c.cell_type == "code"}
+    return assignment, base / "out", scores, auto, proc, pending
+
+
+def test_solution_gets_every_autograded_point(graded):
+    _, _, scores, auto, *_ = graded
+    for part in auto:
+        score, max_score = scores["solution"][part]
+        assert score == max_score, f"solution lost points on {part}: {score}/{max_score}"
+
+
+def test_written_answers_wait_for_a_human(graded):
+    _, _, scores, auto, _, pending = graded
+    manual = set(scores["solution"]) - auto
+    assert manual, "each exercise has at least one manually graded written answer"
+    assert pending["solution"] == manual, "a written answer was scored automatically"
+    assert pending["blank"] == set(), "an unanswered written cell scores 0 without review"
+
+
+def test_at_least_four_autograded_parts(graded):
+    assert len(graded[3]) >= 4
+
+
+def test_blank_student_copy_scores_zero(graded):
+    _, _, scores, auto, *_ = graded
+    assert sum(scores["blank"][p][0] for p in auto) == 0
+
+
+@pytest.mark.parametrize("kind", ["buggy", "correct"])
+def test_variants(graded, kind):
+    assignment, out, scores, auto, *_ = graded
+    for v in VARIANTS[assignment][kind]:
+        got = scores[v.name]
+        score, max_score = got[v.part]
+        if kind == "buggy":
+            assert score < max_score, f"{v.name} kept full marks on {v.part}"
+        else:
+            assert score == max_score, f"correct alternative {v.name} lost points on {v.part}"
+        # Every other part is untouched by the variant and keeps its points.
+        for part in auto - {v.part}:
+            assert got[part][0] == got[part][1] or v.part == "test_ridge_fit" and part == "test_select_lambda", \
+                f"{v.name} changed the score of {part}"
+
+
+def test_feedback_names_the_mistake(graded):
+    """The feedback HTML for a buggy Adam says which mistake it is, without the hidden inputs."""
+    assignment, out, *_ = graded
+    if assignment != "ch09_adaptive_methods":
+        pytest.skip("named optimizer mistakes belong to ch09")
+    html = (out / "feedback" / "bug-adam-no-bias-correction" / assignment / "adaptive_methods.html").read_text()
+    assert "matches Adam without bias correction" in html
+    html = (out / "feedback" / "bug-adamw-decay-through-moments" / assignment / "adaptive_methods.html").read_text()
+    assert "that is Adam + L2, not AdamW" in html
+
+
+def test_feedback_and_grades_csv(graded):
+    assignment, out, scores, auto, proc, _ = graded
+    nb = notebook_name(assignment)
+    for student in scores:
+        assert (out / "feedback" / student / assignment / f"{nb}.html").is_file()
+    with open(out / "grades.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0]) == ["assignment", "duedate", "timestamp", "student_id", "last_name", "first_name",
+                             "email", "raw_score", "late_submission_penalty", "score", "max_score"]
+    by_id = {r["student_id"]: r for r in rows}
+    assert set(by_id) == set(scores)
+    auto_max = sum(scores["solution"][p][1] for p in auto)
+    assert float(by_id["solution"]["score"]) == auto_max
+    assert float(by_id["blank"]["score"]) == 0.0
+    assert f"graded {len(scores)} submission(s), 0 with problems" in proc.stdout
