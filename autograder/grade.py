@@ -7,7 +7,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .course import SOURCE, UsageError, check_assignment, nbgrader_config, prepare_environment
+from .course import COURSE_ID, SOURCE, UsageError, check_assignment, nbgrader_config, prepare_environment
 
 # The columns of `nbgrader export` (nbgrader.plugins.export.CsvExportPlugin).
 GRADE_COLUMNS = ["assignment", "duedate", "timestamp", "student_id", "last_name", "first_name",
@@ -63,6 +63,12 @@ def grade(assignment: str, submitted: Path, out: Path, db_url: str | None = None
     shutil.copytree(SOURCE / assignment, root / "source" / assignment)
     db_url = db_url or f"sqlite:///{out / 'gradebook.db'}"
     api = NbGraderAPI(config=nbgrader_config(root, db_url, timeout=timeout))
+    # So that plain nbgrader (formgrader, generate_feedback, export) run in `root` finds the same gradebook.
+    (root / "nbgrader_config.py").write_text(
+        "c = get_config()  # noqa: F821  (written by `python -m autograder grade`)\n"
+        f"c.CourseDirectory.root = {str(root)!r}\n"
+        f"c.CourseDirectory.course_id = {COURSE_ID!r}\n"
+        f"c.CourseDirectory.db_url = {db_url!r}\n")
 
     # Records the assignment, its notebooks and graded cells in the gradebook.
     result = api.generate_assignment(assignment, force=True)

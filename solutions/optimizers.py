@@ -10,7 +10,8 @@ Conventions shared with torch (and relied on by the grader):
 
 * hyperparameters are read from each param group on every step, so param
   groups with different settings and an ``lr`` changed mid-training work;
-* parameters whose ``.grad`` is ``None`` are skipped (no state, no step);
+* parameters whose ``.grad`` is ``None`` are skipped: no update, no step, and no
+  state (except Adagrad's, which torch creates in the constructor);
 * the step counter is kept per parameter in ``state["step"]`` (a 0-dim float
   tensor, like torch), it is incremented *before* it is used, so the first
   update sees t = 1;

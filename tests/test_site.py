@@ -1,0 +1,102 @@
+"""Build the book exactly as `make site` does, then check what it shows.
+
+The build itself passes with warnings as errors. No line of solution code, no
+hidden test and no line of the reference package appears anywhere in the
+built site (HTML, page sources, downloadable notebooks).
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from conftest import REPO
+from test_exercises import NOTEBOOKS, _solution_lines, _source
+
+HTML = REPO / "_build" / "html"
+
+
+@pytest.fixture(scope="module")
+def site():
+    jb = Path(sys.executable).parent / "jupyter-book"
+    # As `make site` runs it: no MPLBACKEND, so page kernels use the inline backend and keep their figures.
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    proc = subprocess.run([str(jb), "build", str(REPO), "-W", "-n", "--keep-going"],
+                          cwd=REPO, capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, f"book build failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-6000:]}"
+    files = [p for p in HTML.rglob("*") if p.is_file() and p.suffix in (".html", ".ipynb", ".md", ".txt", ".js", ".py")]
+    return {p: (p.read_text(errors="replace"), _as_text(p)) for p in files}
+
+
+def _as_text(path: Path) -> str:
+    """What a reader sees: HTML without tags (code is split into highlighting spans) and unescaped."""
+    raw = path.read_text(errors="replace")
+    if path.suffix == ".html":
+        raw = html.unescape(re.sub(r"<[^>]+>", "", raw))
+    return raw
+
+
+def _public_lines(released):
+    """Lines students are given anyway: everything in the student notebooks (the scaffold)."""
+    return {ln.strip() for path in released.rglob("*.ipynb")
+            for cell in nbformat.read(path, as_version=4).cells for ln in cell.source.splitlines()}
+
+
+def _reference_lines():
+    """Substantive code lines of the instructor-only packages."""
+    lines = set()
+    for path in list((REPO / "solutions").glob("*.py")) + list((REPO / "autograder" / "hidden").glob("*.py")):
+        for ln in path.read_text().splitlines():
+            ln = ln.strip()
+            if len(ln) >= 30 and not ln.startswith(("#", "from ", "import ", '"', "'", "raise ", "def ", "class ")) \
+                    and re.search(r"[=(\[]", ln):
+                lines.add(ln)
+    return lines
+
+
+def test_every_page_is_built(site):
+    for page in ["intro.html", "chapters/02_weight_decay.html", "chapters/09_adaptive_methods.html",
+                 "chapters/references.html"]:
+        assert (HTML / page).is_file(), page
+    for assignment, notebook in NOTEBOOKS:
+        page = HTML / "chapters" / "exercises" / assignment / f"{notebook}.html"
+        assert page.is_file(), page
+        raw, text = site[page]
+        assert f"{notebook}.ipynb" in raw, f"{page.name} has no download link to the notebook"
+        assert "NotImplementedError" in text, f"{page.name} does not show the student stubs"
+
+
+def test_chapters_have_figures_quiz_and_citations(site):
+    for chapter in ("02_weight_decay", "09_adaptive_methods"):
+        html, _ = site[HTML / "chapters" / f"{chapter}.html"]
+        assert html.count("<img") >= 3, f"{chapter}: fewer than 3 figures"
+        assert "Common misconceptions" in html and "Summary" in html
+        assert html.count('class="solution') >= 4 and "dropdown" in html, f"{chapter}: quiz answers not hidden"
+        assert re.search(r'href="references.html#id\d+"', html), f"{chapter}: no citation links"
+
+
+def test_no_solution_or_hidden_test_in_the_built_site(site, released):
+    secret = set()
+    for assignment, notebook in NOTEBOOKS:
+        secret |= _solution_lines(_source(assignment, notebook))
+    secret |= _reference_lines()
+    public = "\n".join(_public_lines(released))
+    secret = {ln for ln in secret if ln not in public}
+    assert len(secret) > 100
+    for path, (_, text) in site.items():
+        leaked = [ln for ln in secret if ln in text]
+        assert not leaked, f"{path.relative_to(HTML)} shows instructor code: {leaked[:3]}"
+        assert "HIDDEN TESTS" not in text and "BEGIN SOLUTION" not in text, path
+
+
+def test_leak_check_would_see_a_leak(site):
+    """The check above is not vacuous: the published notebook text is searched as shown."""
+    _, page = site[HTML / "chapters" / "exercises" / "ch09_adaptive_methods" / "adaptive_methods.html"]
+    assert "compare_with_torch(Adam, torch.optim.Adam" in page
