@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +29,11 @@ def run_cli(*args, check=True, **kwargs) -> subprocess.CompletedProcess:
     if check and proc.returncode != 0:
         raise AssertionError(f"autograder {args} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     return proc
+
+
+def html_text(raw: str) -> str:
+    """What a reader sees of an HTML page: tags removed (code is split into highlighting spans), unescaped."""
+    return html.unescape(re.sub(r"<[^>]+>", "", raw))
 
 
 @pytest.fixture(scope="session")

@@ -9,12 +9,11 @@ full marks.
 from __future__ import annotations
 
 import csv
-from html import escape as html_escape
 
 import pytest
 from nbgrader.api import Gradebook
 
-from conftest import ASSIGNMENTS, run_cli
+from conftest import ASSIGNMENTS, html_text, run_cli
 from submissions import VARIANTS, build_batch, notebook_name
 
 
@@ -98,8 +97,8 @@ def test_feedback_names_the_mistake(graded):
     assignment, out, *_ = graded
     nb = notebook_name(assignment)
     for student, words in NAMED_IN_FEEDBACK[assignment].items():
-        html = (out / "feedback" / student / assignment / f"{nb}.html").read_text()
-        assert html_escape(words) in html, f"{student}'s feedback does not say: {words}"
+        text = html_text((out / "feedback" / student / assignment / f"{nb}.html").read_text())
+        assert words in text, f"{student}'s feedback does not say: {words}"
 
 
 def test_feedback_and_grades_csv(graded):

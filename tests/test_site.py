@@ -7,7 +7,6 @@ built site (HTML, page sources, downloadable notebooks).
 
 from __future__ import annotations
 
-import html
 import os
 import re
 import subprocess
@@ -17,7 +16,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import REPO
+from conftest import REPO, html_text
 from test_exercises import NOTEBOOKS, _solution_lines, _source
 
 HTML = REPO / "_build" / "html"
@@ -36,11 +35,8 @@ def site():
 
 
 def _as_text(path: Path) -> str:
-    """What a reader sees: HTML without tags (code is split into highlighting spans) and unescaped."""
     raw = path.read_text(errors="replace")
-    if path.suffix == ".html":
-        raw = html.unescape(re.sub(r"<[^>]+>", "", raw))
-    return raw
+    return html_text(raw) if path.suffix == ".html" else raw
 
 
 def _public_lines(released):
