@@ -9,7 +9,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 # nbgrader shells out to `alembic` when it creates a gradebook: keep .venv/bin on PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
-.PHONY: site test env lock exercises clean
+.PHONY: site test env lock exercises clean system-deps
 
 # The stamp is rebuilt whenever the lock or the package metadata changes.
 $(VENV)/.installed: requirements/lock.txt requirements/direct.txt pyproject.toml
@@ -22,6 +22,12 @@ $(VENV)/.installed: requirements/lock.txt requirements/direct.txt pyproject.toml
 
 env: $(VENV)/.installed
 
+# Debian packages the grader needs: bubblewrap sandboxes student code (setpriv comes with util-linux).
+# Installed only when missing; needs root, as the grader itself does.
+system-deps:
+	@command -v bwrap >/dev/null && command -v setpriv >/dev/null || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap util-linux; }
+
 # Student notebooks are generated from autograder/source by nbgrader, never hand-edited.
 exercises: env
 	$(BIN)/python -m autograder release --out chapters/exercises
@@ -30,7 +36,7 @@ site: exercises
 	# -W: warnings are errors; -n: nitpicky cross-references; --keep-going: report them all.
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
-test: env
+test: env system-deps
 	$(BIN)/python -m pytest tests
 
 lock:

@@ -22,7 +22,10 @@ def build_parser() -> argparse.ArgumentParser:
     gr.add_argument("submitted", type=Path, help="folder laid out as <student_id>/<assignment>/<notebook>.ipynb")
     gr.add_argument("--out", required=True, type=Path, help="results folder (gradebook, feedback, grades.csv)")
     gr.add_argument("--db", default=None, help="gradebook URL (default: sqlite:///OUT/gradebook.db)")
-    gr.add_argument("--timeout", type=int, default=120, help="seconds a single cell may run (default 120)")
+    gr.add_argument("--timeout", type=int, default=60, help="seconds a single cell may run (default 60)")
+    gr.add_argument("--no-sandbox", action="store_true",
+                    help="run student code WITHOUT the bubblewrap sandbox (only where it cannot work; "
+                         "student code then runs with your permissions)")
     gr.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     return parser
 
@@ -37,14 +40,26 @@ def main(argv: list[str] | None = None) -> int:
                 print(path)
             return 0
         from .grade import grade
+        from .sandbox import SandboxUnavailable, check_available
 
+        if args.no_sandbox:
+            print("WARNING: --no-sandbox: student code runs unisolated, with your permissions.", file=sys.stderr)
+        else:
+            try:
+                check_available()
+            except SandboxUnavailable as exc:
+                raise UsageError(f"cannot sandbox student code: {exc}. Refusing to grade; pass --no-sandbox "
+                                 "to grade without isolation") from None
         report = grade(args.assignment, args.submitted, args.out, db_url=args.db,
-                       timeout=args.timeout, progress=not args.no_progress)
+                       timeout=args.timeout, progress=not args.no_progress, sandbox=not args.no_sandbox)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     for student, message in sorted(report.problems.items()):
         print(f"{student}: {message}")
+    for student, notes in sorted(report.notes.items()):
+        for note in notes:
+            print(f"{student}: note: {note}")
     print(f"graded {len(report.graded)} submission(s), {len(report.problems)} with problems; "
-          f"grades: {report.grades_csv}")
+          f"grades: {report.grades_csv}; parts: {report.parts_csv}")
     return 0

@@ -51,12 +51,22 @@ def prepare_environment() -> None:
     os.environ.setdefault("MPLBACKEND", "Agg")
 
 
-def nbgrader_config(course_root: Path, db_url: str, timeout: int = 120) -> Config:
+def nbgrader_config(course_root: Path, db_url: str, timeout: int = 60, sandbox: bool = True) -> Config:
+    from nbconvert.preprocessors import ClearMetadataPreprocessor
+    from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput,
+                                        SaveAutoGrades)
+
+    from .sandboxed_execute import SandboxedExecute
+
     c = Config()
     c.CourseDirectory.root = str(course_root)
     c.CourseDirectory.course_id = COURSE_ID
     c.CourseDirectory.db_url = db_url
-    # A cell running longer than this is interrupted and recorded as an error;
-    # nbgrader's Execute already keeps going past errors, so later parts still score.
-    c.Execute.timeout = timeout
+    # nbgrader's pipeline with its kernel-based Execute swapped for the sandbox,
+    # which also writes the verdicts decided outside it into the test cells.
+    c.Autograde.autograde_preprocessors = [SandboxedExecute, IgnorePattern, ClearMetadataPreprocessor,
+                                           LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+    c.SandboxedExecute.sandbox = sandbox
+    # A cell running longer than this is stopped and shown as an error; the others still run.
+    c.SandboxedExecute.timeout = timeout
     return c

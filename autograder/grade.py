@@ -7,9 +7,10 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .course import COURSE_ID, SOURCE, UsageError, check_assignment, nbgrader_config, prepare_environment
+from .course import COURSE_ID, REPO, SOURCE, UsageError, check_assignment, nbgrader_config, prepare_environment
 
 # The columns of `nbgrader export` (nbgrader.plugins.export.CsvExportPlugin).
+PART_COLUMNS = ["student_id", "assignment", "notebook", "part", "score", "max_score", "message"]
 GRADE_COLUMNS = ["assignment", "duedate", "timestamp", "student_id", "last_name", "first_name",
                  "email", "raw_score", "late_submission_penalty", "score", "max_score"]
 
@@ -18,8 +19,10 @@ GRADE_COLUMNS = ["assignment", "duedate", "timestamp", "student_id", "last_name"
 class GradeReport:
     assignment: str
     graded: list[str] = field(default_factory=list)
-    problems: dict[str, str] = field(default_factory=dict)  # student_id -> one-line message
+    problems: dict[str, str] = field(default_factory=dict)  # student_id -> why it was not graded
+    notes: dict[str, list[str]] = field(default_factory=dict)  # student_id -> what was odd but graded
     grades_csv: Path | None = None
+    parts_csv: Path | None = None
 
 
 def find_students(assignment: str, submitted: Path) -> list[str]:
@@ -40,7 +43,7 @@ def _first_error_line(result: dict) -> str:
 
 
 def grade(assignment: str, submitted: Path, out: Path, db_url: str | None = None,
-          timeout: int = 120, progress: bool = True) -> GradeReport:
+          timeout: int = 60, progress: bool = True, sandbox: bool = True) -> GradeReport:
     from nbgrader.api import Gradebook
     from nbgrader.apps import NbGraderAPI
     from tqdm import tqdm
@@ -62,13 +65,16 @@ def grade(assignment: str, submitted: Path, out: Path, db_url: str | None = None
     shutil.rmtree(root / "source" / assignment, ignore_errors=True)
     shutil.copytree(SOURCE / assignment, root / "source" / assignment)
     db_url = db_url or f"sqlite:///{out / 'gradebook.db'}"
-    api = NbGraderAPI(config=nbgrader_config(root, db_url, timeout=timeout))
+    api = NbGraderAPI(config=nbgrader_config(root, db_url, timeout=timeout, sandbox=sandbox))
     # So that plain nbgrader (formgrader, generate_feedback, export) run in `root` finds the same gradebook.
     (root / "nbgrader_config.py").write_text(
         "c = get_config()  # noqa: F821  (written by `python -m autograder grade`)\n"
         f"c.CourseDirectory.root = {str(root)!r}\n"
         f"c.CourseDirectory.course_id = {COURSE_ID!r}\n"
-        f"c.CourseDirectory.db_url = {db_url!r}\n")
+        f"c.CourseDirectory.db_url = {db_url!r}\n"
+        "import sys; sys.path.insert(0, " + repr(str(REPO)) + ")\n"
+        "from autograder.course import nbgrader_config\n"
+        f"c.merge(nbgrader_config(c.CourseDirectory.root, c.CourseDirectory.db_url, {timeout}, {sandbox}))\n")
 
     # Records the assignment, its notebooks and graded cells in the gradebook.
     result = api.generate_assignment(assignment, force=True)
@@ -79,9 +85,11 @@ def grade(assignment: str, submitted: Path, out: Path, db_url: str | None = None
     bar = tqdm(students, desc=f"grading {assignment}", unit="submission", disable=not progress)
     for student in bar:
         try:
-            message = _grade_one(api, root, assignment, notebooks, submitted, student, out)
+            message, notes = _grade_one(api, root, assignment, notebooks, submitted, student, out)
         except Exception as exc:  # one broken submission never stops the batch
-            message = f"grading failed: {type(exc).__name__}: {exc}"
+            message, notes = f"grading failed: {type(exc).__name__}: {exc}", []
+        if notes:
+            report.notes[student] = notes
         if message:
             report.problems[student] = message
         else:
@@ -91,37 +99,137 @@ def grade(assignment: str, submitted: Path, out: Path, db_url: str | None = None
         for student in report.problems:  # listed in grades.csv with 0, like any non-submitter
             gb.update_or_create_student(student)
         report.grades_csv = _export(gb, assignment, out / "grades.csv")
+        report.parts_csv = _write_parts(gb, root, assignment, notebooks, report.problems, out / "parts.csv")
     return report
 
 
+def _read_notebook(path: Path):
+    """The notebook, or a one-line reason why it cannot be graded."""
+    import nbformat
+
+    try:
+        return nbformat.read(path, as_version=4), None
+    except UnicodeDecodeError:
+        return None, f"{path.name} is not UTF-8 text"
+    except Exception as exc:  # invalid JSON, not a notebook, wrong schema
+        return None, f"{path.name} is not a valid notebook ({type(exc).__name__})"
+
+
+def tamper_notes(nb, assignment: str, notebook: str) -> list[str]:
+    """What a student changed that they should not have: noted, then undone by nbgrader before grading."""
+    import nbformat
+    from nbgrader.utils import compute_checksum
+
+    source = nbformat.read(SOURCE / assignment / f"{notebook}.ipynb", as_version=4)
+    tests = [c.metadata["nbgrader"]["grade_id"] for c in source.cells
+             if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata["nbgrader"].get("solution")]
+    cells = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nb.cells}
+    notes = []
+    for gid in tests:
+        cell = cells.get(gid)
+        if cell is None:
+            notes.append(f"test cell {gid} was deleted or its metadata stripped (restored for grading)")
+        elif cell.cell_type != "code":
+            notes.append(f"test cell {gid} was changed to {cell.cell_type} (restored for grading)")
+        elif cell.metadata["nbgrader"].get("checksum") != compute_checksum(cell):
+            notes.append(f"test cell {gid} was edited (restored for grading)")
+    kernel = nb.metadata.get("kernelspec", {}).get("name")
+    if kernel not in (None, "python3"):
+        notes.append(f"the kernel was changed to {kernel!r} (graded with python3)")
+    return notes
+
+
 def _grade_one(api, root: Path, assignment: str, notebooks: list[str], submitted: Path,
-               student: str, out: Path) -> str | None:
-    """Grade one student; return a one-line problem, or None if all went well."""
+               student: str, out: Path) -> tuple[str | None, list[str]]:
+    """Grade one student: (a problem that stopped grading, or None; notes on what was odd)."""
     src = submitted / student / assignment
     present = [nb for nb in notebooks if (src / f"{nb}.ipynb").is_file()]
+    notes = []
+    extra = sorted(p.name for p in src.glob("*.ipynb") if p.stem not in notebooks)
     if not present:
         expected = ", ".join(f"{nb}.ipynb" for nb in notebooks)
         found = ", ".join(sorted(p.name for p in src.iterdir())) or "nothing"
-        return f"empty submission: expected {expected}, found {found}"
+        return f"empty submission: expected {expected}, found {found}", notes
+    if extra:
+        notes.append("extra notebook(s) not graded: " + ", ".join(extra))
+    readable = []
+    for nb in present:
+        parsed, why = _read_notebook(src / f"{nb}.ipynb")
+        if why:
+            notes.append(f"{why}: 0 points for it")
+        else:
+            readable.append(nb)
+            notes += tamper_notes(parsed, assignment, nb)
+    missing = [nb for nb in notebooks if nb not in present]
+    if missing:
+        notes.append("missing notebook(s): " + ", ".join(f"{nb}.ipynb" for nb in missing))
+    if not readable:
+        return "; ".join(notes), []
     dest = root / "submitted" / student / assignment
     shutil.rmtree(dest, ignore_errors=True)
-    shutil.copytree(src, dest)
+    dest.mkdir(parents=True)
+    for path in src.iterdir():  # only what can be graded: unreadable notebooks would stop nbgrader
+        if path.is_file() and (path.suffix != ".ipynb" or path.stem in readable):
+            shutil.copyfile(path, dest / path.name)
 
     result = api.autograde(assignment, student, force=True, create=True)
     if not result["success"]:
-        return f"autograde failed: {_first_error_line(result)}"
+        return f"autograde failed: {_first_error_line(result)}", notes
     result = api.generate_feedback(assignment, student, force=True)
     if not result["success"]:
-        return f"feedback failed: {_first_error_line(result)}"
-    for nb in present:
+        return f"feedback failed: {_first_error_line(result)}", notes
+    for nb in readable:
         html = root / "feedback" / student / assignment / f"{nb}.html"
         target = out / "feedback" / student / assignment / f"{nb}.html"
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(html, target)
-    missing = [nb for nb in notebooks if nb not in present]
-    if missing:
-        return "missing notebook(s): " + ", ".join(f"{nb}.ipynb" for nb in missing)
-    return None
+    return None, notes
+
+
+def part_messages(root: Path, student: str, assignment: str, notebook: str) -> dict[str, str]:
+    """grade_id -> the message its test cell shows in the autograded notebook."""
+    import nbformat
+
+    path = root / "autograded" / student / assignment / f"{notebook}.ipynb"
+    if not path.is_file():
+        return {}
+    messages = {}
+    for cell in nbformat.read(path, as_version=4).cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if not meta.get("grade"):
+            continue
+        if cell.cell_type == "markdown":
+            messages[meta["grade_id"]] = "written answer: graded by hand"
+            continue
+        texts = [o.get("evalue") or o.get("text", "") for o in cell.get("outputs", [])]
+        messages[meta["grade_id"]] = " ".join(t.strip() for t in texts if t).strip()
+    return messages
+
+
+def _write_parts(gb, root: Path, assignment: str, notebooks: list[str], problems: dict, path: Path) -> Path:
+    """parts.csv: one row per student x graded part, with the message the student sees."""
+    from nbgrader.api import MissingEntry
+
+    with open(path, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(PART_COLUMNS)
+        for student in sorted(s.id for s in gb.students):
+            for nb in notebooks:
+                cells = gb.find_notebook(nb, assignment).grade_cells
+                messages = part_messages(root, student, assignment, nb)
+                for cell in sorted(cells, key=lambda c: c.name):
+                    try:
+                        grade = gb.find_grade(cell.name, nb, assignment, student)
+                        score = grade.score
+                        pending = grade.needs_manual_grade and grade.auto_score is None
+                    except MissingEntry:
+                        score, pending = 0.0, False
+                    message = problems.get(student) or messages.get(cell.name, "not submitted")
+                    if pending:
+                        message = "written answer: waiting for manual grading"
+                    writer.writerow([student, assignment, nb, cell.name, "" if pending else score,
+                                     cell.max_score, message])
+    return path
 
 
 def _export(gb, assignment: str, path: Path) -> Path:

@@ -8,6 +8,7 @@ alternatives must keep full marks.
 
 from __future__ import annotations
 
+import inspect
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 import nbformat
 
 from autograder.course import SOURCE
+from autograder.hidden import mistakes
 
 
 @dataclass(frozen=True)
@@ -26,7 +28,15 @@ class Variant:
 
 
 def _mistake(opt: str, bug: str) -> Variant:
-    code = f"from autograder.hidden.mistakes import MISTAKES\n{opt} = MISTAKES[{opt!r}][{bug!r}][0]\n"
+    """A self-contained answer cell: the known-wrong optimizer of autograder/hidden/mistakes.py.
+
+    (Its source is pasted in: the sandbox cannot import the grader's packages.)
+    """
+    family = getattr(mistakes, f"Buggy{opt}")
+    bases = [mistakes._Buggy] + [c for c in reversed(family.__mro__) if c.__name__.startswith("Buggy")]
+    code = "import torch\nfrom torch.optim import Optimizer\n\n\n" + "\n\n".join(
+        inspect.getsource(c) for c in dict.fromkeys(bases))
+    code += f"\n\nclass {opt}({family.__name__}):\n    bug = {bug!r}\n"
     return Variant(f"bug-{opt.lower()}-{bug.replace('_', '-')}", opt.lower(), code, f"test_{opt.lower()}")
 
 
@@ -223,3 +233,18 @@ def build_batch(submitted: Path, assignment: str, released: Path) -> None:
     for kind in ("buggy", "correct"):
         for v in VARIANTS[assignment][kind]:
             write_submission(submitted, v.name, assignment, with_answer(assignment, v.answer, v.code))
+
+
+# ---------------------------------------------------------------- notebook surgery for attack tests
+def cell_index(nb, grade_id: str) -> int:
+    return next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def set_source(nb, grade_id: str, code: str):
+    nb.cells[cell_index(nb, grade_id)].source = code.strip("\n")
+    return nb
+
+
+def insert_after(nb, grade_id: str, code: str):
+    nb.cells.insert(cell_index(nb, grade_id) + 1, nbformat.v4.new_code_cell(code.strip("\n")))
+    return nb

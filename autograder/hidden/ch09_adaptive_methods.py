@@ -1,13 +1,22 @@
-"""Hidden tests for Chapter 9: adaptive optimizers against torch.optim."""
+"""Hidden tests for Chapter 9: adaptive optimizers against torch.optim.
+
+The sandbox runs the student's optimizer through each scenario and returns
+the parameters after every step; they are compared here with torch.optim's
+(computed once per grading run) and, on a mismatch, with the known mistakes
+of ``mistakes.py`` to name the likely cause.
+"""
 
 from __future__ import annotations
 
-import contextlib
+import ast
+import functools
 
+import numpy as np
 import torch
 
 from coursekit.checks import assert_same_trajectory, optimizer_trajectory
 
+from ..verdicts import Failure, Foreign, Part, returned
 from .mistakes import MISTAKES
 
 # float32 runs accumulate rounding (about 1e-7 per operation); sign-like updates
@@ -71,58 +80,116 @@ SCENARIOS = {
     ],
 }
 STEPS = 60
+NAMES = ("Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW")
+# The visible test's settings too, so that passing here implies passing there.
+VISIBLE = {"Adagrad": dict(lr=0.05, eps=1e-3), "RMSprop": dict(lr=0.003, alpha=0.9, weight_decay=0.01),
+           "Adadelta": dict(lr=0.5, rho=0.8), "Adam": dict(lr=0.01, betas=(0.8, 0.99), eps=1e-6),
+           "AdamW": dict(lr=0.01, weight_decay=0.1)}
 
 
-@contextlib.contextmanager
-def _torch_optimizers_disabled(name: str):
-    """While the student's class runs, constructing torch.optim.<name> raises."""
-    cls = getattr(torch.optim, name)
-    original = cls.__init__
-
-    def trap(self, *args, **kwargs):
-        raise AssertionError(f"your {name} must implement the update itself, "
-                             f"not create a torch.optim.{name}")
-    cls.__init__ = trap
-    try:
-        yield
-    finally:
-        cls.__init__ = original
+def scenarios(name):
+    """(label, kwargs, run options, rtol, atol) for each hidden scenario of one optimizer."""
+    out = [("the visible test's settings", VISIBLE[name], {"steps": 30}, 1e-7, 1e-10)]
+    for label, kwargs, run in SCENARIOS[name]:
+        run = {"steps": STEPS, **run}
+        rtol, atol = run.pop("rtol", 1e-7), run.pop("atol", 1e-10)
+        out.append((label, kwargs, run, rtol, atol))
+    return out
 
 
-def _diagnose(name, student_traj, kwargs, run) -> str | None:
-    """The hint of the first known mistake whose trajectory the student's follows."""
-    tol = dict(rtol=1e-5, atol=1e-8)
+def _jsonable_run(run):
+    run = dict(run)
+    if "dtype" in run:
+        run["dtype"] = str(run["dtype"]).replace("torch.", "")
+    return run
+
+
+@functools.lru_cache(maxsize=None)
+def _reference(name, index):
+    """torch.optim's trajectory for one scenario: computed once per grading process."""
+    _, kwargs, run, _, _ = scenarios(name)[index]
+    return optimizer_trajectory(getattr(torch.optim, name), kwargs, **run)
+
+
+@functools.lru_cache(maxsize=None)
+def _mistake_trajectories(name, index):
+    _, kwargs, run, _, _ = scenarios(name)[index]
+    out = []
     for bug_cls, hint in MISTAKES[name].values():
         try:
-            traj = optimizer_trajectory(bug_cls, kwargs, **run)
+            out.append((optimizer_trajectory(bug_cls, kwargs, **run), hint))
         except Exception:
             continue
-        if traj.shape == student_traj.shape and torch.allclose(traj, student_traj, **tol):
+    return tuple(out)
+
+
+def _diagnose(name, index, got) -> str | None:
+    """The hint of the first known mistake whose trajectory the student's follows."""
+    for traj, hint in _mistake_trajectories(name, index):
+        if traj.shape == got.shape and torch.allclose(traj.double(), got.double(), rtol=1e-5, atol=1e-8):
             return hint
     return None
 
 
-def check_optimizer(name: str, student_cls) -> None:
-    torch_cls = getattr(torch.optim, name)
-    if isinstance(student_cls, type) and issubclass(student_cls, torch_cls):
-        raise AssertionError(f"{name} must subclass torch.optim.Optimizer directly and implement "
-                             f"step() itself, not inherit from torch.optim.{name}")
-    for label, kwargs, run in SCENARIOS[name]:
-        run = {"steps": STEPS, **run}
-        tol = {k: run.pop(k) for k in ("rtol", "atol") if k in run}
-        want = optimizer_trajectory(torch_cls, kwargs, **run)
-        try:
-            with _torch_optimizers_disabled(name):
-                got = optimizer_trajectory(student_cls, kwargs, **run)
-        except AssertionError:
-            raise
-        except NotImplementedError:
-            raise AssertionError(f"{name} is not implemented yet") from None
-        except Exception as exc:
-            raise AssertionError(f"{name} ({label}): your optimizer raised "
-                                 f"{type(exc).__name__}: {exc}") from None
-        try:
-            assert_same_trajectory(got, want, name, label, **tol)
-        except AssertionError as exc:
-            hint = _diagnose(name, got, kwargs, run)
-            raise AssertionError(f"{exc}. Likely cause: {hint}." if hint else str(exc)) from None
+def _dotted(node) -> str:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def uses_torch_optimizer(source: str, name: str) -> bool:
+    """Does the code reach torch.optim.<name>, its module or its functional form?"""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return False
+    targets = {name, name.lower(), "_functional"}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr in targets and "optim" in _dotted(node.value).split("."):
+            return True
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("torch.optim"):
+            module_tail = (node.module or "").split(".")[2:]
+            if set(module_tail) & targets or {a.name for a in node.names} & targets:
+                return True
+        if isinstance(node, ast.Import) and any(
+                set(a.name.split(".")[2:]) & targets for a in node.names if a.name.startswith("torch.optim")):
+            return True
+    return False
+
+
+def _static(name):
+    def check(source):
+        if uses_torch_optimizer(source, name):
+            raise Failure(f"{name} must implement the update itself: your answer uses torch.optim.{name} "
+                          "(or its functional form)")
+    return check
+
+
+def _judge(name):
+    def judge(values):
+        for index, ((label, _, _, rtol, atol), v) in enumerate(zip(scenarios(name), values)):
+            (got,) = returned([v], name)
+            if isinstance(got, Foreign) or not isinstance(got, np.ndarray):
+                raise Failure(f"{name} ({label}): the optimizer did not produce parameters")
+            got = torch.from_numpy(got).to(torch.float64)
+            want = _reference(name, index).to(torch.float64)
+            try:
+                assert_same_trajectory(got, want, name, label, rtol=rtol, atol=atol)
+            except AssertionError as exc:
+                hint = _diagnose(name, index, got)
+                raise Failure(f"{exc}. Likely cause: {hint}." if hint else str(exc)) from None
+    return judge
+
+
+def _calls(name):
+    return [{"kind": "trajectory", "name": name, "kwargs": kwargs, "run": _jsonable_run(run)}
+            for _, kwargs, run, _, _ in scenarios(name)]
+
+
+PARTS = {f"test_{name.lower()}": Part(name.lower(), _calls(name), _judge(name), static=_static(name),
+                                      description="compared with torch.optim step by step")
+         for name in NAMES}

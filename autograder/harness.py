@@ -1,0 +1,351 @@
+"""Runs inside the sandbox: execute a student's code cells, then call their answers.
+
+    python harness.py            (in the scratch folder holding job.json)
+
+This file is copied into the sandbox on its own; it imports nothing from the
+grader, and it never sees expected answers. It only reports what the
+student's code *returned*, as data, in results.json; the verdicts are decided
+outside the sandbox by ``autograder.verdicts``.
+
+Process layout, so that no cell can take the rest down with it:
+
+    supervisor (never runs student code)
+      └─ runner: runs the cells in order, then the parts
+           └─ one child per part: calls the student's functions
+
+The runner streams one JSON record per event to the supervisor. If the
+runner dies or hangs in a cell (os._exit, a crash, an infinite loop, a memory
+bomb), the supervisor records that cell's failure, starts a fresh runner and
+skips that cell. A part that crashes or hangs fails alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import sys
+import time
+import traceback
+
+MAX_STREAM = 20_000      # characters kept per output stream of a cell
+MAX_OUTPUTS = 30         # rich outputs kept per cell
+MAX_RECORD = 4_000_000   # bytes of one record (a part's values)
+MAX_RESTARTS = 8
+
+
+# ----------------------------------------------------------------- encoding
+def encode(value, depth=0):
+    """Plain JSON for numbers, arrays, tensors, tuples; a type name for anything else."""
+    if depth > 6:
+        return {"__type__": "too deeply nested"}
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, (int, float)):
+        return value
+    mod = type(value).__module__
+    if mod.startswith("torch") and hasattr(value, "detach"):
+        value = value.detach().cpu().double().numpy()
+        mod = "numpy"
+    if mod.startswith("numpy"):
+        import numpy as np
+
+        arr = np.asarray(value)
+        if arr.dtype.kind in "biuf":
+            return {"__array__": arr.astype(float).ravel().tolist(), "shape": list(arr.shape)}
+        return {"__type__": f"numpy array of {arr.dtype}"}
+    if isinstance(value, (list, tuple)):
+        items = [encode(v, depth + 1) for v in value[:10_000]]
+        return {"__tuple__": items} if isinstance(value, tuple) else items
+    if isinstance(value, dict):
+        return {"__dict__": {str(k): encode(v, depth + 1) for k, v in list(value.items())[:1000]}}
+    return {"__type__": type(value).__name__}
+
+
+def decode_arg(value):
+    if isinstance(value, dict) and "__array__" in value:
+        import numpy as np
+
+        return np.array(value["__array__"], dtype=float).reshape(value["shape"])
+    if isinstance(value, list):
+        return [decode_arg(v) for v in value]
+    return value
+
+
+# ----------------------------------------------------------------- calls
+def _build_net(name):
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    if name == "mlp_norms":
+        return nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 8, bias=False),
+                             nn.LayerNorm(8), nn.Linear(8, 3))
+    if name == "conv_groupnorm":
+        return nn.Sequential(nn.Conv2d(1, 4, 3), nn.GroupNorm(2, 4), nn.ReLU(), nn.Flatten(), nn.Linear(64, 2))
+    if name == "mlp":
+        return nn.Sequential(nn.Linear(3, 5), nn.ReLU(), nn.Linear(5, 2))
+    raise ValueError(f"unknown net {name}")
+
+
+def _param_groups(groups, net):
+    names = {id(p): n for n, p in net.named_parameters()}
+    out = []
+    for g in groups:
+        if not isinstance(g, dict):
+            return {"__type__": type(g).__name__}
+        params = g.get("params", [])
+        if not isinstance(params, (list, tuple)):
+            params = list(params)
+        out.append({"keys": sorted(str(k) for k in g),
+                    "weight_decay": encode(g.get("weight_decay")),
+                    "params": [names.get(id(p), "<not a parameter of the network>") for p in params]})
+    import torch
+
+    try:
+        torch.optim.SGD(groups, lr=0.1)
+        accepted = None
+    except Exception as exc:  # torch's own verdict on the groups, e.g. a duplicate parameter
+        accepted = f"{type(exc).__name__}: {exc}"
+    return {"groups": out, "torch_error": accepted}
+
+
+def array_key(*arrays) -> str:
+    """A fingerprint of float arrays, to look up precomputed results by their inputs."""
+    import hashlib
+
+    import numpy as np
+
+    digest = hashlib.sha256()
+    for a in arrays:
+        a = np.ascontiguousarray(np.asarray(a, dtype=float))
+        digest.update(repr(a.shape).encode())
+        digest.update(a.tobytes())
+    return digest.hexdigest()
+
+
+def _substitute(spec, original):
+    """A stand-in for one of the student's helpers that answers from a table of values for the exact
+    inputs of this test and defers to the student's own function otherwise. It lets a part be judged
+    without charging again for a mistake in an earlier part."""
+    table = {row["key"]: row["value"] for row in spec["table"]}
+
+    def stand_in(*args):
+        key = array_key(*args[:-1]) + repr(float(args[-1]))
+        if key in table:
+            return tuple(decode_arg(v) for v in table[key])
+        return original(*args)
+    return stand_in
+
+
+def perform(call, ns):
+    import random
+
+    import numpy as np
+    import torch
+
+    random.seed(0)
+    np.random.seed(0)
+    torch.manual_seed(0)
+    for spec in call.get("substitutes", []):
+        ns[spec["name"]] = _substitute(spec, ns.get(spec["name"]))
+    kind = call["kind"]
+    target = ns.get(call["name"])
+    if target is None:
+        raise NameError(f"{call['name']} is not defined (was the cell that defines it run and not renamed?)")
+    if kind == "call":
+        return encode(target(*[decode_arg(a) for a in call["args"]]))
+    if kind == "trajectory":
+        from coursekit.checks import optimizer_trajectory
+
+        run = dict(call.get("run", {}))
+        if "dtype" in run:
+            run["dtype"] = getattr(torch, run["dtype"])
+        if "lr_changes" in run:
+            run["lr_changes"] = {int(k): v for k, v in run["lr_changes"].items()}
+        if not (isinstance(target, type) and issubclass(target, torch.optim.Optimizer)):
+            raise TypeError(f"{call['name']} must be a class that subclasses torch.optim.Optimizer")
+        return encode(optimizer_trajectory(target, call.get("kwargs", {}), **run))
+    if kind == "param_groups":
+        net = _build_net(call["net"])
+        return _param_groups(target(net, call["weight_decay"]), net)
+    raise ValueError(f"unknown call kind {kind}")
+
+
+# ----------------------------------------------------------------- runner
+def _send(fd, record):
+    data = json.dumps(record, allow_nan=True).encode()
+    if len(data) > MAX_RECORD:
+        data = json.dumps({**{k: v for k, v in record.items() if k in ("event", "cell", "part")},
+                           "error": "the result is too large to report"}).encode()
+    os.write(fd, data + b"\n")
+
+
+def _outputs(captured, result):
+    outs = []
+    for name, text in (("stdout", captured.stdout), ("stderr", captured.stderr)):
+        if text:
+            if len(text) > MAX_STREAM:
+                text = text[:MAX_STREAM] + f"\n... [{len(text) - MAX_STREAM} more characters not shown]\n"
+            outs.append({"output_type": "stream", "name": name, "text": text})
+    for out in captured.outputs[:MAX_OUTPUTS]:
+        data = {k: v for k, v in out.data.items() if isinstance(v, str) and len(v) < 2_000_000}
+        outs.append({"output_type": "display_data", "data": data, "metadata": {}})
+    if result is not None and result.error_in_exec is not None:
+        exc = result.error_in_exec
+        outs.append({"output_type": "error", "ename": type(exc).__name__, "evalue": str(exc)[:2000],
+                     "traceback": traceback.format_exception(type(exc), exc, exc.__traceback__)[-8:]})
+    elif result is not None and result.error_before_exec is not None:
+        exc = result.error_before_exec
+        outs.append({"output_type": "error", "ename": type(exc).__name__, "evalue": str(exc)[:2000],
+                     "traceback": [f"{type(exc).__name__}: {exc}"]})
+    return outs
+
+
+def runner(job, skip, fd):
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+
+    shell = InteractiveShell.instance()
+    for cell in job["cells"]:
+        if cell["index"] in skip:
+            continue
+        _send(fd, {"event": "cell_start", "cell": cell["index"]})
+        with capture_output() as captured:
+            result = shell.run_cell(cell["source"], store_history=False, silent=False)
+        _send(fd, {"event": "cell_end", "cell": cell["index"], "outputs": _outputs(captured, result)})
+    ns = shell.user_ns  # the student's globals: changed only inside each part's own child process
+    for part, calls in job["parts"].items():
+        _send(fd, {"event": "part_start", "part": part})
+        _send(fd, {"event": "part_end", "part": part, **_run_part(calls, ns, job["part_timeout"])})
+    _send(fd, {"event": "done"})
+
+
+def _run_part(calls, ns, timeout):
+    """Each part in its own child, so a crash or a hang costs that part only."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        try:
+            values = []
+            for call in calls:
+                try:
+                    values.append({"ok": True, "value": perform(call, ns)})
+                except BaseException as exc:  # report, never propagate: the next call still runs
+                    values.append({"ok": False, "error": f"{type(exc).__name__}: {str(exc)[:500]}"})
+            data = json.dumps({"values": values}, allow_nan=True).encode()
+            if len(data) > MAX_RECORD:
+                data = json.dumps({"error": "the results are too large to report"}).encode()
+            os.write(w, data)
+        finally:
+            os._exit(0)
+    os.close(w)
+    chunks, deadline = [], time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            os.close(r)
+            return {"error": f"timed out after {timeout} s"}
+        ready, _, _ = select.select([r], [], [], left)
+        if ready:
+            chunk = os.read(r, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            if sum(map(len, chunks)) > MAX_RECORD:
+                os.kill(pid, signal.SIGKILL)
+                break
+    os.close(r)
+    _, status = os.waitpid(pid, 0)
+    try:
+        return json.loads(b"".join(chunks))
+    except ValueError:
+        how = f"killed by {signal.Signals(-os.waitstatus_to_exitcode(status)).name}" \
+            if os.WIFSIGNALED(status) else "ended without a result"
+        return {"error": f"the process {how}"}
+
+
+# ----------------------------------------------------------------- supervisor
+def supervise(job):
+    cells, parts, skip = {}, {}, {}
+    for _ in range(MAX_RESTARTS):
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(r)
+            try:
+                runner(job, set(skip), w)
+            finally:
+                os._exit(0)
+        os.close(w)
+        current, buf, done, overran = None, b"", False, False
+        deadline = time.monotonic() + job["cell_timeout"]
+        with os.fdopen(r, "rb", buffering=0) as pipe:
+            while not done:
+                left = deadline - time.monotonic()
+                ready, _, _ = select.select([pipe], [], [], max(left, 0))
+                if not ready:  # a cell or a part overran its time
+                    os.kill(pid, signal.SIGKILL)
+                    overran = True
+                    break
+                chunk = pipe.read(1 << 20)
+                if not chunk:
+                    break
+                buf += chunk
+                while b"\n" in buf:
+                    line, buf = buf.split(b"\n", 1)
+                    try:
+                        rec = json.loads(line)
+                    except ValueError:
+                        continue  # the student's code wrote into our pipe
+                    ev = rec.get("event")
+                    if ev == "cell_start":
+                        current, deadline = ("cell", rec["cell"]), time.monotonic() + job["cell_timeout"]
+                    elif ev == "cell_end":
+                        cells[rec["cell"]], current = rec.get("outputs", []), None
+                    elif ev == "part_start":
+                        current = ("part", rec["part"])
+                        deadline = time.monotonic() + job["part_timeout"] + 10
+                    elif ev == "part_end":
+                        parts[rec["part"]], current = {k: v for k, v in rec.items() if k not in ("event", "part")}, None
+                    elif ev == "done":
+                        done = True
+        _, status = os.waitpid(pid, 0)
+        if done:
+            break
+        if overran:
+            how = f"ran too long (over {job['cell_timeout']} s) and was stopped"
+        elif os.WIFSIGNALED(status):
+            how = f"was killed by {signal.Signals(os.WTERMSIG(status)).name}"
+        else:
+            how = f"ended the process (exit status {os.waitstatus_to_exitcode(status)})"
+        if current is None:
+            break  # died between events: nothing to blame, nothing to retry
+        kind, key = current
+        if kind == "cell":
+            skip[key] = how
+            cells[key] = [{"output_type": "error", "ename": "CellAborted", "evalue": f"this cell {how}",
+                           "traceback": [f"CellAborted: this cell {how}; the cells after it were run again "
+                                         "without it"]}]
+        else:
+            parts[key] = {"error": f"testing this part {how}"}
+            job = {**job, "parts": {p: c for p, c in job["parts"].items() if p not in parts}}
+    return {"cells": {str(k): v for k, v in cells.items()}, "parts": parts}
+
+
+def main():
+    with open("job.json") as fh:
+        job = json.load(fh)
+    results = supervise(job)
+    tmp = "results.json.tmp"
+    with open(tmp, "w") as fh:
+        json.dump(results, fh, allow_nan=True)
+    os.replace(tmp, "results.json")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

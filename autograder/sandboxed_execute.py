@@ -1,0 +1,86 @@
+"""nbgrader preprocessor that replaces ``Execute`` in ``nbgrader autograde``.
+
+Instead of running the notebook in a kernel with the grader's permissions
+and trusting whatever the test cells print, it runs the student's code cells
+in the sandbox and writes, into each test cell, the verdict decided outside
+(``autograder.verdicts``): an AssertionError with the hint when the part is
+wrong, a line saying it passed otherwise. nbgrader's own SaveAutoGrades then
+scores the cells as usual, so the gradebook, formgrader, feedback and export
+work unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+
+import nbformat
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Bool, Integer
+
+from .course import SOURCE
+from .sandbox import Sandbox
+from .verdicts import parts_of, run_submission
+
+HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS\n?", re.S)
+
+
+def _meta(cell) -> dict:
+    return cell.metadata.get("nbgrader", {})
+
+
+def is_test_cell(cell) -> bool:
+    m = _meta(cell)
+    return cell.cell_type == "code" and m.get("grade") and not m.get("solution")
+
+
+class SandboxedExecute(NbGraderPreprocessor):
+    sandbox = Bool(True, help="Run student code in the bubblewrap sandbox").tag(config=True)
+    timeout = Integer(60, help="Seconds one cell (or one tested part, doubled) may run").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        assignment = resources["nbgrader"]["assignment"]
+        notebook = resources["nbgrader"]["notebook"]
+        parts = parts_of(assignment)
+        self._restore_missing_test_cells(nb, assignment, notebook, parts)
+
+        cells = [{"index": i, "source": c.source} for i, c in enumerate(nb.cells)
+                 if c.cell_type == "code" and not is_test_cell(c)]
+        answers = {_meta(c)["grade_id"]: c.source for c in nb.cells if _meta(c).get("solution")}
+        run = run_submission(assignment, cells, answers, Sandbox(enabled=self.sandbox),
+                             cell_timeout=self.timeout, part_timeout=2 * self.timeout)
+        for i, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue
+            cell.execution_count = None
+            if is_test_cell(cell):
+                verdict = run.verdicts.get(_meta(cell)["grade_id"])
+                cell.outputs = [self._verdict_output(verdict)]
+            else:
+                cell.outputs = [nbformat.from_dict(o) for o in run.cell_outputs.get(i, [])]
+        resources.setdefault("sandbox", {})["problem"] = run.problem
+        return nb, resources
+
+    @staticmethod
+    def _verdict_output(verdict):
+        if verdict is None:
+            return nbformat.v4.new_output("error", ename="AssertionError",
+                                          evalue="no hidden test is declared for this cell",
+                                          traceback=["AssertionError: no hidden test is declared for this cell"])
+        if verdict.passed:
+            return nbformat.v4.new_output("stream", name="stdout", text=f"✔ {verdict.message}\n")
+        return nbformat.v4.new_output("error", ename="AssertionError", evalue=verdict.message,
+                                      traceback=[f"AssertionError: {verdict.message}"])
+
+    @staticmethod
+    def _restore_missing_test_cells(nb, assignment, notebook, parts):
+        """Put back test cells a student deleted or whose metadata they stripped."""
+        present = {_meta(c).get("grade_id") for c in nb.cells if is_test_cell(c)}
+        missing = [gid for gid in parts if gid not in present]
+        if not missing:
+            return
+        source = nbformat.read(SOURCE / assignment / f"{notebook}.ipynb", as_version=4)
+        for cell in source.cells:
+            if _meta(cell).get("grade_id") in missing:
+                restored = nbformat.v4.new_code_cell(HIDDEN.sub("", cell.source))
+                restored.metadata["nbgrader"] = dict(_meta(cell))
+                nb.cells.append(restored)
