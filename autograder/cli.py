@@ -26,6 +26,10 @@ def build_parser() -> argparse.ArgumentParser:
     gr.add_argument("--no-sandbox", action="store_true",
                     help="run student code WITHOUT the bubblewrap sandbox (only where it cannot work; "
                          "student code then runs with your permissions)")
+    gr.add_argument("--workers", type=int, default=None,
+                    help="submissions graded at once, each in its own process (default: one per core)")
+    gr.add_argument("--force", action="store_true",
+                    help="regrade every submission, even those unchanged since they were graded into OUT")
     gr.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     return parser
 
@@ -50,8 +54,9 @@ def main(argv: list[str] | None = None) -> int:
             except SandboxUnavailable as exc:
                 raise UsageError(f"cannot sandbox student code: {exc}. Refusing to grade; pass --no-sandbox "
                                  "to grade without isolation") from None
-        report = grade(args.assignment, args.submitted, args.out, db_url=args.db,
-                       timeout=args.timeout, progress=not args.no_progress, sandbox=not args.no_sandbox)
+        report = grade(args.assignment, args.submitted, args.out, db_url=args.db, timeout=args.timeout,
+                       progress=not args.no_progress, sandbox=not args.no_sandbox, workers=args.workers,
+                       force=args.force)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -60,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     for student, notes in sorted(report.notes.items()):
         for note in notes:
             print(f"{student}: note: {note}")
-    print(f"graded {len(report.graded)} submission(s), {len(report.problems)} with problems; "
-          f"grades: {report.grades_csv}; parts: {report.parts_csv}")
+    skipped = f", {len(report.unchanged)} unchanged and skipped" if report.unchanged else ""
+    print(f"graded {len(report.graded)} submission(s), {len(report.problems)} with problems{skipped}; "
+          f"grades: {report.grades_csv}; parts: {report.parts_csv}; report: {report.report_html}")
     return 0

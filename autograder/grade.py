@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
+import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,8 +24,10 @@ class GradeReport:
     graded: list[str] = field(default_factory=list)
     problems: dict[str, str] = field(default_factory=dict)  # student_id -> why it was not graded
     notes: dict[str, list[str]] = field(default_factory=dict)  # student_id -> what was odd but graded
+    unchanged: list[str] = field(default_factory=list)  # skipped: graded before, files unchanged
     grades_csv: Path | None = None
     parts_csv: Path | None = None
+    report_html: Path | None = None
 
 
 def find_students(assignment: str, submitted: Path) -> list[str]:
@@ -43,14 +48,20 @@ def _first_error_line(result: dict) -> str:
 
 
 def grade(assignment: str, submitted: Path, out: Path, db_url: str | None = None,
-          timeout: int = 60, progress: bool = True, sandbox: bool = True) -> GradeReport:
-    from nbgrader.api import Gradebook
-    from nbgrader.apps import NbGraderAPI
-    from tqdm import tqdm
+          timeout: int = 60, progress: bool = True, sandbox: bool = True, workers: int | None = None,
+          force: bool = False) -> GradeReport:
+    """Grade every submission of ``assignment`` in ``submitted`` into ``out``.
 
+    Submissions are graded by ``workers`` processes at once (default: one per
+    core), each submission in its own sandbox. A submission whose files are
+    unchanged since it was last graded into ``out`` is skipped unless
+    ``force``: a run that was killed picks up where it stopped.
+    """
     import warnings
 
+    from nbgrader.api import Gradebook
     from sqlalchemy.exc import SAWarning
+    from tqdm import tqdm
 
     # nbgrader 0.9.6 trips SQLAlchemy 2's autoflush warnings on every autograde; they are not ours to fix.
     warnings.filterwarnings("ignore", category=SAWarning)
@@ -61,11 +72,52 @@ def grade(assignment: str, submitted: Path, out: Path, db_url: str | None = None
 
     out = out.resolve()
     root = out / "nbgrader"  # nbgrader's course directory: source, submitted, autograded, feedback
+    db_url = db_url or f"sqlite:///{out / 'gradebook.db'}"
+    _prepare_course(root, assignment, db_url, timeout, sandbox)
+
+    report = GradeReport(assignment)
+    todo = []
+    for student in students:
+        if not force and _fingerprint(submitted / student / assignment) == _graded_fingerprint(root, student,
+                                                                                              assignment):
+            report.unchanged.append(student)
+        else:
+            todo.append(student)
+    settings = (str(root), assignment, notebooks, str(submitted), str(out), db_url, timeout, sandbox)
+    workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
+    bar = tqdm(total=len(todo), desc=f"grading {assignment}", unit="submission", disable=not progress,
+               postfix={"skipped": len(report.unchanged)} if report.unchanged else None)
+    for student, message, notes in _run_all(todo, settings, workers):
+        if notes:
+            report.notes[student] = notes
+        if message:
+            report.problems[student] = message
+        else:
+            report.graded.append(student)
+        bar.update()
+    bar.close()
+
+    problems = _load_problems(root, assignment, students)
+    with Gradebook(db_url) as gb:
+        for student in problems:  # listed in grades.csv with 0, like any non-submitter
+            gb.update_or_create_student(student)
+        report.grades_csv = _export(gb, assignment, out / "grades.csv")
+        report.parts_csv = _write_parts(gb, root, assignment, notebooks, problems, out / "parts.csv")
+    (out / "run.json").write_text(json.dumps({
+        "assignment": assignment, "problems": problems,
+        "notes": {s: n for s in students if (n := _load_notes(root, assignment, s))}}, indent=1))
+    from .report import build
+
+    report.report_html = build(out)
+    return report
+
+
+def _prepare_course(root: Path, assignment: str, db_url: str, timeout: int, sandbox: bool) -> None:
+    from nbgrader.apps import NbGraderAPI
+
     (root / "source").mkdir(parents=True, exist_ok=True)
     shutil.rmtree(root / "source" / assignment, ignore_errors=True)
     shutil.copytree(SOURCE / assignment, root / "source" / assignment)
-    db_url = db_url or f"sqlite:///{out / 'gradebook.db'}"
-    api = NbGraderAPI(config=nbgrader_config(root, db_url, timeout=timeout, sandbox=sandbox))
     # So that plain nbgrader (formgrader, generate_feedback, export) run in `root` finds the same gradebook.
     (root / "nbgrader_config.py").write_text(
         "c = get_config()  # noqa: F821  (written by `python -m autograder grade`)\n"
@@ -75,32 +127,98 @@ def grade(assignment: str, submitted: Path, out: Path, db_url: str | None = None
         "import sys; sys.path.insert(0, " + repr(str(REPO)) + ")\n"
         "from autograder.course import nbgrader_config\n"
         f"c.merge(nbgrader_config(c.CourseDirectory.root, c.CourseDirectory.db_url, {timeout}, {sandbox}))\n")
-
+    api = NbGraderAPI(config=nbgrader_config(root, db_url, timeout=timeout, sandbox=sandbox))
     # Records the assignment, its notebooks and graded cells in the gradebook.
     result = api.generate_assignment(assignment, force=True)
     if not result["success"]:
         raise RuntimeError(f"could not prepare '{assignment}': {_first_error_line(result)}")
 
-    report = GradeReport(assignment)
-    bar = tqdm(students, desc=f"grading {assignment}", unit="submission", disable=not progress)
-    for student in bar:
-        try:
-            message, notes = _grade_one(api, root, assignment, notebooks, submitted, student, out)
-        except Exception as exc:  # one broken submission never stops the batch
-            message, notes = f"grading failed: {type(exc).__name__}: {exc}", []
-        if notes:
-            report.notes[student] = notes
-        if message:
-            report.problems[student] = message
-        else:
-            report.graded.append(student)
 
-    with Gradebook(db_url) as gb:
-        for student in report.problems:  # listed in grades.csv with 0, like any non-submitter
-            gb.update_or_create_student(student)
-        report.grades_csv = _export(gb, assignment, out / "grades.csv")
-        report.parts_csv = _write_parts(gb, root, assignment, notebooks, report.problems, out / "parts.csv")
-    return report
+def _fingerprint(folder: Path) -> str:
+    """Names and contents of every file a student submitted."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _state_dir(root: Path, student: str, assignment: str) -> Path:
+    return root / "state" / student / assignment
+
+
+def _graded_fingerprint(root: Path, student: str, assignment: str) -> str | None:
+    path = _state_dir(root, student, assignment) / "fingerprint"
+    return path.read_text() if path.is_file() else None
+
+
+def _load_problems(root: Path, assignment: str, students: list[str]) -> dict[str, str]:
+    found = {}
+    for s in students:
+        path = _state_dir(root, s, assignment) / "outcome.json"
+        if path.is_file() and (problem := json.loads(path.read_text()).get("problem")):
+            found[s] = problem
+    return found
+
+
+def _load_notes(root: Path, assignment: str, student: str) -> list[str]:
+    path = _state_dir(root, student, assignment) / "outcome.json"
+    return json.loads(path.read_text()).get("notes", []) if path.is_file() else []
+
+
+# One NbGraderAPI per worker process, made once.
+_API = None
+
+
+def _worker_init(root: str, db_url: str, timeout: int, sandbox: bool) -> None:
+    global _API
+    import warnings
+
+    from nbgrader.apps import NbGraderAPI
+    from sqlalchemy.exc import SAWarning
+
+    warnings.filterwarnings("ignore", category=SAWarning)
+    prepare_environment()
+    _API = NbGraderAPI(config=nbgrader_config(Path(root), db_url, timeout=timeout, sandbox=sandbox))
+
+
+def grade_task(student: str, root: str, assignment: str, notebooks: list[str], submitted: str, out: str,
+               db_url: str, timeout: int, sandbox: bool):
+    """Grade one student (in a worker process); records the outcome, then the fingerprint, last."""
+    if _API is None:
+        _worker_init(root, db_url, timeout, sandbox)
+    root_p, sub_p = Path(root), Path(submitted)
+    fingerprint = _fingerprint(sub_p / student / assignment)
+    try:
+        message, notes = _grade_one(_API, root_p, assignment, notebooks, sub_p, student, Path(out))
+    except Exception as exc:  # one broken submission never stops the batch
+        message, notes = f"grading failed: {type(exc).__name__}: {exc}", []
+    state = _state_dir(root_p, student, assignment)
+    state.mkdir(parents=True, exist_ok=True)
+    (state / "outcome.json").write_text(json.dumps({"problem": message, "notes": notes}))
+    (state / "fingerprint").write_text(fingerprint)  # written last: a killed run regrades this student
+    return student, message, notes
+
+
+def _run_all(todo: list[str], settings: tuple, workers: int):
+    """Yield (student, problem, notes) as submissions finish, graded by ``workers`` processes."""
+    root, assignment, notebooks, submitted, out, db_url, timeout, sandbox = settings
+    args = (root, assignment, notebooks, submitted, out, db_url, timeout, sandbox)
+    if workers == 1:
+        for student in todo:
+            yield grade_task(student, *args)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    # spawn: workers start clean (no inherited torch threads or database connections).
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_worker_init, initargs=(root, db_url, timeout, sandbox)) as pool:
+        futures = {pool.submit(grade_task, s, *args): s for s in todo}
+        for future in as_completed(futures):
+            try:
+                yield future.result()
+            except Exception as exc:  # the worker itself died: report, keep going
+                yield futures[future], f"grading failed: {type(exc).__name__}: {exc}", []
 
 
 def _read_notebook(path: Path):

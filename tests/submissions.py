@@ -8,8 +8,10 @@ alternatives must keep full marks.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,7 +39,16 @@ def _mistake(opt: str, bug: str) -> Variant:
     code = "import torch\nfrom torch.optim import Optimizer\n\n\n" + "\n\n".join(
         inspect.getsource(c) for c in dict.fromkeys(bases))
     code += f"\n\nclass {opt}({family.__name__}):\n    bug = {bug!r}\n"
-    return Variant(f"bug-{opt.lower()}-{bug.replace('_', '-')}", opt.lower(), code, f"test_{opt.lower()}")
+    name = f"bug-{opt.lower()}-{bug.replace('_', '-')}" if bug else f"ok-{opt.lower()}-mistakes-module-correct-path"
+    return Variant(name, opt.lower(), code, f"test_{opt.lower()}")
+
+
+def _reference_package(opt: str) -> Variant:
+    """Correct alternative: the reference package's implementation, pasted as the answer."""
+    from solutions import optimizers
+
+    code = inspect.getsource(optimizers).replace("from __future__ import annotations\n", "")
+    return Variant(f"ok-{opt.lower()}-reference-package", opt.lower(), code, f"test_{opt.lower()}")
 
 
 L2_PENALTY_DOUBLE = '''
@@ -158,6 +169,49 @@ class Adam(Optimizer):
         return loss
 '''
 
+LOSS_GRAD_EINSUM = '''
+def ridge_loss_and_grad(w, b, X, y, lam):
+    n = len(y)
+    residual = np.einsum("ij,j->i", X, w) + b - y
+    loss = 0.5 * np.mean(residual ** 2) + lam / 2 * np.dot(w, w)
+    grad_w = np.einsum("ij,i->j", X, residual) / n + lam * w
+    return loss, grad_w, np.mean(residual)
+'''
+SELECT_LOOP = '''
+def select_lambda(X_train, y_train, X_val, y_val, lams):
+    best_lam, best_err, errors = None, np.inf, np.empty(len(lams))
+    for i, lam in enumerate(lams):
+        w, b = ridge_fit(X_train, y_train, lam)
+        pred = X_val @ w + b
+        errors[i] = ((pred - y_val) ** 2).sum() / len(y_val)
+        if errors[i] < best_err:
+            best_lam, best_err = lam, errors[i]
+    return best_lam, errors
+'''
+RIDGE_KKT_SYSTEM = '''
+def ridge_fit(X, y, lam):
+    # The normal equations for (w, b) together, with the penalty on w only.
+    n, d = X.shape
+    A = np.hstack([X, np.ones((n, 1))])
+    P = n * lam * np.eye(d + 1)
+    P[-1, -1] = 0.0
+    sol = np.linalg.solve(A.T @ A + P, A.T @ y)
+    return sol[:-1], float(sol[-1])
+'''
+
+WRAPS_TORCH = '''
+from torch.optim import AdamW as _TorchAdamW
+
+
+class AdamW(Optimizer):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+        self._inner = _TorchAdamW(self.param_groups)
+
+    def step(self, closure=None):
+        return self._inner.step(closure)
+'''
+
 VARIANTS = {
     "ch02_weight_decay": {
         "buggy": [
@@ -176,16 +230,19 @@ VARIANTS = {
             Variant("ok-penalty-loop", "l2_penalty", PENALTY_LOOP, "test_l2_penalty"),
             Variant("ok-ridge-lstsq", "ridge_fit", RIDGE_LSTSQ, "test_ridge_fit"),
             Variant("ok-decay-by-ndim", "decay_param_groups", DECAY_BY_NDIM, "test_decay_param_groups"),
+            Variant("ok-loss-grad-einsum", "ridge_loss_and_grad", LOSS_GRAD_EINSUM, "test_ridge_loss_and_grad"),
+            Variant("ok-select-loop", "select_lambda", SELECT_LOOP, "test_select_lambda"),
+            Variant("ok-ridge-kkt-system", "ridge_fit", RIDGE_KKT_SYSTEM, "test_ridge_fit"),
         ],
     },
     "ch09_adaptive_methods": {
-        "buggy": [_mistake("Adam", bug) for bug in (
-            "no_bias_correction", "bias_correction_m_only", "step_off_by_one", "eps_inside_sqrt",
-            "eps_precedence", "hardcoded_defaults", "shared_state", "state_reset")]
-        + [_mistake("AdamW", bug) for bug in ("decay_without_lr", "decay_through_moments")]
-        + [_mistake("Adagrad", "moving_average"), _mistake("RMSprop", "alpha_swapped"),
-           _mistake("Adadelta", "wrong_order"), _mistake("Adadelta", "lr_ignored")],
-        "correct": [Variant("ok-adam-out-of-place", "adam", ADAM_TENSOR_OPS, "test_adam")],
+        # every known mistake of autograder/hidden/mistakes.py
+        "buggy": [_mistake(opt, bug) for opt, bugs in mistakes.MISTAKES.items() for bug in bugs]
+        + [Variant("bug-adam-subclasses-torch", "adam", "class Adam(torch.optim.Adam):\n    pass\n", "test_adam"),
+           Variant("bug-adamw-wraps-torch", "adamw", WRAPS_TORCH, "test_adamw")],
+        "correct": [Variant("ok-adam-out-of-place", "adam", ADAM_TENSOR_OPS, "test_adam")]
+        + [_mistake(opt, "") for opt in mistakes.MISTAKES]
+        + [_reference_package(opt) for opt in mistakes.MISTAKES],
     },
 }
 
@@ -202,17 +259,33 @@ def write_submission(submitted: Path, student: str, assignment: str, nb: nbforma
     return path
 
 
-def solution_notebook(assignment: str) -> nbformat.NotebookNode:
-    """The source notebook with a student's own words in the written answers.
+@functools.lru_cache(maxsize=None)
+def released_notebook(assignment: str) -> str:
+    """The student version as nbgrader releases it (JSON text), made once per test session."""
+    from autograder.release import release
 
-    (Submitted verbatim, a written cell equals the source and nbgrader scores
-    it as an unchanged answer: 0 instead of waiting for a human.)
-    """
-    nb = nbformat.read(SOURCE / assignment / f"{notebook_name(assignment)}.ipynb", as_version=4)
+    out = Path(tempfile.mkdtemp(prefix="released-"))
+    (path,) = release(out, [assignment])
+    return path.read_text()
+
+
+def solution_notebook(assignment: str) -> nbformat.NotebookNode:
+    """What a student who solved everything submits: the released notebook with the source's
+    solutions typed into the answer cells and their own words in the written answers."""
+    nb = nbformat.reads(released_notebook(assignment), as_version=4)
+    source = nbformat.read(SOURCE / assignment / f"{notebook_name(assignment)}.ipynb", as_version=4)
+    answers = {c.metadata["nbgrader"]["grade_id"]: c for c in source.cells
+               if c.metadata.get("nbgrader", {}).get("solution")}
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type == "markdown" and meta.get("solution") and meta.get("grade"):
-            cell.source = "My answer: " + cell.source.split("\n", 1)[1]
+        if not meta.get("solution"):
+            continue
+        text = answers[meta["grade_id"]].source
+        if cell.cell_type == "code":
+            cell.source = "\n".join(ln for ln in text.splitlines()
+                                    if ln.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
+        else:
+            cell.source = "My answer: " + text.split("\n", 1)[1]
     return nb
 
 

@@ -230,3 +230,29 @@ def test_solution_in_the_same_batch_is_untouched(attacked):
     for part in PARTS:
         score, max_score, _ = _score(parts, "solution", part)
         assert score == max_score
+
+
+RNG_GAMES = """
+import random, time
+import numpy as np, torch
+_seed = int(time.time() * 1e6) % 2**32
+random.seed(_seed); np.random.seed(_seed); torch.manual_seed(_seed)
+np.random.standard_normal(1000); torch.randn(1000)
+def l2_penalty(w, lam):
+    w = np.asarray(w, dtype=float).ravel()
+    return 0.5 * lam * float(np.sum(w[np.random.permutation(w.size)] ** 2))
+"""
+
+
+def test_same_submission_same_grade_whatever_the_random_state(tmp_path):
+    sub = tmp_path / "sub"
+    write_submission(sub, "rng-games", A, set_source(solution_notebook(A), "l2_penalty", RNG_GAMES))
+    write_submission(sub, "wrong", A, set_source(solution_notebook(A), "l2_penalty", WRONG_PENALTY))
+    results = []
+    for run in ("first", "second"):
+        run_cli("grade", A, sub, "--out", tmp_path / run, "--no-progress")
+        results.append((tmp_path / run / "parts.csv").read_text())
+    assert results[0] == results[1]
+    rows = {(r["student_id"], r["part"]): r for r in csv.DictReader(results[0].splitlines())}
+    assert float(rows[("rng-games", "test_l2_penalty")]["score"]) == 1.0
+    assert float(rows[("wrong", "test_l2_penalty")]["score"]) == 0.0

@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 
-def assert_close(got, want, what: str, rtol: float = 1e-7, atol: float = 1e-9) -> None:
+def assert_close(got, want, what: str, rtol: float = 1e-7, atol: float = 1e-9, mistakes=()) -> None:
     """Raise AssertionError naming ``what`` unless ``got`` matches ``want``.
 
-    The message gives the shapes and the size of the error, never ``want``
-    itself, so it is safe to use with hidden inputs.
+    ``mistakes``: pairs (value a known mistake gives, hint naming it); when
+    ``got`` matches one of them, the message is that hint. The message gives
+    shapes and the size of the error, never ``want`` itself.
     """
     if got is None:
         raise AssertionError(f"{what}: your function returned None (did you forget `return`?)")
@@ -23,6 +24,10 @@ def assert_close(got, want, what: str, rtol: float = 1e-7, atol: float = 1e-9) -
     if not np.all(np.isfinite(got_arr)):
         raise AssertionError(f"{what}: the result contains NaN or inf")
     if not np.allclose(got_arr, want_arr, rtol=rtol, atol=atol):
+        for wrong, hint in mistakes:
+            wrong = np.asarray(wrong, dtype=float)
+            if wrong.shape == got_arr.shape and np.allclose(got_arr, wrong, rtol=rtol, atol=atol):
+                raise AssertionError(f"{what}: {hint}")
         err = float(np.max(np.abs(got_arr - want_arr)))
         raise AssertionError(f"{what}: wrong value (largest absolute error {err:.3g})")
 

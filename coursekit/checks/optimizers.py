@@ -87,7 +87,13 @@ def compare_with_torch(student_cls, torch_cls, kwargs=None, *, label: str | None
         got = optimizer_trajectory(student_cls, kwargs, **run)
     except NotImplementedError:
         raise AssertionError(f"{name} is not implemented yet") from None
-    return assert_same_trajectory(got, want, name, label, rtol=rtol, atol=atol)
+    try:
+        return assert_same_trajectory(got, want, name, label, rtol=rtol, atol=atol)
+    except AssertionError as exc:
+        from .hints import diagnose
+
+        hint = diagnose(name, student_cls)
+        raise AssertionError(f"{exc}. Likely cause: {hint}." if hint else str(exc)) from None
 
 
 def assert_same_trajectory(got, want, name: str, label: str,
