@@ -22,11 +22,12 @@ $(VENV)/.installed: requirements/lock.txt requirements/direct.txt pyproject.toml
 
 env: $(VENV)/.installed
 
-# Debian packages the grader needs: bubblewrap sandboxes student code (setpriv comes with util-linux).
+# Debian packages: bubblewrap sandboxes student code (setpriv and runuser come with util-linux);
+# the tests start a real PostgreSQL server for the shared-gradebook case.
 # Installed only when missing; needs root, as the grader itself does.
 system-deps:
-	@command -v bwrap >/dev/null && command -v setpriv >/dev/null || { \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap util-linux; }
+	@command -v bwrap >/dev/null && command -v setpriv >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap util-linux postgresql; }
 
 # Student notebooks are generated from autograder/source by nbgrader, never hand-edited.
 exercises: env
@@ -44,7 +45,7 @@ lock:
 	/tmp/course-lock-venv/bin/pip install --quiet -r requirements/direct.txt
 	{ echo "# Full pinned lock for every environment of the course (site, grading, tests)."; \
 	  echo "# Generated from requirements/direct.txt by 'make lock'; do not edit by hand."; \
-	  /tmp/course-lock-venv/bin/pip freeze | sed -e 's/^torch==.*/torch==2.13.0/'; } > requirements/lock.txt
+	  /tmp/course-lock-venv/bin/pip freeze | grep -v -iE '^(-e |coursekit)' | sed -e 's/^torch==.*/torch==2.13.0/'; } > requirements/lock.txt
 
 clean:
 	rm -rf _build

@@ -6,6 +6,7 @@ import csv
 import hashlib
 import json
 import os
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,7 +73,9 @@ def grade(assignment: str, submitted: Path, out: Path, db_url: str | None = None
 
     out = out.resolve()
     root = out / "nbgrader"  # nbgrader's course directory: source, submitted, autograded, feedback
+    out.mkdir(parents=True, exist_ok=True)
     db_url = db_url or f"sqlite:///{out / 'gradebook.db'}"
+    check_database(db_url)
     _prepare_course(root, assignment, db_url, timeout, sandbox)
 
     report = GradeReport(assignment)
@@ -110,6 +113,25 @@ def grade(assignment: str, submitted: Path, out: Path, db_url: str | None = None
 
     report.report_html = build(out)
     return report
+
+
+def check_database(db_url: str) -> None:
+    """A UsageError unless the gradebook database can be reached (nothing is graded otherwise)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+    try:
+        engine = create_engine(db_url)
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+    except (SQLAlchemyError, ArgumentError, ImportError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise UsageError(f"cannot reach the gradebook database {_redact(db_url)}: {reason}") from None
+
+
+def _redact(url: str) -> str:
+    return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
 
 
 def _prepare_course(root: Path, assignment: str, db_url: str, timeout: int, sandbox: bool) -> None:

@@ -1,0 +1,89 @@
+"""Grading at scale: parallel workers give the sequential scores, a killed run resumes,
+--force regrades, and every run ends with the instructor's HTML report."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import REPO, run_cli
+from submissions import VARIANTS, solution_notebook, with_answer, write_submission
+
+A = "ch02_weight_decay"
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    sub = tmp_path_factory.mktemp("scale") / "submitted"
+    write_submission(sub, "solution", A, solution_notebook(A))
+    for v in VARIANTS[A]["buggy"][:7]:
+        write_submission(sub, v.name, A, with_answer(A, v.answer, v.code))
+    return sub
+
+
+@pytest.fixture(scope="module")
+def sequential(batch, tmp_path_factory):
+    out = tmp_path_factory.mktemp("sequential")
+    run_cli("grade", A, batch, "--out", out, "--workers", "1", "--no-progress")
+    return out
+
+
+def _stable(path):
+    return path.read_text()
+
+
+def test_parallel_workers_give_the_sequential_scores(batch, sequential, tmp_path):
+    run_cli("grade", A, batch, "--out", tmp_path, "--workers", "2", "--no-progress")
+    assert _stable(tmp_path / "parts.csv") == _stable(sequential / "parts.csv")
+    assert _stable(tmp_path / "grades.csv") == _stable(sequential / "grades.csv")
+
+
+def test_a_killed_run_resumes_and_ends_like_an_uninterrupted_one(batch, sequential, tmp_path):
+    cmd = [sys.executable, "-m", "autograder", "grade", A, str(batch), "--out", str(tmp_path),
+           "--workers", "1", "--no-progress"]
+    proc = subprocess.Popen(cmd, cwd=REPO, start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    state = tmp_path / "nbgrader" / "state"
+    deadline = time.monotonic() + 300
+    while len(list(state.glob(f"*/{A}/fingerprint"))) < 3:
+        assert proc.poll() is None, "the run ended before it could be killed"
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)  # kill -9, workers and sandboxes included
+    proc.wait()
+    done = len(list(state.glob(f"*/{A}/fingerprint")))
+    assert 3 <= done < 8
+    rerun = run_cli("grade", A, batch, "--out", tmp_path, "--workers", "1", "--no-progress")
+    graded, skipped = map(int, re.search(r"graded (\d+) .* (\d+) unchanged and skipped", rerun.stdout).groups())
+    assert skipped == done and graded == 8 - done
+    assert _stable(tmp_path / "parts.csv") == _stable(sequential / "parts.csv")
+    assert _stable(tmp_path / "grades.csv") == _stable(sequential / "grades.csv")
+
+
+def test_changed_submissions_are_regraded_and_force_regrades_all(batch, tmp_path):
+    import shutil
+
+    sub = tmp_path / "sub"
+    shutil.copytree(batch, sub)
+    run_cli("grade", A, sub, "--out", tmp_path / "out", "--no-progress")
+    write_submission(sub, "solution", A, with_answer(A, "l2_penalty", "def l2_penalty(w, lam):\n    return 0.0\n"))
+    again = run_cli("grade", A, sub, "--out", tmp_path / "out", "--no-progress")
+    assert "graded 1 submission(s), 0 with problems, 7 unchanged and skipped" in again.stdout
+    assert "solution,ch02_weight_decay,weight_decay,test_l2_penalty,0.0" in (tmp_path / "out" / "parts.csv").read_text()
+    forced = run_cli("grade", A, sub, "--out", tmp_path / "out", "--force", "--no-progress")
+    assert "graded 8 submission(s), 0 with problems;" in forced.stdout
+
+
+def test_report_is_self_contained_and_names_the_mistakes(sequential):
+    html = (sequential / "report.html").read_text()
+    assert 'src="data:image/png;base64,' in html
+    assert not re.search(r'(src|href)="(https?:)?//', html), "the report must work offline"
+    assert "Item analysis" in html and "test_ridge_loss_and_grad" in html
+    assert "the intercept must not be penalized" in html
+    assert "manual grading pending" in html
