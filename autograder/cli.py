@@ -28,6 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
                          "student code then runs with your permissions)")
     gr.add_argument("--workers", type=int, default=None,
                     help="submissions graded at once, each in its own process (default: one per core)")
+    gr.add_argument("--dask", nargs="?", const="local", default=None, metavar="SCHEDULER",
+                    help="run the grading tasks on Dask distributed: a local cluster of --workers processes, "
+                         "or the scheduler at SCHEDULER (e.g. tcp://10.0.0.5:8786)")
     gr.add_argument("--force", action="store_true",
                     help="regrade every submission, even those unchanged since they were graded into OUT")
     gr.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -56,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
                                  "to grade without isolation") from None
         report = grade(args.assignment, args.submitted, args.out, db_url=args.db, timeout=args.timeout,
                        progress=not args.no_progress, sandbox=not args.no_sandbox, workers=args.workers,
-                       force=args.force)
+                       force=args.force, dask=args.dask)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -50,13 +50,15 @@ def _first_error_line(result: dict) -> str:
 
 def grade(assignment: str, submitted: Path, out: Path, db_url: str | None = None,
           timeout: int = 60, progress: bool = True, sandbox: bool = True, workers: int | None = None,
-          force: bool = False) -> GradeReport:
+          force: bool = False, dask: str | None = None) -> GradeReport:
     """Grade every submission of ``assignment`` in ``submitted`` into ``out``.
 
     Submissions are graded by ``workers`` processes at once (default: one per
     core), each submission in its own sandbox. A submission whose files are
     unchanged since it was last graded into ``out`` is skipped unless
-    ``force``: a run that was killed picks up where it stopped.
+    ``force``: a run that was killed picks up where it stopped. With ``dask``
+    ("local" or a scheduler address such as tcp://10.0.0.5:8786) the same
+    tasks run on a Dask cluster instead of a local process pool.
     """
     import warnings
 
@@ -90,7 +92,7 @@ def grade(assignment: str, submitted: Path, out: Path, db_url: str | None = None
     workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
     bar = tqdm(total=len(todo), desc=f"grading {assignment}", unit="submission", disable=not progress,
                postfix={"skipped": len(report.unchanged)} if report.unchanged else None)
-    for student, message, notes in _run_all(todo, settings, workers):
+    for student, message, notes in _run_all(todo, settings, workers, dask):
         if notes:
             report.notes[student] = notes
         if message:
@@ -221,10 +223,42 @@ def grade_task(student: str, root: str, assignment: str, notebooks: list[str], s
     return student, message, notes
 
 
-def _run_all(todo: list[str], settings: tuple, workers: int):
+def _run_on_dask(todo: list[str], args: tuple, workers: int, address: str):
+    """The same grading tasks on Dask distributed: a LocalCluster, or the scheduler at ``address``.
+
+    Every worker must see the course directory and the submissions at the same paths (a shared
+    filesystem) and reach the gradebook (PostgreSQL when the workers are on several machines).
+    """
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    if address == "local":
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=50)
+        client = Client(cluster)
+    else:
+        cluster, client = None, Client(address, timeout="30s")
+    try:
+        # pure=False: a regrade must run again, not come from Dask's cache.
+        futures = {client.submit(grade_task, s, *args, pure=False, key=f"grade-{args[1]}-{s}-{os.getpid()}"): s
+                   for s in todo}
+        for future in as_completed(futures):
+            try:
+                yield future.result()
+            except Exception as exc:  # a worker died or lost the task: report, keep going
+                yield futures[future], f"grading failed on the cluster: {type(exc).__name__}: {exc}", []
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _run_all(todo: list[str], settings: tuple, workers: int, dask: str | None = None):
     """Yield (student, problem, notes) as submissions finish, graded by ``workers`` processes."""
     root, assignment, notebooks, submitted, out, db_url, timeout, sandbox = settings
     args = (root, assignment, notebooks, submitted, out, db_url, timeout, sandbox)
+    if dask:
+        yield from _run_on_dask(todo, args, workers, dask)
+        return
     if workers == 1:
         for student in todo:
             yield grade_task(student, *args)
