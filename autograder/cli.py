@@ -19,7 +19,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     gr = sub.add_parser("grade", help="autograde submissions, write feedback and grades.csv")
     gr.add_argument("assignment", help="assignment name, e.g. ch02_weight_decay")
-    gr.add_argument("submitted", type=Path, help="folder laid out as <student_id>/<assignment>/<notebook>.ipynb")
+    gr.add_argument("submitted", type=Path,
+                    help="folder laid out as <student_id>/<assignment>/<notebook>.ipynb, or an LMS download: "
+                         "a .zip or a flat folder of files named <student_id>_..._<notebook>.ipynb")
+    gr.add_argument("--name-pattern", default=None,
+                    help="regexp for LMS file names, with groups student_id and file_id and optionally "
+                         "timestamp (nbgrader zip_collect's convention)")
+    gr.add_argument("--due", default=None, help="due date, e.g. '2026-11-20 23:59:00 UTC'")
+    gr.add_argument("--late-policy", default="none",
+                    help="none (flag only, default) | zero | per-day:F (lose fraction F per started day)")
     gr.add_argument("--out", required=True, type=Path, help="results folder (gradebook, feedback, grades.csv)")
     gr.add_argument("--db", default=None, help="gradebook URL (default: sqlite:///OUT/gradebook.db)")
     gr.add_argument("--timeout", type=int, default=60, help="seconds a single cell may run (default 60)")
@@ -59,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
                                  "to grade without isolation") from None
         report = grade(args.assignment, args.submitted, args.out, db_url=args.db, timeout=args.timeout,
                        progress=not args.no_progress, sandbox=not args.no_sandbox, workers=args.workers,
-                       force=args.force, dask=args.dask)
+                       force=args.force, dask=args.dask, due=args.due, late_policy=args.late_policy,
+                       name_pattern=args.name_pattern)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

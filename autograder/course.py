@@ -51,7 +51,8 @@ def prepare_environment() -> None:
     os.environ.setdefault("MPLBACKEND", "Agg")
 
 
-def nbgrader_config(course_root: Path, db_url: str, timeout: int = 60, sandbox: bool = True) -> Config:
+def nbgrader_config(course_root: Path, db_url: str, timeout: int = 60, sandbox: bool = True,
+                    late_policy: str = "none") -> Config:
     from nbconvert.preprocessors import ClearMetadataPreprocessor
     from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput,
                                         SaveAutoGrades)
@@ -67,6 +68,11 @@ def nbgrader_config(course_root: Path, db_url: str, timeout: int = 60, sandbox: 
     c.Autograde.autograde_preprocessors = [SandboxedExecute, IgnorePattern, ClearMetadataPreprocessor,
                                            LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
     c.SandboxedExecute.sandbox = sandbox
+    # Penalties for work submitted after the due date (see autograder/late.py).
+    from .late import LatePolicy
+
+    c.AssignLatePenalties.plugin_class = LatePolicy
+    c.LatePolicy.policy = late_policy
     # A cell running longer than this is stopped and shown as an error; the others still run.
     c.SandboxedExecute.timeout = timeout
     return c

@@ -50,7 +50,8 @@ def _first_error_line(result: dict) -> str:
 
 def grade(assignment: str, submitted: Path, out: Path, db_url: str | None = None,
           timeout: int = 60, progress: bool = True, sandbox: bool = True, workers: int | None = None,
-          force: bool = False, dask: str | None = None) -> GradeReport:
+          force: bool = False, dask: str | None = None, due: str | None = None, late_policy: str = "none",
+          name_pattern: str | None = None) -> GradeReport:
     """Grade every submission of ``assignment`` in ``submitted`` into ``out``.
 
     Submissions are graded by ``workers`` processes at once (default: one per
@@ -69,16 +70,25 @@ def grade(assignment: str, submitted: Path, out: Path, db_url: str | None = None
     # nbgrader 0.9.6 trips SQLAlchemy 2's autoflush warnings on every autograde; they are not ours to fix.
     warnings.filterwarnings("ignore", category=SAWarning)
     notebooks = check_assignment(assignment)
-    submitted = submitted.resolve()
-    students = find_students(assignment, submitted)
-    prepare_environment()
+    from .late import parse_policy
 
+    try:
+        parse_policy(late_policy)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    prepare_environment()
     out = out.resolve()
+    submitted = submitted.resolve()
+    if submitted.is_file() or (submitted.is_dir() and not _has_nbgrader_layout(submitted, assignment)
+                               and any(p.is_file() for p in submitted.iterdir())):
+        submitted = collect_lms(submitted, assignment, out, name_pattern or LMS_PATTERN)
+    students = find_students(assignment, submitted)
+
     root = out / "nbgrader"  # nbgrader's course directory: source, submitted, autograded, feedback
     out.mkdir(parents=True, exist_ok=True)
     db_url = db_url or f"sqlite:///{out / 'gradebook.db'}"
     check_database(db_url)
-    _prepare_course(root, assignment, db_url, timeout, sandbox)
+    _prepare_course(root, assignment, db_url, timeout, sandbox, late_policy, due)
 
     report = GradeReport(assignment)
     todo = []
@@ -88,7 +98,7 @@ def grade(assignment: str, submitted: Path, out: Path, db_url: str | None = None
             report.unchanged.append(student)
         else:
             todo.append(student)
-    settings = (str(root), assignment, notebooks, str(submitted), str(out), db_url, timeout, sandbox)
+    settings = (str(root), assignment, notebooks, str(submitted), str(out), db_url, timeout, sandbox, late_policy)
     workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
     bar = tqdm(total=len(todo), desc=f"grading {assignment}", unit="submission", disable=not progress,
                postfix={"skipped": len(report.unchanged)} if report.unchanged else None)
@@ -136,8 +146,11 @@ def _redact(url: str) -> str:
     return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
 
 
-def _prepare_course(root: Path, assignment: str, db_url: str, timeout: int, sandbox: bool) -> None:
+def _prepare_course(root: Path, assignment: str, db_url: str, timeout: int, sandbox: bool, late_policy: str,
+                    due: str | None) -> None:
+    from nbgrader.api import Gradebook
     from nbgrader.apps import NbGraderAPI
+    from nbgrader.utils import parse_utc
 
     (root / "source").mkdir(parents=True, exist_ok=True)
     shutil.rmtree(root / "source" / assignment, ignore_errors=True)
@@ -150,12 +163,72 @@ def _prepare_course(root: Path, assignment: str, db_url: str, timeout: int, sand
         f"c.CourseDirectory.db_url = {db_url!r}\n"
         "import sys; sys.path.insert(0, " + repr(str(REPO)) + ")\n"
         "from autograder.course import nbgrader_config\n"
-        f"c.merge(nbgrader_config(c.CourseDirectory.root, c.CourseDirectory.db_url, {timeout}, {sandbox}))\n")
-    api = NbGraderAPI(config=nbgrader_config(root, db_url, timeout=timeout, sandbox=sandbox))
+        f"c.merge(nbgrader_config(c.CourseDirectory.root, c.CourseDirectory.db_url, {timeout}, {sandbox}, "
+        f"{late_policy!r}))\n")
+    api = NbGraderAPI(config=nbgrader_config(root, db_url, timeout=timeout, sandbox=sandbox,
+                                             late_policy=late_policy))
     # Records the assignment, its notebooks and graded cells in the gradebook.
     result = api.generate_assignment(assignment, force=True)
     if not result["success"]:
         raise RuntimeError(f"could not prepare '{assignment}': {_first_error_line(result)}")
+    if due:
+        try:
+            duedate = parse_utc(due)
+        except Exception:
+            raise UsageError(f"cannot read the due date {due!r}; use e.g. '2026-11-20 23:59:00 UTC'") from None
+        with Gradebook(db_url) as gb:
+            gb.update_or_create_assignment(assignment, duedate=duedate)
+
+
+# A learning-management-system download: <student>_[LATE_][<number>_...]<notebook>.ipynb
+# (Canvas names files like this). nbgrader's zip_collect matches the regexp against the path
+# under its extracted/ folder, so patterns start with (?:.*/)? to allow sub-folders of a zip.
+LMS_PATTERN = r"^(?:.*/)?(?P<student_id>[^_/]+)_(?:LATE_)?(?:\d+_)*(?P<file_id>[^_/][^/]*\.ipynb)$"
+
+
+def _has_nbgrader_layout(folder: Path, assignment: str) -> bool:
+    return any((p / assignment).is_dir() for p in folder.iterdir() if p.is_dir())
+
+
+def collect_lms(source: Path, assignment: str, out: Path, pattern: str) -> Path:
+    """Turn a zip or a flat folder from an LMS into nbgrader's layout with nbgrader's own zip_collect.
+
+    Returns the folder <student_id>/<assignment>/<notebook>.ipynb it wrote (with timestamp.txt when
+    the file names carry a timestamp).
+    """
+    from nbgrader.apps import NbGraderAPI  # noqa: F401  (nbgrader's apps must be importable)
+    from nbgrader.apps.zipcollectapp import ZipCollectApp
+    from traitlets.config import Config
+
+    intake = out / "intake"
+    archive = intake / "downloaded" / assignment / "archive"
+    shutil.rmtree(intake, ignore_errors=True)
+    archive.mkdir(parents=True)
+    if source.is_file():
+        if source.suffix.lower() != ".zip":
+            raise UsageError(f"{source} is neither a folder nor a .zip archive")
+        shutil.copyfile(source, archive / source.name)
+    else:
+        for path in source.iterdir():
+            if path.is_file():
+                shutil.copyfile(path, archive / path.name)
+    c = Config()
+    c.CourseDirectory.root = str(intake)
+    c.CourseDirectory.assignment_id = assignment
+    c.FileNameCollectorPlugin.named_regexp = pattern
+    c.FileNameCollectorPlugin.valid_ext = [".ipynb", ".txt", ".py", ".csv", ".json"]
+    c.ZipCollectApp.log_level = "WARN"  # per-file INFO lines would drown the real warnings
+    app = ZipCollectApp(config=c)
+    app.initialize([])
+    try:
+        app.start()
+    except Exception as exc:
+        raise UsageError(f"could not collect the LMS download {source}: {exc}") from None
+    collected = intake / "submitted"
+    if not collected.is_dir() or not any(collected.iterdir()):
+        raise UsageError(f"no file in {source} matches the name pattern {pattern!r} "
+                         "(set --name-pattern, with groups student_id and file_id)")
+    return collected
 
 
 def _fingerprint(folder: Path) -> str:
@@ -193,7 +266,7 @@ def _load_notes(root: Path, assignment: str, student: str) -> list[str]:
 _API = None
 
 
-def _worker_init(root: str, db_url: str, timeout: int, sandbox: bool) -> None:
+def _worker_init(root: str, db_url: str, timeout: int, sandbox: bool, late_policy: str) -> None:
     global _API
     import warnings
 
@@ -202,14 +275,15 @@ def _worker_init(root: str, db_url: str, timeout: int, sandbox: bool) -> None:
 
     warnings.filterwarnings("ignore", category=SAWarning)
     prepare_environment()
-    _API = NbGraderAPI(config=nbgrader_config(Path(root), db_url, timeout=timeout, sandbox=sandbox))
+    _API = NbGraderAPI(config=nbgrader_config(Path(root), db_url, timeout=timeout, sandbox=sandbox,
+                                              late_policy=late_policy))
 
 
 def grade_task(student: str, root: str, assignment: str, notebooks: list[str], submitted: str, out: str,
-               db_url: str, timeout: int, sandbox: bool):
+               db_url: str, timeout: int, sandbox: bool, late_policy: str):
     """Grade one student (in a worker process); records the outcome, then the fingerprint, last."""
     if _API is None:
-        _worker_init(root, db_url, timeout, sandbox)
+        _worker_init(root, db_url, timeout, sandbox, late_policy)
     root_p, sub_p = Path(root), Path(submitted)
     fingerprint = _fingerprint(sub_p / student / assignment)
     try:
@@ -254,8 +328,8 @@ def _run_on_dask(todo: list[str], args: tuple, workers: int, address: str):
 
 def _run_all(todo: list[str], settings: tuple, workers: int, dask: str | None = None):
     """Yield (student, problem, notes) as submissions finish, graded by ``workers`` processes."""
-    root, assignment, notebooks, submitted, out, db_url, timeout, sandbox = settings
-    args = (root, assignment, notebooks, submitted, out, db_url, timeout, sandbox)
+    root, assignment, notebooks, submitted, out, db_url, timeout, sandbox, late_policy = settings
+    args = (root, assignment, notebooks, submitted, out, db_url, timeout, sandbox, late_policy)
     if dask:
         yield from _run_on_dask(todo, args, workers, dask)
         return
@@ -268,7 +342,8 @@ def _run_all(todo: list[str], settings: tuple, workers: int, dask: str | None = 
 
     # spawn: workers start clean (no inherited torch threads or database connections).
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                             initializer=_worker_init, initargs=(root, db_url, timeout, sandbox)) as pool:
+                             initializer=_worker_init, initargs=(root, db_url, timeout, sandbox,
+                                                                 late_policy)) as pool:
         futures = {pool.submit(grade_task, s, *args): s for s in todo}
         for future in as_completed(futures):
             try:

@@ -105,7 +105,7 @@ print("SPY" + json.dumps(report))
 def ridge_fit(X, y, lam):
     hoard = []
     while True:
-        hoard.append(bytearray(256 << 20))
+        hoard.append(np.empty(1 << 28))  # 2 GiB of address space a time
 """), {"test_ridge_fit"}),
     "os-exit": (lambda nb: insert_after(nb, "l2_penalty", "import os\nos._exit(0)\n"), set()),
     "sys-exit": (lambda nb: set_source(nb, "l2_penalty", "import sys\ndef l2_penalty(w, lam):\n    sys.exit(1)\n"),
