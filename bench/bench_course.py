@@ -5,9 +5,12 @@
 Measures
   1. a clean book build (empty jupyter-cache) and a no-change rebuild;
   2. the run time of each solution notebook (nbclient, fresh kernel);
-  3. wall time per graded submission through `python -m autograder grade`,
-     against plain `nbgrader autograde` on the same submissions in the same
-     run (the anchor), reported as a ratio.
+  3. wall time per graded submission through `python -m autograder grade`
+     (1 and 2 workers, and a local Dask cluster) against plain `nbgrader
+     autograde` on the same submissions in the same run (the anchor),
+     reported as throughput ratios. The batch cycles through the solution,
+     the blank student copy, every buggy and correct variant of the test
+     corpus, and a broken file.
 
 The machine is shared and noisy: compare the ratios, not the seconds.
 """
@@ -64,44 +67,63 @@ def bench_notebooks() -> dict:
     return out
 
 
-def bench_grading(tmp: Path, per_assignment: int) -> dict:
-    """Same submissions (solution, blank and buggy variants) graded both ways."""
-    from submissions import build_batch
+def _batch(sub: Path, assignment: str, n: int) -> int:
+    """n submissions: the solution, the blank copy, buggy and correct variants and broken files, cycled."""
+    from submissions import VARIANTS, notebook_name, released_notebook, solution_notebook, with_answer
 
-    released = tmp / "released"
-    subprocess.run([sys.executable, "-m", "autograder", "release", "--out", str(released)], check=True,
-                   cwd=REPO, capture_output=True)
+    import nbformat
+
+    nb_name = notebook_name(assignment)
+    kinds = [("solution", lambda: solution_notebook(assignment)),
+             ("blank", lambda: nbformat.reads(released_notebook(assignment), as_version=4))]
+    kinds += [(v.name, lambda v=v: with_answer(assignment, v.answer, v.code))
+              for kind in ("buggy", "correct") for v in VARIANTS[assignment][kind]]
+    kinds.append(("broken-json", None))
+    for i in range(n):
+        name, make = kinds[i % len(kinds)]
+        folder = sub / f"s{i:03d}-{name}" / assignment
+        folder.mkdir(parents=True)
+        if make is None:
+            (folder / f"{nb_name}.ipynb").write_text('{"cells": [')
+        else:
+            nbformat.write(make(), folder / f"{nb_name}.ipynb")
+    return n
+
+
+def bench_grading(tmp: Path, per_assignment: int, worker_counts=(1, 2)) -> dict:
+    """The same submissions graded by plain `nbgrader autograde` (the anchor) and by ours."""
     out = {}
     for assignment in assignments():
         sub = tmp / "sub" / assignment
-        build_batch(sub, assignment, released)
-        keep = sorted(p.name for p in sub.iterdir())[:per_assignment]
-        for p in sub.iterdir():
-            if p.name not in keep:
-                shutil.rmtree(p)
-        n = len(keep)
-        ours = timed([sys.executable, "-m", "autograder", "grade", assignment, str(sub), "--out",
-                      str(tmp / "ours" / assignment), "--no-progress"], cwd=REPO)
-        # Anchor: a plain nbgrader course directory and `nbgrader generate_assignment` + `autograde`.
+        n = _batch(sub, assignment, per_assignment)
+        row = {"submissions": n}
+        # Anchor: a plain nbgrader course directory; `generate_assignment` then `autograde`, kernel per notebook.
         course = tmp / "plain" / assignment
         shutil.copytree(SOURCE / assignment, course / "source" / assignment)
         shutil.copytree(sub, course / "submitted")
-        # nbgrader's submitted/ layout is <student>/<assignment>/: build_batch already wrote that.
-        db = f"sqlite:///{course / 'gradebook.db'}"
+        common = [f"--CourseDirectory.root={course}", f"--CourseDirectory.db_url=sqlite:///{course / 'gb.db'}"]
         nbg = [str(BIN / "nbgrader")]
-        common = [f"--CourseDirectory.root={course}", f"--CourseDirectory.db_url={db}"]
         timed(nbg + ["generate_assignment", assignment, "--force"] + common, cwd=course)
-        plain = timed(nbg + ["autograde", assignment, "--force"] + common, cwd=course)
-        out[assignment] = {"submissions": n, "ours_s_per_submission": round(ours / n, 2),
-                           "plain_autograde_s_per_submission": round(plain / n, 2),
-                           "ratio_ours_over_plain": round(ours / plain, 2)}
+        start = time.perf_counter()
+        subprocess.run(nbg + ["autograde", assignment, "--force"] + common, cwd=course, capture_output=True)
+        plain = time.perf_counter() - start
+        row["plain_nbgrader_s_per_submission"] = round(plain / n, 2)
+        for label, extra in [(f"ours_workers_{w}", ["--workers", str(w)]) for w in worker_counts] + \
+                            [(f"ours_dask_local_{worker_counts[-1]}", ["--dask", "--workers", str(worker_counts[-1])])]:
+            t = timed([sys.executable, "-m", "autograder", "grade", assignment, str(sub), "--out",
+                       str(tmp / label / assignment), "--no-progress", *extra], cwd=REPO)
+            row[f"{label}_s_per_submission"] = round(t / n, 2)
+            row[f"{label}_throughput_vs_plain"] = round(plain / t, 2)
+        out[assignment] = row
+        print(assignment, json.dumps(row), flush=True)
     return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", type=Path, help="also write the results here")
-    parser.add_argument("--batch", type=int, default=8, help="submissions per assignment (default 8)")
+    parser.add_argument("--batch", type=int, default=100,
+                        help="submissions per assignment (default 100, so about 200 in all)")
     parser.add_argument("--skip", nargs="*", default=[], choices=["book", "notebooks", "grading"])
     args = parser.parse_args()
     prepare_environment()
