@@ -212,6 +212,64 @@ class AdamW(Optimizer):
         return self._inner.step(closure)
 '''
 
+PENALTY_NORM = '''
+def l2_penalty(w, lam):
+    return 0.5 * lam * float(np.linalg.norm(np.ravel(w)))
+'''
+PENALTY_L1 = '''
+def l2_penalty(w, lam):
+    return 0.5 * lam * float(np.sum(np.abs(w)))
+'''
+RIDGE_LAM_NOT_N_LAM = '''
+def ridge_fit(X, y, lam):
+    xm, ym = X.mean(axis=0), y.mean()
+    Xc, yc = X - xm, y - ym
+    w = np.linalg.solve(Xc.T @ Xc + lam * np.eye(X.shape[1]), Xc.T @ yc)
+    return w, float(ym - xm @ w)
+'''
+RIDGE_NO_INTERCEPT = '''
+def ridge_fit(X, y, lam):
+    n, d = X.shape
+    return np.linalg.solve(X.T @ X + n * lam * np.eye(d), X.T @ y), 0.0
+'''
+SELECT_INDEX = '''
+def select_lambda(X_train, y_train, X_val, y_val, lams):
+    errors = np.array([np.mean((X_val @ w + b - y_val) ** 2)
+                       for w, b in (ridge_fit(X_train, y_train, lam) for lam in lams)])
+    return int(np.argmin(errors)), errors
+'''
+PENALTY_VDOT = '''
+def l2_penalty(w, lam):
+    w = np.asarray(w, dtype=float)
+    return float(lam * np.vdot(w, w) / 2)
+'''
+LOSS_GRAD_LOOPS = '''
+def ridge_loss_and_grad(w, b, X, y, lam):
+    n, d = X.shape
+    loss, grad_w, grad_b = 0.0, np.zeros(d), 0.0
+    for i in range(n):
+        r = float(X[i] @ w + b - y[i])
+        loss += r * r / (2 * n)
+        grad_w += r * X[i] / n
+        grad_b += r / n
+    return loss + lam / 2 * float(w @ w), grad_w + lam * w, grad_b
+'''
+DECAY_BY_NAME = '''
+def decay_param_groups(net, weight_decay):
+    decay, other = [], []
+    for module_name, module in net.named_modules():
+        is_norm = "Norm" in type(module).__name__
+        for name, p in module.named_parameters(recurse=False):
+            (other if is_norm or name == "bias" else decay).append(p)
+    return [{"params": decay, "weight_decay": weight_decay}, {"params": other, "weight_decay": 0}]
+'''
+SELECT_COMPREHENSION = '''
+def select_lambda(X_train, y_train, X_val, y_val, lams):
+    fits = [ridge_fit(X_train, y_train, lam) for lam in lams]
+    errors = np.array([np.mean((X_val @ w + b - y_val) ** 2) for w, b in fits])
+    return lams[np.argmin(errors)], errors
+'''
+
 VARIANTS = {
     "ch02_weight_decay": {
         "buggy": [
@@ -225,6 +283,11 @@ VARIANTS = {
             Variant("bug-decay-biases", "decay_param_groups", DECAY_EVERYTHING, "test_decay_param_groups"),
             Variant("bug-decay-norms", "decay_param_groups", DECAY_NORMS, "test_decay_param_groups"),
             Variant("bug-select-on-train", "select_lambda", SELECT_ON_TRAIN, "test_select_lambda"),
+            Variant("bug-penalty-norm-not-squared", "l2_penalty", PENALTY_NORM, "test_l2_penalty"),
+            Variant("bug-penalty-l1", "l2_penalty", PENALTY_L1, "test_l2_penalty"),
+            Variant("bug-ridge-lam-not-n-lam", "ridge_fit", RIDGE_LAM_NOT_N_LAM, "test_ridge_fit"),
+            Variant("bug-ridge-no-intercept", "ridge_fit", RIDGE_NO_INTERCEPT, "test_ridge_fit"),
+            Variant("bug-select-returns-index", "select_lambda", SELECT_INDEX, "test_select_lambda"),
         ],
         "correct": [
             Variant("ok-penalty-loop", "l2_penalty", PENALTY_LOOP, "test_l2_penalty"),
@@ -233,6 +296,10 @@ VARIANTS = {
             Variant("ok-loss-grad-einsum", "ridge_loss_and_grad", LOSS_GRAD_EINSUM, "test_ridge_loss_and_grad"),
             Variant("ok-select-loop", "select_lambda", SELECT_LOOP, "test_select_lambda"),
             Variant("ok-ridge-kkt-system", "ridge_fit", RIDGE_KKT_SYSTEM, "test_ridge_fit"),
+            Variant("ok-penalty-vdot", "l2_penalty", PENALTY_VDOT, "test_l2_penalty"),
+            Variant("ok-loss-grad-loops", "ridge_loss_and_grad", LOSS_GRAD_LOOPS, "test_ridge_loss_and_grad"),
+            Variant("ok-decay-by-name", "decay_param_groups", DECAY_BY_NAME, "test_decay_param_groups"),
+            Variant("ok-select-comprehension", "select_lambda", SELECT_COMPREHENSION, "test_select_lambda"),
         ],
     },
     "ch09_adaptive_methods": {
