@@ -388,3 +388,11 @@ def set_source(nb, grade_id: str, code: str):
 def insert_after(nb, grade_id: str, code: str):
     nb.cells.insert(cell_index(nb, grade_id) + 1, nbformat.v4.new_code_cell(code.strip("\n")))
     return nb
+
+
+def solution_and_buggy(sub: Path, assignment: str, buggy: slice) -> Path:
+    """A small batch: the solution plus a slice of the buggy variants, in nbgrader's layout."""
+    write_submission(sub, "solution", assignment, solution_notebook(assignment))
+    for v in VARIANTS[assignment]["buggy"][buggy]:
+        write_submission(sub, v.name, assignment, with_answer(assignment, v.answer, v.code))
+    return sub

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import run_cli
 from postgres import create_database, postgres_server
-from submissions import VARIANTS, solution_notebook, with_answer, write_submission
+from submissions import solution_and_buggy
 
 A = "ch02_weight_decay"
 
@@ -29,11 +29,7 @@ def server():
 
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory):
-    sub = tmp_path_factory.mktemp("pgbatch") / "submitted"
-    write_submission(sub, "solution", A, solution_notebook(A))
-    for v in VARIANTS[A]["buggy"][:5]:
-        write_submission(sub, v.name, A, with_answer(A, v.answer, v.code))
-    return sub
+    return solution_and_buggy(tmp_path_factory.mktemp("pgbatch") / "submitted", A, slice(0, 5))
 
 
 def test_postgres_gradebook_matches_sqlite(server, batch, tmp_path):

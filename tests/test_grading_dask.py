@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import run_cli
-from submissions import VARIANTS, solution_notebook, with_answer, write_submission
+from submissions import solution_and_buggy
 
 A = "ch02_weight_decay"
 BIN = Path(sys.executable).parent
@@ -21,11 +21,7 @@ BIN = Path(sys.executable).parent
 
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory):
-    sub = tmp_path_factory.mktemp("daskbatch") / "submitted"
-    write_submission(sub, "solution", A, solution_notebook(A))
-    for v in VARIANTS[A]["buggy"][5:9]:
-        write_submission(sub, v.name, A, with_answer(A, v.answer, v.code))
-    return sub
+    return solution_and_buggy(tmp_path_factory.mktemp("daskbatch") / "submitted", A, slice(5, 9))
 
 
 @pytest.fixture(scope="module")

@@ -13,18 +13,14 @@ import time
 import pytest
 
 from conftest import REPO, run_cli
-from submissions import VARIANTS, solution_notebook, with_answer, write_submission
+from submissions import solution_and_buggy, with_answer, write_submission
 
 A = "ch02_weight_decay"
 
 
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory):
-    sub = tmp_path_factory.mktemp("scale") / "submitted"
-    write_submission(sub, "solution", A, solution_notebook(A))
-    for v in VARIANTS[A]["buggy"][:7]:
-        write_submission(sub, v.name, A, with_answer(A, v.answer, v.code))
-    return sub
+    return solution_and_buggy(tmp_path_factory.mktemp("scale") / "submitted", A, slice(0, 7))
 
 
 @pytest.fixture(scope="module")
