@@ -5,3 +5,5 @@ for the exercise notebooks; they are never shipped to students.
 """
 
 from .optimizers import Adagrad, RMSprop, Adadelta, Adam, AdamW
+
+__all__ = ["Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW"]

@@ -11,7 +11,6 @@ with the intercept ``b`` never penalized (Hoerl & Kennard 1970).
 from __future__ import annotations
 
 import numpy as np
-import torch
 from torch import nn
 
 # Modules whose parameters are scales and shifts, not weights to shrink.
