@@ -11,6 +11,11 @@ BIN     := $(VENV)/bin
 export PATH := $(abspath $(BIN)):$(PATH)
 .PHONY: site test env lock exercises clean system-deps
 
+# MathJax is served by the site itself, so pages render math offline. It comes from the npm
+# registry at build time (pinned), like every other dependency, and is never committed.
+MATHJAX_VERSION := 3.2.2
+MATHJAX := _vendor/mathjax/tex-mml-chtml.js
+
 # The stamp is rebuilt whenever the lock or the package metadata changes.
 $(VENV)/.installed: requirements/lock.txt requirements/direct.txt pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -29,15 +34,22 @@ system-deps:
 	@command -v bwrap >/dev/null && command -v setpriv >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap util-linux postgresql; }
 
+$(MATHJAX):
+	rm -rf /tmp/course-mathjax && mkdir -p /tmp/course-mathjax
+	cd /tmp/course-mathjax && npm pack --silent mathjax@$(MATHJAX_VERSION) >/dev/null && tar xzf mathjax-$(MATHJAX_VERSION).tgz
+	rm -rf _vendor/mathjax && mkdir -p _vendor/mathjax
+	# The combined TeX+CHTML bundle, the TeX extensions it autoloads, fonts and menu; not the speech engine.
+	cd /tmp/course-mathjax/package/es5 && cp -r tex-mml-chtml.js input output ui a11y adaptors $(CURDIR)/_vendor/mathjax/
+
 # Student notebooks are generated from autograder/source by nbgrader, never hand-edited.
 exercises: env
 	$(BIN)/python -m autograder release --out chapters/exercises
 
-site: exercises
+site: exercises $(MATHJAX)
 	# -W: warnings are errors; -n: nitpicky cross-references; --keep-going: report them all.
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
-test: env system-deps
+test: env system-deps $(MATHJAX)
 	$(BIN)/python -m pytest tests
 
 lock:

@@ -73,6 +73,9 @@ def test_chapters_have_figures_quiz_and_citations(site):
     for chapter in ("02_weight_decay", "09_adaptive_methods"):
         html, _ = site[HTML / "chapters" / f"{chapter}.html"]
         assert html.count("<img") >= 3, f"{chapter}: fewer than 3 figures"
+        assert "&lt;Figure size" not in html, f"{chapter}: a figure shows as text, not as an image"
+        assert "cdn.jsdelivr" not in html and 'src="https://' not in html, f"{chapter}: loads from the web"
+        assert "_static/mathjax/tex-mml-chtml.js" in html, f"{chapter}: math needs the local MathJax"
         assert "Common misconceptions" in html and "Summary" in html
         assert html.count('class="solution') >= 4 and "dropdown" in html, f"{chapter}: quiz answers not hidden"
         assert re.search(r'href="references.html#id\d+"', html), f"{chapter}: no citation links"
