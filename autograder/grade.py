@@ -462,11 +462,11 @@ def _write_parts(gb, root: Path, assignment: str, notebooks: list[str], problems
     with open(path, "w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(PART_COLUMNS)
+        cells = {nb: sorted(gb.find_notebook(nb, assignment).grade_cells, key=lambda c: c.name) for nb in notebooks}
         for student in sorted(s.id for s in gb.students):
             for nb in notebooks:
-                cells = gb.find_notebook(nb, assignment).grade_cells
                 messages = part_messages(root, student, assignment, nb)
-                for cell in sorted(cells, key=lambda c: c.name):
+                for cell in cells[nb]:
                     try:
                         grade = gb.find_grade(cell.name, nb, assignment, student)
                         score = grade.score

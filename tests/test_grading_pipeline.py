@@ -13,6 +13,7 @@ import csv
 import pytest
 from nbgrader.api import Gradebook
 
+from autograder.hidden import mistakes
 from conftest import ASSIGNMENTS, html_text, run_cli
 from submissions import VARIANTS, build_batch, notebook_name
 
@@ -91,6 +92,12 @@ NAMED_IN_FEEDBACK = {
         "bug-adagrad-moving-average": "not a moving average",
     },
 }
+
+
+# Every known optimizer mistake must be named in its own feedback, not just a sample.
+NAMED_IN_FEEDBACK["ch09_adaptive_methods"].update({
+    f"bug-{opt.lower()}-{bug.replace('_', '-')}": hint
+    for opt, bugs in mistakes.MISTAKES.items() for bug, (_, hint) in bugs.items()})
 
 
 def test_feedback_names_the_mistake(graded):
