@@ -68,6 +68,10 @@ def nbgrader_config(course_root: Path, db_url: str, timeout: int = 60, sandbox: 
     c.Autograde.autograde_preprocessors = [SandboxedExecute, IgnorePattern, ClearMetadataPreprocessor,
                                            LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
     c.SandboxedExecute.sandbox = sandbox
+    # Feedback pages as nbconvert renders them, without its costly re-parse (see feedback_exporter.py).
+    from .feedback_exporter import FeedbackExporter
+
+    c.GenerateFeedback.exporter_class = FeedbackExporter
     # Penalties for work submitted after the due date (see autograder/late.py).
     from .late import LatePolicy
 

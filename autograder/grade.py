@@ -273,8 +273,11 @@ def _worker_init(root: str, db_url: str, timeout: int, sandbox: bool, late_polic
     from nbgrader.apps import NbGraderAPI
     from sqlalchemy.exc import SAWarning
 
+    from .nbgrader_speedups import install
+
     warnings.filterwarnings("ignore", category=SAWarning)
     prepare_environment()
+    install()
     _API = NbGraderAPI(config=nbgrader_config(Path(root), db_url, timeout=timeout, sandbox=sandbox,
                                               late_policy=late_policy))
 

@@ -6,11 +6,12 @@ Measures
   1. a clean book build (empty jupyter-cache) and a no-change rebuild;
   2. the run time of each solution notebook (nbclient, fresh kernel);
   3. wall time per graded submission through `python -m autograder grade`
-     (1 and 2 workers, and a local Dask cluster) against plain `nbgrader
-     autograde` on the same submissions in the same run (the anchor),
-     reported as throughput ratios. The batch cycles through the solution,
-     the blank student copy, every buggy and correct variant of the test
-     corpus, and a broken file.
+     (1 and 2 workers, on a local process pool and on a local Dask cluster)
+     against plain `nbgrader autograde` on the same submissions in the same
+     run (the anchor), reported as throughput ratios per assignment and for
+     the whole course. The batch cycles through the solution, the blank
+     student copy, every buggy and correct variant of the test corpus, and a
+     broken file.
 
 The machine is shared and noisy: compare the ratios, not the seconds.
 """
@@ -92,7 +93,9 @@ def _batch(sub: Path, assignment: str, n: int) -> int:
 
 def bench_grading(tmp: Path, per_assignment: int, worker_counts=(1, 2)) -> dict:
     """The same submissions graded by plain `nbgrader autograde` (the anchor) and by ours."""
-    out = {}
+    out, totals = {}, {"submissions": 0, "plain_s": 0.0}
+    runs = [(f"ours_workers_{w}", ["--workers", str(w)]) for w in worker_counts]
+    runs += [(f"ours_dask_local_{w}", ["--dask", "--workers", str(w)]) for w in worker_counts]
     for assignment in assignments():
         sub = tmp / "sub" / assignment
         n = _batch(sub, assignment, per_assignment)
@@ -107,15 +110,24 @@ def bench_grading(tmp: Path, per_assignment: int, worker_counts=(1, 2)) -> dict:
         start = time.perf_counter()
         subprocess.run(nbg + ["autograde", assignment, "--force"] + common, cwd=course, capture_output=True)
         plain = time.perf_counter() - start
-        row["plain_nbgrader_s_per_submission"] = round(plain / n, 2)
-        for label, extra in [(f"ours_workers_{w}", ["--workers", str(w)]) for w in worker_counts] + \
-                            [(f"ours_dask_local_{worker_counts[-1]}", ["--dask", "--workers", str(worker_counts[-1])])]:
+        row["plain_nbgrader_s_per_submission"] = round(plain / n, 3)
+        totals["submissions"] += n
+        totals["plain_s"] += plain
+        for label, extra in runs:
             t = timed([sys.executable, "-m", "autograder", "grade", assignment, str(sub), "--out",
                        str(tmp / label / assignment), "--no-progress", *extra], cwd=REPO)
-            row[f"{label}_s_per_submission"] = round(t / n, 2)
+            row[f"{label}_s_per_submission"] = round(t / n, 3)
             row[f"{label}_throughput_vs_plain"] = round(plain / t, 2)
+            totals[f"{label}_s"] = totals.get(f"{label}_s", 0.0) + t
         out[assignment] = row
         print(assignment, json.dumps(row), flush=True)
+    # The whole course: every submission of every assignment, anchor and ours in the same run.
+    out["all"] = {"submissions": totals["submissions"],
+                  "plain_nbgrader_s_per_submission": round(totals["plain_s"] / totals["submissions"], 3)}
+    for label, _ in runs:
+        out["all"][f"{label}_s_per_submission"] = round(totals[f"{label}_s"] / totals["submissions"], 3)
+        out["all"][f"{label}_throughput_vs_plain"] = round(totals["plain_s"] / totals[f"{label}_s"], 2)
+    print("all", json.dumps(out["all"]), flush=True)
     return out
 
 

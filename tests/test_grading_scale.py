@@ -83,3 +83,29 @@ def test_report_is_self_contained_and_names_the_mistakes(sequential):
     assert "Item analysis" in html and "test_ridge_loss_and_grad" in html
     assert "the intercept must not be penalized" in html
     assert "manual grading pending" in html
+
+
+def _gradebook_rows(out):
+    """Every grade and comment nbgrader stored, with the submission timestamps and penalties."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
+        rows = []
+        for sub in gb.assignment_submissions(A):
+            rows.append((sub.student_id, str(sub.timestamp), sub.late_submission_penalty))
+            for nb in sub.notebooks:
+                rows += [(sub.student_id, g.name, g.auto_score, g.manual_score, g.needs_manual_grade)
+                         for g in nb.grades]
+                rows += [(sub.student_id, c.name, c.auto_comment, c.manual_comment) for c in nb.comments]
+    return sorted(rows, key=repr)
+
+
+def test_speedups_change_nothing_that_nbgrader_writes(batch, sequential, tmp_path):
+    """Grading with nbgrader's fixed costs removed (autograder/nbgrader_speedups.py) stores exactly
+    what nbgrader alone stores."""
+    env = {**os.environ, "AUTOGRADER_NO_SPEEDUPS": "1"}
+    run_cli("grade", A, batch, "--out", tmp_path, "--workers", "1", "--no-progress", env=env)
+    assert _gradebook_rows(tmp_path) == _gradebook_rows(sequential)
+    assert _stable(tmp_path / "parts.csv") == _stable(sequential / "parts.csv")
+    for page in sequential.glob("feedback/*/*/*.html"):
+        assert page.read_text() == (tmp_path / page.relative_to(sequential)).read_text(), page

@@ -1,0 +1,104 @@
+"""Remove nbgrader 0.9.6's fixed costs per graded submission, in grading processes only.
+
+Measured with cProfile on 12 submissions, nbgrader's own bookkeeping cost about
+1.5 s per submission, of which these two are pure overhead:
+
+* every ``Gradebook(...)`` builds a new SQLAlchemy engine, lists the tables
+  and issues CREATE TABLE IF NOT EXISTS for each (about 30 ms with SQLite, a
+  new connection each time with PostgreSQL). Autograde and feedback open a
+  gradebook about ten times per submission. Here a process keeps one engine
+  per database URL once its schema has been set up, and sessions come from
+  that engine's connection pool.
+* every cell's nbgrader metadata is checked with ``jsonschema.validate``,
+  which checks the schema itself against its meta-schema each time. Here the
+  validator for nbgrader's fixed schema is built once; errors are the same
+  (``best_match`` of the same validator's errors).
+
+Both change how often work is done, never what is written: tests grade the
+same submissions with and without them and compare the gradebooks. They are
+applied only to nbgrader 0.9.6, the version this course pins; with any other
+version grading works unchanged, just slower. ``AUTOGRADER_NO_SPEEDUPS=1``
+turns them off.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+_installed = False
+
+
+def install() -> bool:
+    """Apply the speed-ups in this process (idempotent); False if they do not apply."""
+    global _installed
+    if _installed:
+        return True
+    import nbgrader
+
+    if os.environ.get("AUTOGRADER_NO_SPEEDUPS") or nbgrader.__version__ != "0.9.6":
+        return False
+    _reuse_gradebook_engines()
+    _cache_metadata_validators()
+    _installed = True
+    return True
+
+
+def _reuse_gradebook_engines() -> None:
+    from nbgrader import api
+    from sqlalchemy.orm import scoped_session, sessionmaker
+
+    original_init = api.Gradebook.__init__
+    engines: dict[str, object] = {}  # database URL -> engine whose schema is known to be set up
+
+    def __init__(self, db_url, course_id="default_course", authenticator=None):
+        engine = engines.get(db_url)
+        if engine is None:  # first use in this process: nbgrader's own set-up (tables, alembic stamp)
+            original_init(self, db_url, course_id, authenticator)
+            engines[db_url] = self.engine
+            return
+        # The rest of nbgrader's __init__, on the engine that is already set up.
+        self.engine = engine
+        self.db = scoped_session(sessionmaker(autoflush=True, bind=engine, future=True))
+        self.check_course(course_id=course_id)
+        self.course_id = course_id
+        self.authenticator = authenticator
+
+    def close(self):
+        self.db.remove()  # the session's connection goes back to the pool; the engine stays
+        if not any(engine is self.engine for engine in engines.values()):
+            self.engine.dispose()
+
+    api.Gradebook.__init__ = __init__
+    api.Gradebook.close = close
+
+
+class _CachedJsonschema:
+    """Stands in for the ``jsonschema`` module inside ``nbgrader.nbgraderformat.common``."""
+
+    def __init__(self):
+        import jsonschema
+
+        self._jsonschema = jsonschema
+        self.ValidationError = jsonschema.ValidationError
+        self._validators: dict[str, object] = {}
+
+    def validate(self, instance, schema):
+        key = json.dumps(schema, sort_keys=True)
+        validator = self._validators.get(key)
+        if validator is None:
+            cls = self._jsonschema.validators.validator_for(schema)
+            cls.check_schema(schema)
+            validator = self._validators[key] = cls(schema)
+        error = self._jsonschema.exceptions.best_match(validator.iter_errors(instance))
+        if error is not None:
+            raise error
+
+    def __getattr__(self, name):
+        return getattr(self._jsonschema, name)
+
+
+def _cache_metadata_validators() -> None:
+    from nbgrader.nbgraderformat import common
+
+    common.jsonschema = _CachedJsonschema()
