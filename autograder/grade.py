@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import json
 import os
@@ -12,6 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .course import COURSE_ID, REPO, SOURCE, UsageError, check_assignment, nbgrader_config, prepare_environment
+from .nbgrader_speedups import skip_unused_imports
+
+skip_unused_imports()  # before anything imports nbgrader (and with it jsonschema)
 
 # The columns of `nbgrader export` (nbgrader.plugins.export.CsvExportPlugin).
 PART_COLUMNS = ["student_id", "assignment", "notebook", "part", "score", "max_score", "message"]
@@ -88,7 +92,6 @@ def grade(assignment: str, submitted: Path, out: Path, db_url: str | None = None
     out.mkdir(parents=True, exist_ok=True)
     db_url = db_url or f"sqlite:///{out / 'gradebook.db'}"
     check_database(db_url)
-    _prepare_course(root, assignment, db_url, timeout, sandbox, late_policy, due)
 
     report = GradeReport(assignment)
     todo = []
@@ -102,7 +105,9 @@ def grade(assignment: str, submitted: Path, out: Path, db_url: str | None = None
     workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
     bar = tqdm(total=len(todo), desc=f"grading {assignment}", unit="submission", disable=not progress,
                postfix={"skipped": len(report.unchanged)} if report.unchanged else None)
-    for student, message, notes in _run_all(todo, settings, workers, dask):
+    # Workers (and their sandboxes) start up while the course directory is prepared.
+    prepare = functools.partial(_prepare_course, root, assignment, db_url, timeout, sandbox, late_policy, due)
+    for student, message, notes in _run_all(todo, settings, workers, dask, prepare):
         if notes:
             report.notes[student] = notes
         if message:
@@ -266,10 +271,16 @@ def _load_notes(root: Path, assignment: str, student: str) -> list[str]:
 _API = None
 
 
-def _worker_init(root: str, db_url: str, timeout: int, sandbox: bool, late_policy: str) -> None:
+def _worker_init(root: str, db_url: str, timeout: int, sandbox: bool, late_policy: str,
+                 assignment: str | None = None) -> None:
     global _API
     import warnings
 
+    if sandbox:  # the sandboxed fork server warms up while this process imports nbgrader
+        from .sandbox import Limits
+        from .verdicts import fork_server
+
+        fork_server(Limits()).launch()
     from nbgrader.apps import NbGraderAPI
     from sqlalchemy.exc import SAWarning
 
@@ -280,6 +291,14 @@ def _worker_init(root: str, db_url: str, timeout: int, sandbox: bool, late_polic
     install()
     _API = NbGraderAPI(config=nbgrader_config(Path(root), db_url, timeout=timeout, sandbox=sandbox,
                                               late_policy=late_policy))
+    if assignment:  # its hidden tests import torch and the reference solutions
+        from .verdicts import parts_of
+
+        parts_of(assignment)
+
+
+def _started(_):
+    return os.getpid()
 
 
 def grade_task(student: str, root: str, assignment: str, notebooks: list[str], submitted: str, out: str,
@@ -329,14 +348,25 @@ def _run_on_dask(todo: list[str], args: tuple, workers: int, address: str):
             cluster.close()
 
 
-def _run_all(todo: list[str], settings: tuple, workers: int, dask: str | None = None):
-    """Yield (student, problem, notes) as submissions finish, graded by ``workers`` processes."""
+def _run_all(todo: list[str], settings: tuple, workers: int, dask: str | None = None, prepare=None):
+    """Yield (student, problem, notes) as submissions finish, graded by ``workers`` processes.
+
+    ``prepare()`` runs once the workers are starting, before any submission is graded.
+    """
     root, assignment, notebooks, submitted, out, db_url, timeout, sandbox, late_policy = settings
     args = (root, assignment, notebooks, submitted, out, db_url, timeout, sandbox, late_policy)
+    prepare = prepare or (lambda: None)
     if dask:
+        prepare()
         yield from _run_on_dask(todo, args, workers, dask)
         return
     if workers == 1:
+        if sandbox and todo:
+            from .sandbox import Limits
+            from .verdicts import fork_server
+
+            fork_server(Limits()).launch()
+        prepare()
         for student in todo:
             yield grade_task(student, *args)
         return
@@ -346,7 +376,10 @@ def _run_all(todo: list[str], settings: tuple, workers: int, dask: str | None = 
     # spawn: workers start clean (no inherited torch threads or database connections).
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                              initializer=_worker_init, initargs=(root, db_url, timeout, sandbox,
-                                                                 late_policy)) as pool:
+                                                                 late_policy, assignment)) as pool:
+        for i in range(workers):  # start every worker now; each imports and warms up in its initializer
+            pool.submit(_started, i)
+        prepare()
         futures = {pool.submit(grade_task, s, *args): s for s in todo}
         for future in as_completed(futures):
             try:

@@ -194,7 +194,14 @@ class ForkServer:
         self.limits = limits or Limits()
         self.proc: subprocess.Popen | None = None
         self.root: Path | None = None
+        self.ready = False
         self.jobs = 0
+
+    def launch(self) -> None:
+        """Start the server if it is not running; it warms up in the background until the first job."""
+        if self.proc is None or self.proc.poll() is not None:
+            self.stop()
+            self._start()
 
     def _start(self) -> None:
         import tempfile
@@ -209,11 +216,15 @@ class ForkServer:
         self.log = open(self.root.parent / f"{self.root.name}.log", "w+b")
         self.proc = subprocess.Popen(argv, cwd=self.root, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=self.log, preexec_fn=server._preexec())
+        self.ready = False
+
+    def _await_ready(self) -> None:
         if self._reply(120) is None:
             self.log.seek(0)
             reason = self.log.read().decode(errors="replace").strip()[-300:]
             self.stop()
             raise SandboxUnavailable(f"the sandboxed fork server did not start: {reason}")
+        self.ready = True
 
     def _reply(self, timeout: float) -> dict | None:
         import json
@@ -240,9 +251,9 @@ class ForkServer:
         """Run one job in a fresh folder holding ``files``; returns the result and the ``collect`` files it wrote."""
         import json
 
-        if self.proc is None or self.proc.poll() is not None:
-            self.stop()
-            self._start()
+        self.launch()
+        if not self.ready:
+            self._await_ready()
         self.jobs += 1
         folder = self.root / f"job-{self.jobs}"
         folder.mkdir(mode=0o700)
