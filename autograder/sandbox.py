@@ -9,6 +9,9 @@ unprivileged uid with no capabilities, in fresh PID, network, IPC and UTS
 namespaces (no network at all), and dies with its parent. rlimits bound CPU
 time, address space, processes, file size and open files; a wall-clock
 timeout kills the whole process group.
+
+``Sandbox.run`` starts a fresh process per call; ``ForkServer`` keeps one
+sandbox per grading process and forks a warm child per submission.
 """
 
 from __future__ import annotations
