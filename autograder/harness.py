@@ -410,20 +410,41 @@ def _remove_ipc(libc):
                 raise OSError(f"System V {kind} objects could not be removed")
 
 
-def _wipe(folder):
-    """Delete everything in ``folder``; an OSError if something cannot be deleted."""
+def _mounts_under(folder):
+    """Mount points below ``folder`` (the read-only venv and coursekit, when the checkout is under /tmp)."""
+    import re
+
+    found = set()
+    with open("/proc/self/mountinfo") as fh:
+        for line in fh:
+            point = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), line.split()[4])
+            if point.startswith(folder.rstrip("/") + "/"):
+                found.add(point)
+    return found
+
+
+def _wipe(folder, mounts=None):
+    """Delete everything a job may have left in ``folder`` but the mounts below it; an OSError if it cannot."""
     import shutil
 
-    for root, dirs, _files in os.walk(folder):  # top-down: unlock each folder before entering it
-        for name in dirs:
-            path = os.path.join(root, name)
-            if not os.path.islink(path):
-                os.chmod(path, 0o700)
+    mounts = _mounts_under(folder) if mounts is None else mounts
     for entry in os.scandir(folder):
+        path = entry.path
+        if path in mounts:
+            continue
+        if any(m.startswith(path + "/") for m in mounts):  # a folder bwrap made to hold a mount
+            _wipe(path, mounts)
+            continue
         if entry.is_dir(follow_symlinks=False):
-            shutil.rmtree(entry.path)
+            os.chmod(path, 0o700)
+            for root, dirs, _files in os.walk(path):  # top-down: unlock each folder before entering it
+                for name in dirs:
+                    sub = os.path.join(root, name)
+                    if not os.path.islink(sub):
+                        os.chmod(sub, 0o700)
+            shutil.rmtree(path)
         else:
-            os.unlink(entry.path)
+            os.unlink(path)
 
 
 def sweep(libc):

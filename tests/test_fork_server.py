@@ -45,8 +45,10 @@ FIND_SERVER = ("import os\n"
 def test_jobs_start_warm_with_fresh_globals(server):
     _, out = run(server, "x = 41\nimport sys\nprint('torch' in sys.modules, 'numpy' in sys.modules)")
     assert out[0].strip() == "True True"  # imported once by the server, not by each job
+    first = server.proc.pid
     _, out = run(server, "print('x' in globals(), 'np' in globals())")
     assert out[0].strip() == "False False"
+    assert server.proc is not None and server.proc.pid == first  # cleaned up and reused, not restarted
 
 
 def test_leftover_processes_are_killed_before_the_next_job(server):
