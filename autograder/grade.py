@@ -525,7 +525,8 @@ def _export(gb, assignment: str, path: Path) -> Path:
     with open(path, "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=GRADE_COLUMNS)
         writer.writeheader()
-        for student in gb.students:
+        # By id, as parts.csv is: the database's own order depends on its collation (PostgreSQL vs SQLite).
+        for student in sorted(gb.students, key=lambda s: s.id):
             row = {"assignment": a.name, "duedate": a.duedate or "", "student_id": student.id,
                    "last_name": student.last_name or "", "first_name": student.first_name or "",
                    "email": student.email or "", "max_score": a.max_score}
