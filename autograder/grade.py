@@ -9,6 +9,7 @@ import json
 import os
 import re
 import shutil
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,13 +95,14 @@ def grade(assignment: str, submitted: Path, out: Path, db_url: str | None = None
     check_database(db_url)
 
     report = GradeReport(assignment)
-    todo = []
+    rules = _rules_fingerprint(assignment, due, late_policy, timeout, sandbox)
+    todo = {}  # student -> fingerprint of their files and of the rules they are graded by
     for student in students:
-        if not force and _fingerprint(submitted / student / assignment) == _graded_fingerprint(root, student,
-                                                                                              assignment):
+        fingerprint = _fingerprint(submitted / student / assignment, rules)
+        if not force and fingerprint == _graded_fingerprint(root, student, assignment):
             report.unchanged.append(student)
         else:
-            todo.append(student)
+            todo[student] = fingerprint
     settings = (str(root), assignment, notebooks, str(submitted), str(out), db_url, timeout, sandbox, late_policy)
     workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
     bar = tqdm(total=len(todo), desc=f"grading {assignment}", unit="submission", disable=not progress,
@@ -236,11 +238,23 @@ def collect_lms(source: Path, assignment: str, out: Path, pattern: str) -> Path:
     return collected
 
 
-def _fingerprint(folder: Path) -> str:
-    """Names and contents of every file a student submitted."""
-    digest = hashlib.sha256()
+def _fingerprint(folder: Path, rules: str = "") -> str:
+    """Names and contents of every file in ``folder``, and ``rules``."""
+    digest = hashlib.sha256(rules.encode() + b"\0")
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _rules_fingerprint(assignment: str, due: str | None, late_policy: str, timeout: int, sandbox: bool) -> str:
+    """What else decides a grade: the exercise source, the hidden tests and the options.
+
+    A rerun with a new due date, late policy or a fixed test regrades every submission,
+    instead of keeping grades made under the old rules.
+    """
+    digest = hashlib.sha256(json.dumps([due, late_policy, timeout, sandbox]).encode())
+    for path in sorted(SOURCE.glob(f"{assignment}/*.ipynb")) + sorted((REPO / "autograder" / "hidden").glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
@@ -301,25 +315,26 @@ def _started(_):
     return os.getpid()
 
 
-def grade_task(student: str, root: str, assignment: str, notebooks: list[str], submitted: str, out: str,
-               db_url: str, timeout: int, sandbox: bool, late_policy: str):
-    """Grade one student (in a worker process); records the outcome, then the fingerprint, last."""
+def grade_task(student: str, fingerprint: str, root: str, assignment: str, notebooks: list[str], submitted: str,
+               out: str, db_url: str, timeout: int, sandbox: bool, late_policy: str):
+    """Grade one student (in a worker process); records the outcome, then ``fingerprint``, last."""
     if _API is None:
         _worker_init(root, db_url, timeout, sandbox, late_policy)
     root_p, sub_p = Path(root), Path(submitted)
-    fingerprint = _fingerprint(sub_p / student / assignment)
     try:
         message, notes = _grade_one(_API, root_p, assignment, notebooks, sub_p, student, Path(out))
     except Exception as exc:  # one broken submission never stops the batch
         message, notes = f"grading failed: {type(exc).__name__}: {exc}", []
     state = _state_dir(root_p, student, assignment)
     state.mkdir(parents=True, exist_ok=True)
-    (state / "outcome.json").write_text(json.dumps({"problem": message, "notes": notes}))
+    # graded_by: which machine and process graded it (a cluster's instructor may need to know).
+    (state / "outcome.json").write_text(json.dumps({"problem": message, "notes": notes,
+                                                    "graded_by": f"{socket.gethostname()}:{os.getpid()}"}))
     (state / "fingerprint").write_text(fingerprint)  # written last: a killed run regrades this student
     return student, message, notes
 
 
-def _run_on_dask(todo: list[str], args: tuple, workers: int, address: str):
+def _run_on_dask(todo: dict[str, str], args: tuple, workers: int, address: str):
     """The same grading tasks on Dask distributed: a LocalCluster, or the scheduler at ``address``.
 
     Every worker must see the course directory and the submissions at the same paths (a shared
@@ -335,8 +350,8 @@ def _run_on_dask(todo: list[str], args: tuple, workers: int, address: str):
         cluster, client = None, Client(address, timeout="30s")
     try:
         # pure=False: a regrade must run again, not come from Dask's cache.
-        futures = {client.submit(grade_task, s, *args, pure=False, key=f"grade-{args[1]}-{s}-{os.getpid()}"): s
-                   for s in todo}
+        futures = {client.submit(grade_task, s, fingerprint, *args, pure=False,
+                                 key=f"grade-{args[1]}-{s}-{os.getpid()}"): s for s, fingerprint in todo.items()}
         for future in as_completed(futures):
             try:
                 yield future.result()
@@ -348,13 +363,14 @@ def _run_on_dask(todo: list[str], args: tuple, workers: int, address: str):
             cluster.close()
 
 
-def _run_all(todo: list[str], settings: tuple, workers: int, dask: str | None = None, prepare=None):
+def _run_all(todo: dict[str, str], args: tuple, workers: int, dask: str | None = None, prepare=None):
     """Yield (student, problem, notes) as submissions finish, graded by ``workers`` processes.
 
-    ``prepare()`` runs once the workers are starting, before any submission is graded.
+    ``todo`` maps each student to the fingerprint recorded once they are graded; ``args`` are the
+    rest of grade_task's arguments. ``prepare()`` runs once the workers are starting, before any
+    submission is graded.
     """
-    root, assignment, notebooks, submitted, out, db_url, timeout, sandbox, late_policy = settings
-    args = (root, assignment, notebooks, submitted, out, db_url, timeout, sandbox, late_policy)
+    root, assignment, notebooks, submitted, out, db_url, timeout, sandbox, late_policy = args
     prepare = prepare or (lambda: None)
     if dask:
         prepare()
@@ -367,8 +383,8 @@ def _run_all(todo: list[str], settings: tuple, workers: int, dask: str | None = 
 
             fork_server(Limits()).launch()
         prepare()
-        for student in todo:
-            yield grade_task(student, *args)
+        for student, fingerprint in todo.items():
+            yield grade_task(student, fingerprint, *args)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -380,7 +396,7 @@ def _run_all(todo: list[str], settings: tuple, workers: int, dask: str | None = 
         for i in range(workers):  # start every worker now; each imports and warms up in its initializer
             pool.submit(_started, i)
         prepare()
-        futures = {pool.submit(grade_task, s, *args): s for s in todo}
+        futures = {pool.submit(grade_task, s, fingerprint, *args): s for s, fingerprint in todo.items()}
         for future in as_completed(futures):
             try:
                 yield future.result()
@@ -525,7 +541,8 @@ def _export(gb, assignment: str, path: Path) -> Path:
     with open(path, "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=GRADE_COLUMNS)
         writer.writeheader()
-        # By id, as parts.csv is: the database's own order depends on its collation (PostgreSQL vs SQLite).
+        # By id, as parts.csv is: nbgrader orders by name, and PostgreSQL returns students without names
+        # in the order parallel workers happened to add them.
         for student in sorted(gb.students, key=lambda s: s.id):
             row = {"assignment": a.name, "duedate": a.duedate or "", "student_id": student.id,
                    "last_name": student.last_name or "", "first_name": student.first_name or "",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 import subprocess
 import sys
@@ -29,6 +30,11 @@ def run_cli(*args, check=True, **kwargs) -> subprocess.CompletedProcess:
     if check and proc.returncode != 0:
         raise AssertionError(f"autograder {args} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     return proc
+
+
+def graders(out: Path, assignment: str) -> set[str]:
+    """The distinct host:pid of the processes that graded the submissions in ``out``."""
+    return {json.loads(p.read_text())["graded_by"] for p in out.glob(f"nbgrader/state/*/{assignment}/outcome.json")}
 
 
 def html_text(raw: str) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
+from conftest import graders, run_cli
 from submissions import solution_and_buggy
 
 A = "ch02_weight_decay"
@@ -55,6 +55,7 @@ def test_separate_scheduler_and_workers_on_loopback(batch, sequential, tmp_path)
             assert len(client.scheduler_info()["workers"]) == 2
         run_cli("grade", A, batch, "--out", tmp_path, "--dask", address, "--no-progress")
         assert (tmp_path / "parts.csv").read_text() == sequential
+        assert len(graders(tmp_path, A)) == 2  # both worker processes took submissions
     finally:
         for p in procs:
             os.killpg(p.pid, signal.SIGKILL)

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import REPO, run_cli
+from conftest import REPO, graders, run_cli
 from submissions import solution_and_buggy, with_answer, write_submission
 
 A = "ch02_weight_decay"
@@ -36,6 +36,7 @@ def _stable(path):
 
 def test_parallel_workers_give_the_sequential_scores(batch, sequential, tmp_path):
     run_cli("grade", A, batch, "--out", tmp_path, "--workers", "2", "--no-progress")
+    assert len(graders(tmp_path, A)) == 2 and len(graders(sequential, A)) == 1
     assert _stable(tmp_path / "parts.csv") == _stable(sequential / "parts.csv")
     assert _stable(tmp_path / "grades.csv") == _stable(sequential / "grades.csv")
 
