@@ -32,6 +32,21 @@ def _mistake_of(message: str) -> str:
     return message.split(":", 1)[1].strip() if ":" in message else message.strip()
 
 
+def _seconds_late(grade: dict) -> float:
+    """Seconds between the due date and the submission time (both UTC, as nbgrader stores them); 0 if unknown."""
+    from datetime import datetime
+
+    if not grade["duedate"] or not grade["timestamp"]:
+        return 0.0
+    return (datetime.fromisoformat(grade["timestamp"]) - datetime.fromisoformat(grade["duedate"])).total_seconds()
+
+
+def _duration(seconds: float) -> str:
+    days, rest = divmod(int(seconds), 86400)
+    hours, rest = divmod(rest, 3600)
+    return f"{days} d {hours} h" if days else f"{hours} h {rest // 60} min"
+
+
 def _histogram(scores: list[float], max_score: float) -> str:
     import matplotlib
 
@@ -99,9 +114,11 @@ def build(out: Path) -> Path:
         attention.append([html.escape(", ".join(pending)), "manual grading pending",
                           f"{len(pending)} written answer(s) to grade in formgrader"])
     for g in grades:
-        if g["late_submission_penalty"] not in ("", "0.0", "0") and float(g["late_submission_penalty"]) > 0:
+        if (late := _seconds_late(g)) > 0:  # flagged whatever the policy, even with no penalty
+            penalty = float(g["late_submission_penalty"] or 0)
             attention.append([html.escape(g["student_id"]), "late",
-                              f"submitted {html.escape(g['timestamp'])}, penalty {g['late_submission_penalty']}"])
+                              f"submitted {html.escape(g['timestamp'])}, {_duration(late)} after the due date "
+                              f"{html.escape(g['duedate'])}, penalty {penalty:g}"])
 
     mean = sum(scores) / len(scores) if scores else 0.0
     median = sorted(scores)[len(scores) // 2] if scores else 0.0

@@ -39,7 +39,18 @@ def test_zip_download_due_date_and_per_day_penalty(tmp_path):
     assert float(rows["bob"]["late_submission_penalty"]) == 2.2 and float(rows["bob"]["score"]) == 8.8
     assert float(rows["carol"]["raw_score"]) < 11.0 and rows["carol"]["late_submission_penalty"] == "0.0"
     report = (tmp_path / "out" / "report.html").read_text()
-    assert "late" in report and "penalty 2.2" in report
+    assert "1 d 12 h after the due date" in report and "penalty 2.2" in report
+
+    # The same download again under the default policy: new rules, so every submission is regraded;
+    # bob is still flagged late in the report, now without a penalty.
+    proc = run_cli("grade", A, archive, "--out", tmp_path / "out", "--name-pattern", PATTERN,
+                   "--due", "2026-11-20 23:59:00 UTC", "--no-progress")
+    assert "graded 3 submission(s), 0 with problems;" in proc.stdout
+    rows = {r["student_id"]: r for r in csv.DictReader(open(tmp_path / "out" / "grades.csv"))}
+    assert float(rows["bob"]["late_submission_penalty"]) == 0.0 and float(rows["bob"]["score"]) == 11.0
+    report = (tmp_path / "out" / "report.html").read_text()
+    assert "1 d 12 h after the due date 2026-11-20 23:59:00, penalty 0" in report
+    assert report.count("after the due date") == 1  # alice and carol were on time
 
 
 def test_flat_folder_with_the_default_lms_names(tmp_path):
