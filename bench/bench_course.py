@@ -9,9 +9,11 @@ Measures
      (1 and 2 workers, on a local process pool and on a local Dask cluster)
      against plain `nbgrader autograde` on the same submissions in the same
      run (the anchor), reported as throughput ratios per assignment and for
-     the whole course. The batch cycles through the solution, the blank
-     student copy, every buggy and correct variant of the test corpus, and a
-     broken file.
+     the whole course. The anchor is a plain nbgrader course whose hidden
+     tests make the same checks in the student's kernel (anchor_hidden.py);
+     every run's per-student scores are compared with the anchor's. The
+     batch cycles through the solution, the blank student copy, every buggy
+     and correct variant of the test corpus, and a broken file.
 
 The machine is shared and noisy: compare the ratios, not the seconds.
 """
@@ -31,6 +33,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO / "bench"))
 
 from autograder.course import SOURCE, assignments, prepare_environment  # noqa: E402
 
@@ -91,6 +94,38 @@ def _batch(sub: Path, assignment: str, n: int) -> int:
     return n
 
 
+def _anchor_source(assignment: str, dest: Path) -> None:
+    """The exercise source with each hidden region running the hidden tests in the kernel."""
+    import nbformat
+
+    from anchor_hidden import hidden_region
+    from autograder.sandboxed_execute import HIDDEN, is_test_cell
+
+    dest.mkdir(parents=True)
+    for path in (SOURCE / assignment).glob("*.ipynb"):
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            if is_test_cell(cell):
+                region = hidden_region(assignment, cell.metadata["nbgrader"]["grade_id"])
+                cell.source = HIDDEN.sub(lambda _: region, cell.source)
+        nbformat.write(nb, dest / path.name)
+
+
+def _plain_scores(db: Path, assignment: str) -> dict[str, float]:
+    """student -> autograded score in plain nbgrader's gradebook."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{db}") as gb:
+        return {sub.student_id: sub.score for sub in gb.assignment_submissions(assignment)}
+
+
+def _our_scores(grades_csv: Path) -> dict[str, float]:
+    import csv
+
+    with open(grades_csv, newline="") as fh:
+        return {row["student_id"]: float(row["raw_score"]) for row in csv.DictReader(fh)}
+
+
 def bench_grading(tmp: Path, per_assignment: int, worker_counts=(1, 2)) -> dict:
     """The same submissions graded by plain `nbgrader autograde` (the anchor) and by ours."""
     out, totals = {}, {"submissions": 0, "plain_s": 0.0}
@@ -100,9 +135,10 @@ def bench_grading(tmp: Path, per_assignment: int, worker_counts=(1, 2)) -> dict:
         sub = tmp / "sub" / assignment
         n = _batch(sub, assignment, per_assignment)
         row = {"submissions": n}
-        # Anchor: a plain nbgrader course directory; `generate_assignment` then `autograde`, kernel per notebook.
+        # Anchor: a plain nbgrader course directory whose hidden tests run in the kernel (anchor_hidden.py);
+        # `generate_assignment` then `autograde`, a kernel per notebook, no sandbox.
         course = tmp / "plain" / assignment
-        shutil.copytree(SOURCE / assignment, course / "source" / assignment)
+        _anchor_source(assignment, course / "source" / assignment)
         shutil.copytree(sub, course / "submitted")
         common = [f"--CourseDirectory.root={course}", f"--CourseDirectory.db_url=sqlite:///{course / 'gb.db'}"]
         nbg = [str(BIN / "nbgrader")]
@@ -111,6 +147,7 @@ def bench_grading(tmp: Path, per_assignment: int, worker_counts=(1, 2)) -> dict:
         subprocess.run(nbg + ["autograde", assignment, "--force"] + common, cwd=course, capture_output=True)
         plain = time.perf_counter() - start
         row["plain_nbgrader_s_per_submission"] = round(plain / n, 3)
+        anchor_scores = _plain_scores(course / "gb.db", assignment)
         totals["submissions"] += n
         totals["plain_s"] += plain
         for label, extra in runs:
@@ -118,6 +155,13 @@ def bench_grading(tmp: Path, per_assignment: int, worker_counts=(1, 2)) -> dict:
                        str(tmp / label / assignment), "--no-progress", *extra], cwd=REPO)
             row[f"{label}_s_per_submission"] = round(t / n, 3)
             row[f"{label}_throughput_vs_plain"] = round(plain / t, 2)
+            ours = _our_scores(tmp / label / assignment / "grades.csv")
+            differ = sorted(s for s in set(anchor_scores) | set(ours)
+                            if abs(anchor_scores.get(s, 0.0) - ours.get(s, 0.0)) > 1e-9)
+            row[f"{label}_same_scores_as_plain"] = f"{n - len(differ)}/{n}"
+            if differ:
+                row[f"{label}_different_scores"] = {s: [anchor_scores.get(s, 0.0), ours.get(s, 0.0)] for s in differ}
+            totals["differ"] = totals.get("differ", 0) + len(differ)
             totals[f"{label}_s"] = totals.get(f"{label}_s", 0.0) + t
         out[assignment] = row
         print(assignment, json.dumps(row), flush=True)
@@ -127,6 +171,7 @@ def bench_grading(tmp: Path, per_assignment: int, worker_counts=(1, 2)) -> dict:
     for label, _ in runs:
         out["all"][f"{label}_s_per_submission"] = round(totals[f"{label}_s"] / totals["submissions"], 3)
         out["all"][f"{label}_throughput_vs_plain"] = round(totals["plain_s"] / totals[f"{label}_s"], 2)
+    out["all"]["runs_with_a_score_unlike_plain"] = totals.get("differ", 0)
     print("all", json.dumps(out["all"]), flush=True)
     return out
 
