@@ -103,6 +103,11 @@ def grade(assignment: str, submitted: Path, out: Path, db_url: str | None = None
             report.unchanged.append(student)
         else:
             todo[student] = fingerprint
+    if report.unchanged:  # skipped only if their grades are in this gradebook (it may be new, or another one)
+        in_gradebook = _submitted_students(db_url, assignment) | set(_load_problems(root, assignment, students))
+        for student in [s for s in report.unchanged if s not in in_gradebook]:
+            report.unchanged.remove(student)
+            todo[student] = _fingerprint(submitted / student / assignment, rules)
     settings = (str(root), assignment, notebooks, str(submitted), str(out), db_url, timeout, sandbox, late_policy)
     workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
     bar = tqdm(total=len(todo), desc=f"grading {assignment}", unit="submission", disable=not progress,
@@ -260,6 +265,14 @@ def _rules_fingerprint(assignment: str, due: str | None, late_policy: str, timeo
 
 def _state_dir(root: Path, student: str, assignment: str) -> Path:
     return root / "state" / student / assignment
+
+
+def _submitted_students(db_url: str, assignment: str) -> set[str]:
+    """Students with a graded submission of ``assignment`` in the gradebook (none if it is new)."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(db_url) as gb:
+        return {sub.student_id for sub in gb.assignment_submissions(assignment)}
 
 
 def _graded_fingerprint(root: Path, student: str, assignment: str) -> str | None:

@@ -75,6 +75,11 @@ def test_changed_submissions_are_regraded_and_force_regrades_all(batch, tmp_path
     assert "solution,ch02_weight_decay,weight_decay,test_l2_penalty,0.0" in (tmp_path / "out" / "parts.csv").read_text()
     forced = run_cli("grade", A, sub, "--out", tmp_path / "out", "--force", "--no-progress")
     assert "graded 8 submission(s), 0 with problems;" in forced.stdout
+    # A gradebook that lost the grades (deleted here; or a new --db) is filled again, not skipped.
+    (tmp_path / "out" / "gradebook.db").unlink()
+    again = run_cli("grade", A, sub, "--out", tmp_path / "out", "--no-progress")
+    assert "graded 8 submission(s), 0 with problems;" in again.stdout
+    assert "solution,ch02_weight_decay,weight_decay,test_l2_penalty,0.0" in (tmp_path / "out" / "parts.csv").read_text()
 
 
 def test_report_is_self_contained_and_names_the_mistakes(sequential):
