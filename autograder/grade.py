@@ -47,10 +47,39 @@ def find_students(assignment: str, submitted: Path) -> list[str]:
     return students
 
 
+class GradingFailed(Exception):
+    """nbgrader could not grade a submission (e.g. the gradebook was locked or down): not the student's doing.
+
+    Such a submission gets no fingerprint, so the next run grades it again.
+    """
+
+    def __init__(self, message: str, notes: list[str]):
+        super().__init__(message)
+        self.notes = notes
+
+
 def _first_error_line(result: dict) -> str:
     text = (result.get("error") or result.get("log") or "").strip().splitlines()
+    # A database error's own line, not nbgrader's generic advice to run `nbgrader db upgrade`.
+    database = [ln for ln in text if "sqlalchemy.exc." in ln]
+    if database:
+        return "gradebook database error: " + database[-1].strip().split(": ", 1)[-1][:300]
     lines = [ln for ln in text if "Error" in ln or "error" in ln] or text or ["unknown error"]
     return lines[-1].strip()[:300]
+
+
+SQLITE_BUSY_TIMEOUT = 60  # seconds a worker waits for another's write to the SQLite gradebook
+
+
+def with_busy_timeout(db_url: str) -> str:
+    """An SQLite URL whose connections wait for a lock instead of failing after pysqlite's 5 s.
+
+    Concurrent workers each hold the write lock briefly; on a loaded machine one of them can be
+    descheduled while holding it. A timeout given in the URL is kept.
+    """
+    if not db_url.startswith("sqlite") or re.search(r"[?&]timeout=", db_url):
+        return db_url
+    return f"{db_url}{'&' if '?' in db_url else '?'}timeout={SQLITE_BUSY_TIMEOUT}"
 
 
 def grade(assignment: str, submitted: Path, out: Path, db_url: str | None = None,
@@ -91,7 +120,7 @@ def grade(assignment: str, submitted: Path, out: Path, db_url: str | None = None
 
     root = out / "nbgrader"  # nbgrader's course directory: source, submitted, autograded, feedback
     out.mkdir(parents=True, exist_ok=True)
-    db_url = db_url or f"sqlite:///{out / 'gradebook.db'}"
+    db_url = with_busy_timeout(db_url or f"sqlite:///{out / 'gradebook.db'}")
     check_database(db_url)
 
     report = GradeReport(assignment)
@@ -125,11 +154,20 @@ def grade(assignment: str, submitted: Path, out: Path, db_url: str | None = None
     bar.close()
 
     problems = _load_problems(root, assignment, students)
-    with Gradebook(db_url) as gb:
-        for student in problems:  # listed in grades.csv with 0, like any non-submitter
-            gb.update_or_create_student(student)
-        report.grades_csv = _export(gb, assignment, out / "grades.csv")
-        report.parts_csv = _write_parts(gb, root, assignment, notebooks, problems, out / "parts.csv")
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        with Gradebook(db_url) as gb:
+            for student in problems:  # listed in grades.csv with 0, like any non-submitter
+                gb.update_or_create_student(student)
+            report.grades_csv = _export(gb, assignment, out / "grades.csv")
+            report.parts_csv = _write_parts(gb, root, assignment, notebooks, problems, out / "parts.csv")
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise UsageError(f"the gradebook database {_redact(db_url)} failed before grades.csv was written: {reason}. "
+                         f"This run graded {len(report.graded)} submission(s) and could not grade "
+                         f"{len(report.problems)}; what was graded is kept: run the same command again "
+                         "to finish") from None
     (out / "run.json").write_text(json.dumps({
         "assignment": assignment, "problems": problems,
         "notes": {s: n for s in students if (n := _load_notes(root, assignment, s))}}, indent=1))
@@ -314,6 +352,12 @@ def _worker_init(root: str, db_url: str, timeout: int, sandbox: bool, late_polic
     from .nbgrader_speedups import install
 
     warnings.filterwarnings("ignore", category=SAWarning)
+    # nbgrader logs each database error with its traceback to tornado's logger, i.e. straight to the
+    # terminal; the error's own line reaches the instructor in the submission's problem message.
+    import logging
+
+    logging.getLogger("tornado.application").addHandler(logging.NullHandler())
+    logging.getLogger("tornado.application").propagate = False
     prepare_environment()
     install()
     _API = NbGraderAPI(config=nbgrader_config(Path(root), db_url, timeout=timeout, sandbox=sandbox,
@@ -334,16 +378,24 @@ def grade_task(student: str, fingerprint: str, root: str, assignment: str, noteb
     if _API is None:
         _worker_init(root, db_url, timeout, sandbox, late_policy)
     root_p, sub_p = Path(root), Path(submitted)
+    settled = True  # False: the next run grades this student again
     try:
         message, notes = _grade_one(_API, root_p, assignment, notebooks, sub_p, student, Path(out))
+    except GradingFailed as exc:
+        message, notes, settled = str(exc), exc.notes, False
     except Exception as exc:  # one broken submission never stops the batch
-        message, notes = f"grading failed: {type(exc).__name__}: {exc}", []
+        message, notes, settled = f"grading failed: {type(exc).__name__}: {exc}", [], False
+    if not settled:
+        message += " (not final: the next run grades it again)"
     state = _state_dir(root_p, student, assignment)
     state.mkdir(parents=True, exist_ok=True)
     # graded_by: which machine and process graded it (a cluster's instructor may need to know).
     (state / "outcome.json").write_text(json.dumps({"problem": message, "notes": notes,
                                                     "graded_by": f"{socket.gethostname()}:{os.getpid()}"}))
-    (state / "fingerprint").write_text(fingerprint)  # written last: a killed run regrades this student
+    if settled:
+        (state / "fingerprint").write_text(fingerprint)  # written last: a killed run regrades this student
+    else:
+        (state / "fingerprint").unlink(missing_ok=True)
     return student, message, notes
 
 
@@ -488,10 +540,10 @@ def _grade_one(api, root: Path, assignment: str, notebooks: list[str], submitted
 
     result = api.autograde(assignment, student, force=True, create=True)
     if not result["success"]:
-        return f"autograde failed: {_first_error_line(result)}", notes
+        raise GradingFailed(f"autograde failed: {_first_error_line(result)}", notes)
     result = api.generate_feedback(assignment, student, force=True)
     if not result["success"]:
-        return f"feedback failed: {_first_error_line(result)}", notes
+        raise GradingFailed(f"feedback failed: {_first_error_line(result)}", notes)
     for nb in readable:
         html = root / "feedback" / student / assignment / f"{nb}.html"
         target = out / "feedback" / student / assignment / f"{nb}.html"

@@ -1,15 +1,19 @@
 """The gradebook on a real PostgreSQL server: the same grades as SQLite, with parallel
-workers, no lost or duplicated grade, and a clear error when the database is down."""
+workers, no lost or duplicated grade, and a clear error when the database is down
+(before the run, or in the middle of it)."""
 
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
+from conftest import REPO, run_cli
 from postgres import create_database, postgres_server
 from submissions import solution_and_buggy
 
@@ -21,8 +25,8 @@ def server():
     # Not under pytest's tmp dirs: those are root-only, and the server runs as the postgres user.
     base = Path(tempfile.mkdtemp(prefix="course-pg-"))
     try:
-        with postgres_server(base) as url:
-            yield url
+        with postgres_server(base) as server:
+            yield server
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
@@ -32,12 +36,22 @@ def batch(tmp_path_factory):
     return solution_and_buggy(tmp_path_factory.mktemp("pgbatch") / "submitted", A, slice(0, 5))
 
 
-def test_postgres_gradebook_matches_sqlite(server, batch, tmp_path):
-    url = create_database(server, "course")
-    run_cli("grade", A, batch, "--out", tmp_path / "pg", "--db", url, "--workers", "2", "--no-progress")
-    run_cli("grade", A, batch, "--out", tmp_path / "lite", "--workers", "1", "--no-progress")
+@pytest.fixture(scope="module")
+def sqlite_run(batch, tmp_path_factory):
+    out = tmp_path_factory.mktemp("lite")
+    run_cli("grade", A, batch, "--out", out, "--workers", "1", "--no-progress")
+    return out
+
+
+def _same_csvs(out, reference):
     for name in ("grades.csv", "parts.csv"):
-        assert (tmp_path / "pg" / name).read_text() == (tmp_path / "lite" / name).read_text()
+        assert (out / name).read_text() == (reference / name).read_text(), name
+
+
+def test_postgres_gradebook_matches_sqlite(server, batch, sqlite_run, tmp_path):
+    url = create_database(server.url, "course")
+    run_cli("grade", A, batch, "--out", tmp_path / "pg", "--db", url, "--workers", "2", "--no-progress")
+    _same_csvs(tmp_path / "pg", sqlite_run)
     import psycopg
 
     with psycopg.connect(url) as conn, conn.cursor() as cur:
@@ -54,3 +68,31 @@ def test_database_down_is_one_clear_line(batch, tmp_path):
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: cannot reach the gradebook database"), proc.stderr
+
+
+def test_a_server_that_goes_down_mid_run_loses_no_grade(server, batch, sqlite_run, tmp_path):
+    """The server crashes after the first grade: the run ends with one clear line, the grades made
+    are kept, and once the server is back the same command grades the rest, ending like SQLite."""
+    url = create_database(server.url, "crash")
+    cmd = [sys.executable, "-m", "autograder", "grade", A, str(batch), "--out", str(tmp_path), "--db", url,
+           "--workers", "2", "--no-progress"]
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    state = tmp_path / "nbgrader" / "state"
+    deadline = time.monotonic() + 300
+    while not list(state.glob(f"*/{A}/fingerprint")):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.1)
+    server.stop()
+    try:
+        stdout, stderr = proc.communicate(timeout=300)
+    finally:
+        server.start()
+    assert proc.returncode == 2, stdout + stderr
+    lines = stderr.strip().splitlines()
+    assert lines[-1].startswith("error: the gradebook database") and "run the same command again" in lines[-1]
+    assert "Traceback" not in stderr, stderr
+    finished = len(list(state.glob(f"*/{A}/fingerprint")))
+    assert 1 <= finished < 6
+    rerun = run_cli("grade", A, batch, "--out", tmp_path, "--db", url, "--workers", "2", "--no-progress")
+    assert f"graded {6 - finished} submission(s), 0 with problems, {finished} unchanged" in rerun.stdout
+    _same_csvs(tmp_path, sqlite_run)

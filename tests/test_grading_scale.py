@@ -41,24 +41,76 @@ def test_parallel_workers_give_the_sequential_scores(batch, sequential, tmp_path
     assert _stable(tmp_path / "grades.csv") == _stable(sequential / "grades.csv")
 
 
-def test_a_killed_run_resumes_and_ends_like_an_uninterrupted_one(batch, sequential, tmp_path):
-    cmd = [sys.executable, "-m", "autograder", "grade", A, str(batch), "--out", str(tmp_path),
-           "--workers", "1", "--no-progress"]
-    proc = subprocess.Popen(cmd, cwd=REPO, start_new_session=True, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    state = tmp_path / "nbgrader" / "state"
+def _finished(out):
+    """How many students have been graded for good (their fingerprint is written last)."""
+    return len(list((out / "nbgrader" / "state").glob(f"*/{A}/fingerprint")))
+
+
+def _start_grading(batch, out, *options, after: int):
+    """Start ``autograder grade`` in the background; return once ``after`` students are finished."""
+    cmd = [sys.executable, "-m", "autograder", "grade", A, str(batch), "--out", str(out), "--no-progress", *options]
+    proc = subprocess.Popen(cmd, cwd=REPO, start_new_session=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 300
-    while len(list(state.glob(f"*/{A}/fingerprint"))) < 3:
-        assert proc.poll() is None, "the run ended before it could be killed"
+    while _finished(out) < after:
+        assert proc.poll() is None, f"the run ended too soon: {proc.communicate()}"
         assert time.monotonic() < deadline
         time.sleep(0.2)
+    return proc
+
+
+def test_a_killed_run_resumes_and_ends_like_an_uninterrupted_one(batch, sequential, tmp_path):
+    proc = _start_grading(batch, tmp_path, "--workers", "1", after=3)
     os.killpg(proc.pid, signal.SIGKILL)  # kill -9, workers and sandboxes included
-    proc.wait()
-    done = len(list(state.glob(f"*/{A}/fingerprint")))
+    proc.communicate()
+    done = _finished(tmp_path)
     assert 3 <= done < 8
     rerun = run_cli("grade", A, batch, "--out", tmp_path, "--workers", "1", "--no-progress")
     graded, skipped = map(int, re.search(r"graded (\d+) .* (\d+) unchanged and skipped", rerun.stdout).groups())
     assert skipped == done and graded == 8 - done
+    assert _stable(tmp_path / "parts.csv") == _stable(sequential / "parts.csv")
+    assert _stable(tmp_path / "grades.csv") == _stable(sequential / "grades.csv")
+
+
+def _hold_write_lock(db, seconds, proc, out):
+    """Hold SQLite's exclusive lock on ``db`` for ``seconds`` while ``proc`` grades; no one finishes meanwhile."""
+    import sqlite3
+
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("BEGIN EXCLUSIVE")
+    time.sleep(1)  # a worker past its last write may still finish
+    held_from = _finished(out)
+    time.sleep(seconds - 1)
+    assert proc.poll() is None and _finished(out) == held_from, "grading went on without the gradebook"
+    conn.execute("COMMIT")
+    conn.close()
+
+
+def test_workers_wait_for_a_locked_sqlite_gradebook(batch, sequential, tmp_path):
+    """pysqlite gives up on a lock after 5 s; the grader's connections wait (up to 60 s)."""
+    proc = _start_grading(batch, tmp_path, "--workers", "2", after=1)
+    _hold_write_lock(tmp_path / "gradebook.db", 8, proc, tmp_path)
+    stdout, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 0 and "0 with problems" in stdout, stdout + stderr
+    assert _stable(tmp_path / "parts.csv") == _stable(sequential / "parts.csv")
+    assert _stable(tmp_path / "grades.csv") == _stable(sequential / "grades.csv")
+
+
+def test_a_gradebook_that_stays_locked_fails_no_grade_for_good(batch, sequential, tmp_path):
+    """Past the URL's own timeout, the submissions being graded fail with the database's reason,
+    the batch goes on, and the next run grades exactly those again."""
+    url = f"sqlite:///{tmp_path / 'gradebook.db'}?timeout=1"
+    proc = _start_grading(batch, tmp_path, "--workers", "2", "--db", url, after=1)
+    _hold_write_lock(tmp_path / "gradebook.db", 4, proc, tmp_path)
+    stdout, stderr = proc.communicate(timeout=300)
+    failed = re.findall(r"^(\S+): autograde failed: (.*)$", stdout, re.M)
+    assert failed and len(failed) == int(re.search(r"(\d+) with problems", stdout).group(1)), stdout + stderr
+    for student, message in failed:
+        assert "database is locked" in message and "not final: the next run grades it again" in message
+        assert f"{student}," in (tmp_path / "grades.csv").read_text()  # listed, with the grades it has
+    assert _finished(tmp_path) == 8 - len(failed)
+    rerun = run_cli("grade", A, batch, "--out", tmp_path, "--workers", "2", "--db", url, "--no-progress")
+    assert f"graded {len(failed)} submission(s), 0 with problems, {8 - len(failed)} unchanged" in rerun.stdout
     assert _stable(tmp_path / "parts.csv") == _stable(sequential / "parts.csv")
     assert _stable(tmp_path / "grades.csv") == _stable(sequential / "grades.csv")
 
