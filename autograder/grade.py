@@ -60,8 +60,11 @@ class GradingFailed(Exception):
 
 def _first_error_line(result: dict) -> str:
     text = (result.get("error") or result.get("log") or "").strip().splitlines()
-    # A database error's own line, not nbgrader's generic advice to run `nbgrader db upgrade`.
-    database = [ln for ln in text if "sqlalchemy.exc." in ln]
+    # A database error's own line (in the error or only in the log), not nbgrader's generic advice
+    # to run `nbgrader db upgrade` or to "see the above traceback". nbgrader re-raises a failed commit
+    # as InvalidEntry, so the driver's error may only show as "...: (sqlite3.OperationalError) ...".
+    database = [ln for ln in text + (result.get("log") or "").splitlines()
+                if "sqlalchemy.exc." in ln or "OperationalError) " in ln]
     if database:
         return "gradebook database error: " + database[-1].strip().split(": ", 1)[-1][:300]
     lines = [ln for ln in text if "Error" in ln or "error" in ln] or text or ["unknown error"]

@@ -37,6 +37,27 @@ def graders(out: Path, assignment: str) -> set[str]:
     return {json.loads(p.read_text())["graded_by"] for p in out.glob(f"nbgrader/state/*/{assignment}/outcome.json")}
 
 
+def finished(out: Path, assignment: str) -> int:
+    """How many students have been graded for good into ``out`` (their fingerprint is written last)."""
+    return len(list((out / "nbgrader" / "state").glob(f"*/{assignment}/fingerprint")))
+
+
+def start_grading(assignment: str, submitted: Path, out: Path, *options, after: int) -> subprocess.Popen:
+    """Start ``autograder grade`` in its own session; return once ``after`` students are finished."""
+    import time
+
+    cmd = [sys.executable, "-m", "autograder", "grade", assignment, str(submitted), "--out", str(out),
+           "--no-progress", *map(str, options)]
+    proc = subprocess.Popen(cmd, cwd=REPO, start_new_session=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while finished(out, assignment) < after:
+        assert proc.poll() is None, f"the run ended too soon: {proc.communicate()}"
+        assert time.monotonic() < deadline, "no student finished in 300 s"
+        time.sleep(0.1)
+    return proc
+
+
 def html_text(raw: str) -> str:
     """What a reader sees of an HTML page: tags removed (code is split into highlighting spans), unescaped."""
     return html.unescape(re.sub(r"<[^>]+>", "", raw))

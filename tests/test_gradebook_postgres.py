@@ -5,15 +5,12 @@ workers, no lost or duplicated grade, and a clear error when the database is dow
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO, run_cli
+from conftest import finished, run_cli, start_grading
 from postgres import create_database, postgres_server
 from submissions import solution_and_buggy
 
@@ -74,14 +71,7 @@ def test_a_server_that_goes_down_mid_run_loses_no_grade(server, batch, sqlite_ru
     """The server crashes after the first grade: the run ends with one clear line, the grades made
     are kept, and once the server is back the same command grades the rest, ending like SQLite."""
     url = create_database(server.url, "crash")
-    cmd = [sys.executable, "-m", "autograder", "grade", A, str(batch), "--out", str(tmp_path), "--db", url,
-           "--workers", "2", "--no-progress"]
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    state = tmp_path / "nbgrader" / "state"
-    deadline = time.monotonic() + 300
-    while not list(state.glob(f"*/{A}/fingerprint")):
-        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
-        time.sleep(0.1)
+    proc = start_grading(A, batch, tmp_path, "--db", url, "--workers", "2", after=1)
     server.stop()
     try:
         stdout, stderr = proc.communicate(timeout=300)
@@ -91,8 +81,8 @@ def test_a_server_that_goes_down_mid_run_loses_no_grade(server, batch, sqlite_ru
     lines = stderr.strip().splitlines()
     assert lines[-1].startswith("error: the gradebook database") and "run the same command again" in lines[-1]
     assert "Traceback" not in stderr, stderr
-    finished = len(list(state.glob(f"*/{A}/fingerprint")))
-    assert 1 <= finished < 6
+    done = finished(tmp_path, A)
+    assert 1 <= done < 6
     rerun = run_cli("grade", A, batch, "--out", tmp_path, "--db", url, "--workers", "2", "--no-progress")
-    assert f"graded {6 - finished} submission(s), 0 with problems, {finished} unchanged" in rerun.stdout
+    assert f"graded {6 - done} submission(s), 0 with problems, {done} unchanged" in rerun.stdout
     _same_csvs(tmp_path, sqlite_run)

@@ -6,13 +6,11 @@ from __future__ import annotations
 import os
 import re
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
 
-from conftest import REPO, graders, run_cli
+from conftest import finished, graders, run_cli, start_grading
 from submissions import solution_and_buggy, with_answer, write_submission
 
 A = "ch02_weight_decay"
@@ -41,29 +39,11 @@ def test_parallel_workers_give_the_sequential_scores(batch, sequential, tmp_path
     assert _stable(tmp_path / "grades.csv") == _stable(sequential / "grades.csv")
 
 
-def _finished(out):
-    """How many students have been graded for good (their fingerprint is written last)."""
-    return len(list((out / "nbgrader" / "state").glob(f"*/{A}/fingerprint")))
-
-
-def _start_grading(batch, out, *options, after: int):
-    """Start ``autograder grade`` in the background; return once ``after`` students are finished."""
-    cmd = [sys.executable, "-m", "autograder", "grade", A, str(batch), "--out", str(out), "--no-progress", *options]
-    proc = subprocess.Popen(cmd, cwd=REPO, start_new_session=True, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 300
-    while _finished(out) < after:
-        assert proc.poll() is None, f"the run ended too soon: {proc.communicate()}"
-        assert time.monotonic() < deadline
-        time.sleep(0.2)
-    return proc
-
-
 def test_a_killed_run_resumes_and_ends_like_an_uninterrupted_one(batch, sequential, tmp_path):
-    proc = _start_grading(batch, tmp_path, "--workers", "1", after=3)
+    proc = start_grading(A, batch, tmp_path, "--workers", "1", after=3)
     os.killpg(proc.pid, signal.SIGKILL)  # kill -9, workers and sandboxes included
     proc.communicate()
-    done = _finished(tmp_path)
+    done = finished(tmp_path, A)
     assert 3 <= done < 8
     rerun = run_cli("grade", A, batch, "--out", tmp_path, "--workers", "1", "--no-progress")
     graded, skipped = map(int, re.search(r"graded (\d+) .* (\d+) unchanged and skipped", rerun.stdout).groups())
@@ -79,16 +59,16 @@ def _hold_write_lock(db, seconds, proc, out):
     conn = sqlite3.connect(db, isolation_level=None)
     conn.execute("BEGIN EXCLUSIVE")
     time.sleep(1)  # a worker past its last write may still finish
-    held_from = _finished(out)
+    held_from = finished(out, A)
     time.sleep(seconds - 1)
-    assert proc.poll() is None and _finished(out) == held_from, "grading went on without the gradebook"
+    assert proc.poll() is None and finished(out, A) == held_from, "grading went on without the gradebook"
     conn.execute("COMMIT")
     conn.close()
 
 
 def test_workers_wait_for_a_locked_sqlite_gradebook(batch, sequential, tmp_path):
     """pysqlite gives up on a lock after 5 s; the grader's connections wait (up to 60 s)."""
-    proc = _start_grading(batch, tmp_path, "--workers", "2", after=1)
+    proc = start_grading(A, batch, tmp_path, "--workers", "2", after=1)
     _hold_write_lock(tmp_path / "gradebook.db", 8, proc, tmp_path)
     stdout, stderr = proc.communicate(timeout=300)
     assert proc.returncode == 0 and "0 with problems" in stdout, stdout + stderr
@@ -100,19 +80,45 @@ def test_a_gradebook_that_stays_locked_fails_no_grade_for_good(batch, sequential
     """Past the URL's own timeout, the submissions being graded fail with the database's reason,
     the batch goes on, and the next run grades exactly those again."""
     url = f"sqlite:///{tmp_path / 'gradebook.db'}?timeout=1"
-    proc = _start_grading(batch, tmp_path, "--workers", "2", "--db", url, after=1)
-    _hold_write_lock(tmp_path / "gradebook.db", 4, proc, tmp_path)
+    proc = start_grading(A, batch, tmp_path, "--workers", "2", "--db", url, after=1)
+    # Short: with a 1 s timeout each remaining submission fails in about a second, and the run
+    # must still be going when the lock is released.
+    _hold_write_lock(tmp_path / "gradebook.db", 2, proc, tmp_path)
     stdout, stderr = proc.communicate(timeout=300)
     failed = re.findall(r"^(\S+): autograde failed: (.*)$", stdout, re.M)
     assert failed and len(failed) == int(re.search(r"(\d+) with problems", stdout).group(1)), stdout + stderr
     for student, message in failed:
         assert "database is locked" in message and "not final: the next run grades it again" in message
         assert f"{student}," in (tmp_path / "grades.csv").read_text()  # listed, with the grades it has
-    assert _finished(tmp_path) == 8 - len(failed)
+    assert finished(tmp_path, A) == 8 - len(failed)
     rerun = run_cli("grade", A, batch, "--out", tmp_path, "--workers", "2", "--db", url, "--no-progress")
     assert f"graded {len(failed)} submission(s), 0 with problems, {8 - len(failed)} unchanged" in rerun.stdout
     assert _stable(tmp_path / "parts.csv") == _stable(sequential / "parts.csv")
     assert _stable(tmp_path / "grades.csv") == _stable(sequential / "grades.csv")
+
+
+def test_a_failed_commit_is_reported_as_the_database_error(tmp_path):
+    """nbgrader turns a commit that hit a locked database into InvalidEntry, and its converter then says
+    only "see the above traceback": the message must still name the database's own error."""
+    import sqlite3
+    import traceback
+
+    from nbgrader.api import Gradebook
+
+    from autograder.grade import _first_error_line
+
+    url = f"sqlite:///{tmp_path / 'gradebook.db'}?timeout=0.2"
+    with Gradebook(url) as gb:
+        conn = sqlite3.connect(tmp_path / "gradebook.db", isolation_level=None)
+        conn.execute("BEGIN EXCLUSIVE")
+        with pytest.raises(Exception) as caught:
+            gb.add_student("alice")
+        conn.execute("COMMIT")
+    assert type(caught.value).__name__ == "InvalidEntry"
+    log = "".join(traceback.format_exception(caught.value))
+    error = "nbgrader.converters.base.NbGraderException: Please see the the above traceback for details"
+    assert _first_error_line({"error": error, "log": log}) == \
+        "gradebook database error: (sqlite3.OperationalError) database is locked"
 
 
 def test_changed_submissions_are_regraded_and_force_regrades_all(batch, tmp_path):
