@@ -30,6 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="none (flag only, default) | zero | per-day:F (lose fraction F per started day)")
     gr.add_argument("--out", required=True, type=Path, help="results folder (gradebook, feedback, grades.csv)")
     gr.add_argument("--db", default=None, help="gradebook URL (default: sqlite:///OUT/gradebook.db)")
+    gr.add_argument("--db-patience", type=float, default=60, metavar="S",
+                    help="seconds to wait for a gradebook that is locked or stops answering before giving up on "
+                         "a submission, which the next run then grades again (default 60)")
     gr.add_argument("--timeout", type=int, default=60, help="seconds a single cell may run (default 60)")
     gr.add_argument("--no-sandbox", action="store_true",
                     help="run student code WITHOUT the bubblewrap sandbox (only where it cannot work; "
@@ -68,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         report = grade(args.assignment, args.submitted, args.out, db_url=args.db, timeout=args.timeout,
                        progress=not args.no_progress, sandbox=not args.no_sandbox, workers=args.workers,
                        force=args.force, dask=args.dask, due=args.due, late_policy=args.late_policy,
-                       name_pattern=args.name_pattern)
+                       name_pattern=args.name_pattern, db_patience=args.db_patience)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -56,6 +56,7 @@ class GradingFailed(Exception):
     def __init__(self, message: str, notes: list[str]):
         super().__init__(message)
         self.notes = notes
+        self.database = "gradebook database error" in message
 
 
 def _first_error_line(result: dict) -> str:
@@ -71,24 +72,41 @@ def _first_error_line(result: dict) -> str:
     return lines[-1].strip()[:300]
 
 
-SQLITE_BUSY_TIMEOUT = 60  # seconds a worker waits for another's write to the SQLite gradebook
-
-
-def with_busy_timeout(db_url: str) -> str:
-    """An SQLite URL whose connections wait for a lock instead of failing after pysqlite's 5 s.
+def with_busy_timeout(db_url: str, patience: float) -> str:
+    """An SQLite URL whose connections wait ``patience`` s for a lock instead of pysqlite's 5 s.
 
     Concurrent workers each hold the write lock briefly; on a loaded machine one of them can be
     descheduled while holding it. A timeout given in the URL is kept.
     """
     if not db_url.startswith("sqlite") or re.search(r"[?&]timeout=", db_url):
         return db_url
-    return f"{db_url}{'&' if '?' in db_url else '?'}timeout={SQLITE_BUSY_TIMEOUT}"
+    return f"{db_url}{'&' if '?' in db_url else '?'}timeout={patience:g}"
+
+
+def wait_for_database(db_url: str, patience: float) -> bool:
+    """After a database error: True once a database server answers again (within ``patience`` s).
+
+    False at once for SQLite: its connections already waited ``patience`` for the lock.
+    """
+    import time
+
+    if db_url.startswith("sqlite"):
+        return False
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            check_database(db_url)
+            return True
+        except UsageError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(1)
 
 
 def grade(assignment: str, submitted: Path, out: Path, db_url: str | None = None,
           timeout: int = 60, progress: bool = True, sandbox: bool = True, workers: int | None = None,
           force: bool = False, dask: str | None = None, due: str | None = None, late_policy: str = "none",
-          name_pattern: str | None = None) -> GradeReport:
+          name_pattern: str | None = None, db_patience: float = 60) -> GradeReport:
     """Grade every submission of ``assignment`` in ``submitted`` into ``out``.
 
     Submissions are graded by ``workers`` processes at once (default: one per
@@ -96,7 +114,9 @@ def grade(assignment: str, submitted: Path, out: Path, db_url: str | None = None
     unchanged since it was last graded into ``out`` is skipped unless
     ``force``: a run that was killed picks up where it stopped. With ``dask``
     ("local" or a scheduler address such as tcp://10.0.0.5:8786) the same
-    tasks run on a Dask cluster instead of a local process pool.
+    tasks run on a Dask cluster instead of a local process pool. A gradebook
+    that is locked or stops answering is waited for up to ``db_patience`` s;
+    a submission it still fails is not final: the next run grades it again.
     """
     import warnings
 
@@ -113,6 +133,8 @@ def grade(assignment: str, submitted: Path, out: Path, db_url: str | None = None
         parse_policy(late_policy)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    if not db_patience >= 0:
+        raise UsageError(f"--db-patience must be a number of seconds >= 0, not {db_patience}")
     prepare_environment()
     out = out.resolve()
     submitted = submitted.resolve()
@@ -123,7 +145,7 @@ def grade(assignment: str, submitted: Path, out: Path, db_url: str | None = None
 
     root = out / "nbgrader"  # nbgrader's course directory: source, submitted, autograded, feedback
     out.mkdir(parents=True, exist_ok=True)
-    db_url = with_busy_timeout(db_url or f"sqlite:///{out / 'gradebook.db'}")
+    db_url = with_busy_timeout(db_url or f"sqlite:///{out / 'gradebook.db'}", db_patience)
     check_database(db_url)
 
     report = GradeReport(assignment)
@@ -140,7 +162,8 @@ def grade(assignment: str, submitted: Path, out: Path, db_url: str | None = None
         for student in [s for s in report.unchanged if s not in in_gradebook]:
             report.unchanged.remove(student)
             todo[student] = _fingerprint(submitted / student / assignment, rules)
-    settings = (str(root), assignment, notebooks, str(submitted), str(out), db_url, timeout, sandbox, late_policy)
+    settings = (str(root), assignment, notebooks, str(submitted), str(out), db_url, timeout, sandbox, late_policy,
+                db_patience)
     workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
     bar = tqdm(total=len(todo), desc=f"grading {assignment}", unit="submission", disable=not progress,
                postfix={"skipped": len(report.unchanged)} if report.unchanged else None)
@@ -159,18 +182,22 @@ def grade(assignment: str, submitted: Path, out: Path, db_url: str | None = None
     problems = _load_problems(root, assignment, students)
     from sqlalchemy.exc import SQLAlchemyError
 
-    try:
-        with Gradebook(db_url) as gb:
-            for student in problems:  # listed in grades.csv with 0, like any non-submitter
-                gb.update_or_create_student(student)
-            report.grades_csv = _export(gb, assignment, out / "grades.csv")
-            report.parts_csv = _write_parts(gb, root, assignment, notebooks, problems, out / "parts.csv")
-    except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        raise UsageError(f"the gradebook database {_redact(db_url)} failed before grades.csv was written: {reason}. "
-                         f"This run graded {len(report.graded)} submission(s) and could not grade "
-                         f"{len(report.problems)}; what was graded is kept: run the same command again "
-                         "to finish") from None
+    for attempt in (1, 2):
+        try:
+            with Gradebook(db_url) as gb:
+                for student in problems:  # listed in grades.csv with 0, like any non-submitter
+                    gb.update_or_create_student(student)
+                report.grades_csv = _export(gb, assignment, out / "grades.csv")
+                report.parts_csv = _write_parts(gb, root, assignment, notebooks, problems, out / "parts.csv")
+            break
+        except SQLAlchemyError as exc:
+            if attempt == 1 and wait_for_database(db_url, db_patience):
+                continue
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            raise UsageError(f"the gradebook database {_redact(db_url)} failed before grades.csv was written: "
+                             f"{reason}. This run graded {len(report.graded)} submission(s) and could not grade "
+                             f"{len(report.problems)}; what was graded is kept: run the same command again "
+                             "to finish") from None
     (out / "run.json").write_text(json.dumps({
         "assignment": assignment, "problems": problems,
         "notes": {s: n for s in students if (n := _load_notes(root, assignment, s))}}, indent=1))
@@ -376,18 +403,22 @@ def _started(_):
 
 
 def grade_task(student: str, fingerprint: str, root: str, assignment: str, notebooks: list[str], submitted: str,
-               out: str, db_url: str, timeout: int, sandbox: bool, late_policy: str):
+               out: str, db_url: str, timeout: int, sandbox: bool, late_policy: str, db_patience: float = 60):
     """Grade one student (in a worker process); records the outcome, then ``fingerprint``, last."""
     if _API is None:
         _worker_init(root, db_url, timeout, sandbox, late_policy)
     root_p, sub_p = Path(root), Path(submitted)
     settled = True  # False: the next run grades this student again
-    try:
-        message, notes = _grade_one(_API, root_p, assignment, notebooks, sub_p, student, Path(out))
-    except GradingFailed as exc:
-        message, notes, settled = str(exc), exc.notes, False
-    except Exception as exc:  # one broken submission never stops the batch
-        message, notes, settled = f"grading failed: {type(exc).__name__}: {exc}", [], False
+    for attempt in (1, 2, 3):  # a database server that went away and came back: grade again
+        try:
+            message, notes = _grade_one(_API, root_p, assignment, notebooks, sub_p, student, Path(out))
+        except GradingFailed as exc:
+            if exc.database and attempt < 3 and wait_for_database(db_url, db_patience):
+                continue
+            message, notes, settled = str(exc), exc.notes, False
+        except Exception as exc:  # one broken submission never stops the batch
+            message, notes, settled = f"grading failed: {type(exc).__name__}: {exc}", [], False
+        break
     if not settled:
         message += " (not final: the next run grades it again)"
     state = _state_dir(root_p, student, assignment)
@@ -438,7 +469,7 @@ def _run_all(todo: dict[str, str], args: tuple, workers: int, dask: str | None =
     rest of grade_task's arguments. ``prepare()`` runs once the workers are starting, before any
     submission is graded.
     """
-    root, assignment, notebooks, submitted, out, db_url, timeout, sandbox, late_policy = args
+    root, assignment, notebooks, submitted, out, db_url, timeout, sandbox, late_policy, _ = args
     prepare = prepare or (lambda: None)
     if dask:
         prepare()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -67,11 +68,25 @@ def test_database_down_is_one_clear_line(batch, tmp_path):
     assert len(lines) == 1 and lines[0].startswith("error: cannot reach the gradebook database"), proc.stderr
 
 
-def test_a_server_that_goes_down_mid_run_loses_no_grade(server, batch, sqlite_run, tmp_path):
-    """The server crashes after the first grade: the run ends with one clear line, the grades made
-    are kept, and once the server is back the same command grades the rest, ending like SQLite."""
-    url = create_database(server.url, "crash")
+def test_a_server_restart_mid_run_is_waited_for(server, batch, sqlite_run, tmp_path):
+    """The server crashes after the first grade and is back 3 s later: the workers wait for it and
+    grade again what the crash interrupted; the run ends as if nothing happened."""
+    url = create_database(server.url, "restart")
     proc = start_grading(A, batch, tmp_path, "--db", url, "--workers", "2", after=1)
+    server.stop()
+    time.sleep(3)
+    server.start()
+    stdout, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 0 and "graded 6 submission(s), 0 with problems" in stdout, stdout + stderr
+    _same_csvs(tmp_path, sqlite_run)
+
+
+def test_a_server_that_stays_down_loses_no_grade(server, batch, sqlite_run, tmp_path):
+    """The server crashes after the first grade and stays down past --db-patience: the run ends with
+    one clear line, the grades made are kept, and once the server is back the same command grades
+    the rest, ending like SQLite."""
+    url = create_database(server.url, "crash")
+    proc = start_grading(A, batch, tmp_path, "--db", url, "--workers", "2", "--db-patience", "2", after=1)
     server.stop()
     try:
         stdout, stderr = proc.communicate(timeout=300)

@@ -77,11 +77,10 @@ def test_workers_wait_for_a_locked_sqlite_gradebook(batch, sequential, tmp_path)
 
 
 def test_a_gradebook_that_stays_locked_fails_no_grade_for_good(batch, sequential, tmp_path):
-    """Past the URL's own timeout, the submissions being graded fail with the database's reason,
-    the batch goes on, and the next run grades exactly those again."""
-    url = f"sqlite:///{tmp_path / 'gradebook.db'}?timeout=1"
-    proc = start_grading(A, batch, tmp_path, "--workers", "2", "--db", url, after=1)
-    # Short: with a 1 s timeout each remaining submission fails in about a second, and the run
+    """Past --db-patience, the submissions being graded fail with the database's reason, the batch
+    goes on, and the next run grades exactly those again."""
+    proc = start_grading(A, batch, tmp_path, "--workers", "2", "--db-patience", "1", after=1)
+    # Short: with 1 s of patience each remaining submission fails in about a second, and the run
     # must still be going when the lock is released.
     _hold_write_lock(tmp_path / "gradebook.db", 2, proc, tmp_path)
     stdout, stderr = proc.communicate(timeout=300)
@@ -91,7 +90,7 @@ def test_a_gradebook_that_stays_locked_fails_no_grade_for_good(batch, sequential
         assert "database is locked" in message and "not final: the next run grades it again" in message
         assert f"{student}," in (tmp_path / "grades.csv").read_text()  # listed, with the grades it has
     assert finished(tmp_path, A) == 8 - len(failed)
-    rerun = run_cli("grade", A, batch, "--out", tmp_path, "--workers", "2", "--db", url, "--no-progress")
+    rerun = run_cli("grade", A, batch, "--out", tmp_path, "--workers", "2", "--no-progress")
     assert f"graded {len(failed)} submission(s), 0 with problems, {8 - len(failed)} unchanged" in rerun.stdout
     assert _stable(tmp_path / "parts.csv") == _stable(sequential / "parts.csv")
     assert _stable(tmp_path / "grades.csv") == _stable(sequential / "grades.csv")
