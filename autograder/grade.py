@@ -83,22 +83,29 @@ def with_busy_timeout(db_url: str, patience: float) -> str:
     return f"{db_url}{'&' if '?' in db_url else '?'}timeout={patience:g}"
 
 
+_GAVE_UP_ON: set[str] = set()  # databases this process waited for in vain: not waited for again until back
+
+
 def wait_for_database(db_url: str, patience: float) -> bool:
     """After a database error: True once a database server answers again (within ``patience`` s).
 
-    False at once for SQLite: its connections already waited ``patience`` for the lock.
+    False at once for SQLite (its connections already waited ``patience`` for the lock), and for a
+    server this process already waited for in vain: a database that stays down costs each worker
+    ``patience`` once, not once per remaining submission.
     """
     import time
 
     if db_url.startswith("sqlite"):
         return False
-    deadline = time.monotonic() + patience
+    deadline = time.monotonic() + (0 if db_url in _GAVE_UP_ON else patience)
     while True:
         try:
             check_database(db_url)
+            _GAVE_UP_ON.discard(db_url)
             return True
         except UsageError:
             if time.monotonic() >= deadline:
+                _GAVE_UP_ON.add(db_url)
                 return False
             time.sleep(1)
 

@@ -101,3 +101,29 @@ def test_a_server_that_stays_down_loses_no_grade(server, batch, sqlite_run, tmp_
     rerun = run_cli("grade", A, batch, "--out", tmp_path, "--db", url, "--workers", "2", "--no-progress")
     assert f"graded {6 - done} submission(s), 0 with problems, {done} unchanged" in rerun.stdout
     _same_csvs(tmp_path, sqlite_run)
+
+
+def test_a_server_waited_for_in_vain_is_not_waited_for_again(server):
+    """Each worker waits --db-patience once for a server that stays down, not once per submission;
+    once the server answers again, the next outage is waited for in full."""
+    from autograder.grade import wait_for_database
+
+    url = create_database(server.url, "patience")
+    server.stop()
+    try:
+        started = time.monotonic()
+        assert not wait_for_database(url, 3)
+        assert time.monotonic() - started >= 3
+        started = time.monotonic()
+        assert not wait_for_database(url, 3)
+        assert time.monotonic() - started < 1.5  # one probe, no waiting
+    finally:
+        server.start()
+    assert wait_for_database(url, 3)  # back: answered at once
+    server.stop()
+    try:
+        started = time.monotonic()
+        assert not wait_for_database(url, 2)
+        assert time.monotonic() - started >= 2
+    finally:
+        server.start()
