@@ -53,23 +53,24 @@ class GradingFailed(Exception):
     Such a submission gets no fingerprint, so the next run grades it again.
     """
 
-    def __init__(self, message: str, notes: list[str]):
-        super().__init__(message)
+    def __init__(self, step: str, result: dict, notes: list[str]):
+        reason, self.database = _first_error_line(result)
+        super().__init__(f"{step} failed: {reason}")
         self.notes = notes
-        self.database = "gradebook database error" in message
 
 
-def _first_error_line(result: dict) -> str:
-    text = (result.get("error") or result.get("log") or "").strip().splitlines()
+def _first_error_line(result: dict) -> tuple[str, bool]:
+    """The line that says why an nbgrader API call failed, and whether it was the database."""
     # A database error's own line (in the error or only in the log), not nbgrader's generic advice
     # to run `nbgrader db upgrade` or to "see the above traceback". nbgrader re-raises a failed commit
     # as InvalidEntry, so the driver's error may only show as "...: (sqlite3.OperationalError) ...".
-    database = [ln for ln in text + (result.get("log") or "").splitlines()
-                if "sqlalchemy.exc." in ln or "OperationalError) " in ln]
+    everything = f"{result.get('error') or ''}\n{result.get('log') or ''}".splitlines()
+    database = [ln for ln in everything if "sqlalchemy.exc." in ln or "OperationalError) " in ln]
     if database:
-        return "gradebook database error: " + database[-1].strip().split(": ", 1)[-1][:300]
+        return "gradebook database error: " + database[-1].strip().split(": ", 1)[-1][:300], True
+    text = (result.get("error") or result.get("log") or "").strip().splitlines()
     lines = [ln for ln in text if "Error" in ln or "error" in ln] or text or ["unknown error"]
-    return lines[-1].strip()[:300]
+    return lines[-1].strip()[:300], False
 
 
 def with_busy_timeout(db_url: str, patience: float) -> str:
@@ -257,7 +258,7 @@ def _prepare_course(root: Path, assignment: str, db_url: str, timeout: int, sand
     # Records the assignment, its notebooks and graded cells in the gradebook.
     result = api.generate_assignment(assignment, force=True)
     if not result["success"]:
-        raise RuntimeError(f"could not prepare '{assignment}': {_first_error_line(result)}")
+        raise RuntimeError(f"could not prepare '{assignment}': {_first_error_line(result)[0]}")
     if due:
         try:
             duedate = parse_utc(due)
@@ -581,10 +582,10 @@ def _grade_one(api, root: Path, assignment: str, notebooks: list[str], submitted
 
     result = api.autograde(assignment, student, force=True, create=True)
     if not result["success"]:
-        raise GradingFailed(f"autograde failed: {_first_error_line(result)}", notes)
+        raise GradingFailed("autograde", result, notes)
     result = api.generate_feedback(assignment, student, force=True)
     if not result["success"]:
-        raise GradingFailed(f"feedback failed: {_first_error_line(result)}", notes)
+        raise GradingFailed("feedback", result, notes)
     for nb in readable:
         html = root / "feedback" / student / assignment / f"{nb}.html"
         target = out / "feedback" / student / assignment / f"{nb}.html"

@@ -117,7 +117,7 @@ def test_a_failed_commit_is_reported_as_the_database_error(tmp_path):
     log = "".join(traceback.format_exception(caught.value))
     error = "nbgrader.converters.base.NbGraderException: Please see the the above traceback for details"
     assert _first_error_line({"error": error, "log": log}) == \
-        "gradebook database error: (sqlite3.OperationalError) database is locked"
+        ("gradebook database error: (sqlite3.OperationalError) database is locked", True)
 
 
 def test_changed_submissions_are_regraded_and_force_regrades_all(batch, tmp_path):
