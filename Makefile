@@ -28,11 +28,14 @@ $(VENV)/.installed: requirements/lock.txt requirements/direct.txt pyproject.toml
 env: $(VENV)/.installed
 
 # Debian packages: bubblewrap sandboxes student code (setpriv and runuser come with util-linux);
-# the tests start a real PostgreSQL server for the shared-gradebook case.
+# the tests start a real PostgreSQL server for the shared-gradebook case, and open every page of
+# the built site in Debian's headless Chromium (driven from .venv by Playwright for Python, pointed
+# at /usr/bin/chromium: Playwright's own browser download is never used).
 # Installed only when missing; needs root, as the grader itself does.
 system-deps:
-	@command -v bwrap >/dev/null && command -v setpriv >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap util-linux postgresql; }
+	@command -v bwrap >/dev/null && command -v setpriv >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+	  && test -x /usr/bin/chromium || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap util-linux postgresql chromium; }
 
 $(MATHJAX):
 	rm -rf /tmp/course-mathjax && mkdir -p /tmp/course-mathjax
