@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import subprocess
 import sys
@@ -68,3 +69,19 @@ def released(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("released")
     run_cli("release", "--out", out)
     return out
+
+
+@pytest.fixture(scope="session")
+def site() -> Path:
+    """The book, built once per test run exactly as `make site` builds it; the folder of its HTML.
+
+    Every test that reads the site is marked ``xdist_group("site")``, so under
+    ``pytest -n N --dist loadgroup`` they all run in one worker and the build happens once.
+    """
+    jb = Path(sys.executable).parent / "jupyter-book"
+    # As `make site` runs it: no MPLBACKEND, so page kernels use the inline backend and keep their figures.
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    proc = subprocess.run([str(jb), "build", str(REPO), "-W", "-n", "--keep-going"],
+                          cwd=REPO, capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, f"book build failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-6000:]}"
+    return REPO / "_build" / "html"

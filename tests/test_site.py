@@ -1,4 +1,4 @@
-"""Build the book exactly as `make site` does, then check what it shows.
+"""What the built book shows (conftest's ``site`` builds it once per run, as `make site` does).
 
 The build itself passes with warnings as errors. No line of solution code, no
 hidden test and no line of the reference package appears anywhere in the
@@ -7,10 +7,7 @@ built site (HTML, page sources, downloadable notebooks).
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
@@ -22,15 +19,13 @@ from test_exercises import NOTEBOOKS, _solution_lines, _source
 HTML = REPO / "_build" / "html"
 
 
+pytestmark = pytest.mark.xdist_group("site")
+
+
 @pytest.fixture(scope="module")
-def site():
-    jb = Path(sys.executable).parent / "jupyter-book"
-    # As `make site` runs it: no MPLBACKEND, so page kernels use the inline backend and keep their figures.
-    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
-    proc = subprocess.run([str(jb), "build", str(REPO), "-W", "-n", "--keep-going"],
-                          cwd=REPO, capture_output=True, text=True, env=env)
-    assert proc.returncode == 0, f"book build failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-6000:]}"
-    files = [p for p in HTML.rglob("*") if p.is_file() and p.suffix in (".html", ".ipynb", ".md", ".txt", ".js", ".py")]
+def site_files(site):
+    """Text of every page source, notebook and script of the built site (``site`` builds it, once per run)."""
+    files = [p for p in site.rglob("*") if p.is_file() and p.suffix in (".html", ".ipynb", ".md", ".txt", ".js", ".py")]
     return {p: (p.read_text(errors="replace"), _as_text(p)) for p in files}
 
 
@@ -57,21 +52,21 @@ def _reference_lines():
     return lines
 
 
-def test_every_page_is_built(site):
+def test_every_page_is_built(site_files):
     for page in ["intro.html", "chapters/02_weight_decay.html", "chapters/09_adaptive_methods.html",
                  "chapters/references.html"]:
         assert (HTML / page).is_file(), page
     for assignment, notebook in NOTEBOOKS:
         page = HTML / "chapters" / "exercises" / assignment / f"{notebook}.html"
         assert page.is_file(), page
-        raw, text = site[page]
+        raw, text = site_files[page]
         assert f"{notebook}.ipynb" in raw, f"{page.name} has no download link to the notebook"
         assert "NotImplementedError" in text, f"{page.name} does not show the student stubs"
 
 
-def test_chapters_have_figures_quiz_and_citations(site):
+def test_chapters_have_figures_quiz_and_citations(site_files):
     for chapter in ("02_weight_decay", "09_adaptive_methods"):
-        html, _ = site[HTML / "chapters" / f"{chapter}.html"]
+        html, _ = site_files[HTML / "chapters" / f"{chapter}.html"]
         assert html.count("<img") >= 3, f"{chapter}: fewer than 3 figures"
         assert "&lt;Figure size" not in html, f"{chapter}: a figure shows as text, not as an image"
         assert "cdn.jsdelivr" not in html and 'src="https://' not in html, f"{chapter}: loads from the web"
@@ -81,7 +76,7 @@ def test_chapters_have_figures_quiz_and_citations(site):
         assert re.search(r'href="references.html#id\d+"', html), f"{chapter}: no citation links"
 
 
-def test_no_solution_or_hidden_test_in_the_built_site(site, released):
+def test_no_solution_or_hidden_test_in_the_built_site(site_files, released):
     secret = set()
     for assignment, notebook in NOTEBOOKS:
         secret |= _solution_lines(_source(assignment, notebook))
@@ -89,13 +84,13 @@ def test_no_solution_or_hidden_test_in_the_built_site(site, released):
     public = "\n".join(_public_lines(released))
     secret = {ln for ln in secret if ln not in public}
     assert len(secret) > 100
-    for path, (_, text) in site.items():
+    for path, (_, text) in site_files.items():
         leaked = [ln for ln in secret if ln in text]
         assert not leaked, f"{path.relative_to(HTML)} shows instructor code: {leaked[:3]}"
         assert "HIDDEN TESTS" not in text and "BEGIN SOLUTION" not in text, path
 
 
-def test_leak_check_would_see_a_leak(site):
+def test_leak_check_would_see_a_leak(site_files):
     """The check above is not vacuous: the published notebook text is searched as shown."""
-    _, page = site[HTML / "chapters" / "exercises" / "ch09_adaptive_methods" / "adaptive_methods.html"]
+    _, page = site_files[HTML / "chapters" / "exercises" / "ch09_adaptive_methods" / "adaptive_methods.html"]
     assert "compare_with_torch(Adam, torch.optim.Adam" in page
