@@ -162,6 +162,9 @@ def _fill_figure(fig: Figure, log10_lam: float, degree: int, seed: int, result: 
     ax_fit, ax_err = fig.subplots(1, 2)
     _draw_fit(ax_fit, log10_lam, degree, seed, here["coef_norm"][0])
     _draw_errors(ax_err, result, lam, here)
+    for ax in (ax_fit, ax_err):
+        # Tick labels made later, when the figure is saved, must not fall back to the default size.
+        ax.tick_params(labelsize=FONT_SIZE, which="both")
     handles = ax_fit.get_legend_handles_labels()[0] + ax_err.get_legend_handles_labels()[0]
     fig.legend(handles=handles, loc="outside lower center", ncol=4, frameon=False,
                columnspacing=1.2, handlelength=1.6)
@@ -179,8 +182,6 @@ def demo_figure(log10_lam: float = -4.5, degree: int = 12, seed: int = 0,
     with matplotlib.rc_context({"font.size": FONT_SIZE}):
         fig = Figure(figsize=FIGSIZE, layout="constrained")
         _fill_figure(fig, float(log10_lam), degree, seed, result)
-        # Lay out (and so fix the font sizes) while the context is active.
-        fig.canvas.draw()
     return fig
 
 
