@@ -11,11 +11,12 @@ from __future__ import annotations
 import numpy as np
 from sklearn.linear_model import Ridge
 
+from coursekit.checks.source import inverse_message, matrix_inverse_uses
 from coursekit.data import make_polynomial_regression, make_regression, train_val_test_split
 from solutions import regularization as ref
 
 from ..harness import _build_net, array_key
-from ..verdicts import Failure, Foreign, Part, names_used, returned
+from ..verdicts import Failure, Foreign, Part, returned
 
 
 def _close(a, b, rtol=1e-7, atol=1e-9) -> bool:
@@ -108,7 +109,8 @@ def judge_ridge_loss_and_grad(values):
                 raise Failure(f"{what}: the loss is missing the penalty lam/2 * ||w||^2 "
                               "(the penalty is in the gradient but not in the loss?)")
             if _close(loss, data_loss + lam * w @ w):
-                raise Failure(f"{what}: the loss uses lam * ||w||^2; the course's penalty is lam/2 * ||w||^2")
+                raise Failure(f"{what}: the loss uses lam * ||w||^2; the course's penalty is lam/2 * ||w||^2, "
+                              "whose gradient is lam * w (what torch's weight_decay=lam adds)")
             if _close(grad_w, data_gw + 2 * lam * w):
                 raise Failure(f"{what}: grad_w uses 2 * lam * w, the gradient of lam * ||w||^2; "
                               "the gradient of lam/2 * ||w||^2 is lam * w")
@@ -124,13 +126,16 @@ def judge_ridge_loss_and_grad(values):
 # ---------------------------------------------------------------- part 3
 _Xr, _yr, _ = make_regression(n_samples=40, n_features=6, correlation=0.8, intercept=5.0, seed=7)
 _Xs, _ys, _ = make_regression(n_samples=30, n_features=4, noise=0.1, seed=1)  # the visible test's data
-RIDGE_CASES = [(_Xr, _yr, lam) for lam in (1e-4, 0.1, 3.0)] + [(_Xs, _ys, lam) for lam in (0.01, 1.0)]
+# the visible test's cases too: its two lambdas, and every target shifted by 100 (b must move by exactly 100)
+RIDGE_CASES = [(_Xr, _yr, lam) for lam in (1e-4, 0.1, 3.0)] + [(_Xs, _ys, lam) for lam in (0.01, 1.0)] \
+    + [(_Xs, _ys + 100.0, 1.0)]
 
 
 def static_ridge_fit(source):
-    if names_used(source) & {"inv", "pinv"}:
-        raise Failure("ridge_fit: do not form the inverse matrix (np.linalg.inv/pinv); solve the linear "
-                      "system with np.linalg.solve, which is cheaper and numerically more accurate")
+    """Calls that form an inverse matrix (np.linalg.inv, pinv, .I, ...), not identifiers that contain 'inv'."""
+    found = matrix_inverse_uses(source)
+    if found:
+        raise Failure(inverse_message("ridge_fit", found))
 
 
 def judge_ridge_fit(values):
@@ -154,7 +159,9 @@ def judge_ridge_fit(values):
 
 
 # ---------------------------------------------------------------- part 4
-GROUP_CASES = [(net, wd) for wd in (5e-4, 0.3) for net in ("mlp_norms", "conv_groupnorm")] + [("mlp", 0.01)]
+# ("mlp_norms", 0.01) is the visible test's case; "mlp" was the visible net before it had normalization layers
+GROUP_CASES = [(net, wd) for wd in (5e-4, 0.3) for net in ("mlp_norms", "conv_groupnorm")] + [("mlp", 0.01),
+                                                                                            ("mlp_norms", 0.01)]
 
 
 def judge_decay_param_groups(values):
@@ -186,8 +193,9 @@ def judge_decay_param_groups(values):
         if decayed & biases:
             raise Failure(f"{what}: biases are decayed; they should go in the weight_decay=0 group")
         if decayed - want_decayed:
-            raise Failure(f"{what}: normalization parameters (BatchNorm/LayerNorm/GroupNorm scale and shift) "
-                          "are decayed; they should not be")
+            raise Failure(f"{what}: normalization parameters are decayed: a BatchNorm/LayerNorm/GroupNorm layer's "
+                          "weight (its scale) and bias (its shift) go in the weight_decay=0 group, although the "
+                          "scale is called 'weight'")
         if want_decayed - decayed:
             raise Failure(f"{what}: some ordinary weights (Linear/Conv weight matrices) are not decayed")
         if out["torch_error"]:
