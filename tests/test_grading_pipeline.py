@@ -13,7 +13,6 @@ import csv
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder.hidden import mistakes
 from conftest import ASSIGNMENTS, html_text, run_cli
 from submissions import VARIANTS, build_batch, notebook_name
 
@@ -77,35 +76,23 @@ def test_variants(graded, kind):
             assert got[part][0] == got[part][1], f"{v.name} changed the score of {part}"
 
 
-# student id -> words its feedback must contain: the named mistake, in the student's terms.
-NAMED_IN_FEEDBACK = {
-    "ch02_weight_decay": {
-        "bug-bias-penalized": "the intercept must not be penalized",
-        "bug-penalty-lam-not-half": "the course's penalty is lam/2 * ||w||^2",
-        "bug-ridge-inv": "do not form the inverse matrix",
-        "bug-decay-biases": "biases are decayed",
-    },
-    "ch09_adaptive_methods": {
-        "bug-adam-no-bias-correction": "matches Adam without bias correction",
-        "bug-adam-eps-inside-sqrt": "eps is inside the square root",
-        "bug-adamw-decay-through-moments": "that is Adam + L2, not AdamW",
-        "bug-adagrad-moving-average": "not a moving average",
-    },
-}
-
-
-# Every known optimizer mistake must be named in its own feedback, not just a sample.
-NAMED_IN_FEEDBACK["ch09_adaptive_methods"].update({
-    f"bug-{opt.lower()}-{bug.replace('_', '-')}": hint
-    for opt, bugs in mistakes.MISTAKES.items() for bug, (_, hint) in bugs.items()})
+def test_every_assignment_has_a_corpus():
+    """tests/submissions/chNN.py for every exercise, each with buggy and correct answers."""
+    assert set(VARIANTS) == set(ASSIGNMENTS), "add tests/submissions/chNN.py for every assignment"
+    for assignment, kinds in VARIANTS.items():
+        assert kinds["buggy"] and kinds["correct"], assignment
+        unnamed = [v.name for v in kinds["buggy"] if not v.hidden]
+        assert not unnamed, f"{assignment}: say which words the feedback of {unnamed} must contain (hidden=...)"
 
 
 def test_feedback_names_the_mistake(graded):
+    """Each buggy answer's feedback says, in the student's terms, what is wrong (its ``hidden`` words)."""
     assignment, out, *_ = graded
     nb = notebook_name(assignment)
-    for student, words in NAMED_IN_FEEDBACK[assignment].items():
-        text = html_text((out / "feedback" / student / assignment / f"{nb}.html").read_text())
-        assert words in text, f"{student}'s feedback does not say: {words}"
+    for v in VARIANTS[assignment]["buggy"]:
+        if v.hidden:
+            text = html_text((out / "feedback" / v.name / assignment / f"{nb}.html").read_text())
+            assert v.hidden in text, f"{v.name}'s feedback does not say: {v.hidden}"
 
 
 def test_feedback_and_grades_csv(graded):

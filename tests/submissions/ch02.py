@@ -1,0 +1,333 @@
+"""Chapter 2 (L2 regularization and weight decay): known-buggy and correct answers.
+
+Each buggy answer reproduces one mistake of COURSE.md's list and says, in ``visible`` and ``hidden``,
+the words the visible test's message and the grader's feedback must contain. The correct ones are the
+ways of writing an answer that must keep full marks (loops, other solvers, names that merely contain
+``inv``).
+"""
+
+from __future__ import annotations
+
+from submissions import Variant
+
+# ---------------------------------------------------------------- buggy answers
+L2_PENALTY_DOUBLE = '''
+def l2_penalty(w, lam):
+    return lam * float(np.sum(np.asarray(w) ** 2))
+'''
+GRAD_WITHOUT_PENALTY = '''
+def ridge_loss_and_grad(w, b, X, y, lam):
+    n = X.shape[0]
+    r = X @ w + b - y
+    return float(r @ r / (2 * n) + 0.5 * lam * w @ w), X.T @ r / n, float(r.sum() / n)
+'''
+LOSS_WITHOUT_PENALTY = '''
+def ridge_loss_and_grad(w, b, X, y, lam):
+    n = X.shape[0]
+    r = X @ w + b - y
+    return float(r @ r / (2 * n)), X.T @ r / n + lam * w, float(r.sum() / n)
+'''
+BIAS_PENALIZED_GRAD = '''
+def ridge_loss_and_grad(w, b, X, y, lam):
+    n = X.shape[0]
+    r = X @ w + b - y
+    return float(r @ r / (2 * n) + 0.5 * lam * (w @ w + b * b)), X.T @ r / n + lam * w, float(r.sum() / n + lam * b)
+'''
+GRAD_TWICE_LAM = '''
+def ridge_loss_and_grad(w, b, X, y, lam):
+    n = X.shape[0]
+    r = X @ w + b - y
+    return float(r @ r / (2 * n) + lam * w @ w), X.T @ r / n + 2 * lam * w, float(r.sum() / n)
+'''
+RIDGE_INTERCEPT_PENALIZED = '''
+def ridge_fit(X, y, lam):
+    n, d = X.shape
+    Xa = np.hstack([X, np.ones((n, 1))])
+    wa = np.linalg.solve(Xa.T @ Xa + n * lam * np.eye(d + 1), Xa.T @ y)
+    return wa[:-1], float(wa[-1])
+'''
+RIDGE_INV = '''
+def ridge_fit(X, y, lam):
+    n, d = X.shape
+    xm, ym = X.mean(axis=0), y.mean()
+    Xc, yc = X - xm, y - ym
+    w = np.linalg.inv(Xc.T @ Xc + n * lam * np.eye(d)) @ (Xc.T @ yc)
+    return w, float(ym - xm @ w)
+'''
+DECAY_EVERYTHING = '''
+def decay_param_groups(net, weight_decay):
+    return [{"params": list(net.parameters()), "weight_decay": weight_decay}]
+'''
+DECAY_NORMS = '''
+def decay_param_groups(net, weight_decay):
+    decay = [p for n, p in net.named_parameters() if not n.endswith("bias")]
+    rest = [p for n, p in net.named_parameters() if n.endswith("bias")]
+    return [{"params": decay, "weight_decay": weight_decay}, {"params": rest, "weight_decay": 0.0}]
+'''
+SELECT_ON_TRAIN = '''
+def select_lambda(X_train, y_train, X_val, y_val, lams):
+    errors = []
+    for lam in lams:
+        w, b = ridge_fit(X_train, y_train, lam)
+        errors.append(np.mean((X_train @ w + b - y_train) ** 2))
+    return float(lams[int(np.argmin(errors))]), np.array(errors)
+'''
+PENALTY_NORM = '''
+def l2_penalty(w, lam):
+    return 0.5 * lam * float(np.linalg.norm(np.ravel(w)))
+'''
+PENALTY_L1 = '''
+def l2_penalty(w, lam):
+    return 0.5 * lam * float(np.sum(np.abs(w)))
+'''
+RIDGE_LAM_NOT_N_LAM = '''
+def ridge_fit(X, y, lam):
+    xm, ym = X.mean(axis=0), y.mean()
+    Xc, yc = X - xm, y - ym
+    w = np.linalg.solve(Xc.T @ Xc + lam * np.eye(X.shape[1]), Xc.T @ yc)
+    return w, float(ym - xm @ w)
+'''
+RIDGE_NO_INTERCEPT = '''
+def ridge_fit(X, y, lam):
+    n, d = X.shape
+    return np.linalg.solve(X.T @ X + n * lam * np.eye(d), X.T @ y), 0.0
+'''
+SELECT_INDEX = '''
+def select_lambda(X_train, y_train, X_val, y_val, lams):
+    errors = np.array([np.mean((X_val @ w + b - y_val) ** 2)
+                       for w, b in (ridge_fit(X_train, y_train, lam) for lam in lams)])
+    return int(np.argmin(errors)), errors
+'''
+RIDGE_INV_IMPORTED = '''
+from scipy.linalg import inv
+
+
+def ridge_fit(X, y, lam):
+    n, d = X.shape
+    xm, ym = X.mean(axis=0), y.mean()
+    Xc, yc = X - xm, y - ym
+    w = inv(Xc.T @ Xc + n * lam * np.eye(d)) @ Xc.T @ yc
+    return w, float(ym - xm @ w)
+'''
+RIDGE_PINV = '''
+def ridge_fit(X, y, lam):
+    n, d = X.shape
+    xm, ym = X.mean(axis=0), y.mean()
+    Xc, yc = X - xm, y - ym
+    w = np.linalg.pinv(Xc.T @ Xc + n * lam * np.eye(d)) @ (Xc.T @ yc)
+    return w, float(ym - xm @ w)
+'''
+RIDGE_MATRIX_I = '''
+def ridge_fit(X, y, lam):
+    n, d = X.shape
+    xm, ym = X.mean(axis=0), y.mean()
+    Xc, yc = X - xm, y - ym
+    A = np.asmatrix(Xc.T @ Xc + n * lam * np.eye(d))
+    w = np.asarray(A.I @ (Xc.T @ yc)).ravel()
+    return w, float(ym - xm @ w)
+'''
+RIDGE_SOLVE_IDENTITY = '''
+def ridge_fit(X, y, lam):
+    n, d = X.shape
+    xm, ym = X.mean(axis=0), y.mean()
+    Xc, yc = X - xm, y - ym
+    A_inverse = np.linalg.solve(Xc.T @ Xc + n * lam * np.eye(d), np.eye(d))
+    w = A_inverse @ (Xc.T @ yc)
+    return w, float(ym - xm @ w)
+'''
+DECAY_BATCHNORM_ONLY = '''
+def decay_param_groups(net, weight_decay):
+    decay, rest = [], []
+    for module in net.modules():
+        for name, p in module.named_parameters(recurse=False):
+            if isinstance(module, nn.BatchNorm1d) or name == "bias":
+                rest.append(p)
+            else:
+                decay.append(p)
+    return [{"params": decay, "weight_decay": weight_decay}, {"params": rest, "weight_decay": 0.0}]
+'''
+
+# ---------------------------------------------------------------- correct answers, written differently
+PENALTY_LOOP = '''
+def l2_penalty(w, lam):
+    total = 0.0
+    for value in np.ravel(w):
+        total += value * value
+    return lam / 2 * total
+'''
+RIDGE_LSTSQ = '''
+def ridge_fit(X, y, lam):
+    n, d = X.shape
+    xm, ym = X.mean(axis=0), y.mean()
+    A = np.vstack([X - xm, np.sqrt(n * lam) * np.eye(d)])
+    rhs = np.concatenate([y - ym, np.zeros(d)])
+    w = np.linalg.lstsq(A, rhs, rcond=None)[0]
+    return w, float(ym - xm @ w)
+'''
+DECAY_BY_NDIM = '''
+def decay_param_groups(net, weight_decay):
+    norm = (nn.BatchNorm1d, nn.BatchNorm2d, nn.LayerNorm, nn.GroupNorm)
+    skip = {id(p) for m in net.modules() if isinstance(m, norm) for p in m.parameters()}
+    params = [p for p in net.parameters() if p.requires_grad]
+    decay = [p for p in params if p.ndim > 1 and id(p) not in skip]
+    rest = [p for p in params if not (p.ndim > 1 and id(p) not in skip)]
+    return [{"params": rest, "weight_decay": 0.0}, {"params": decay, "weight_decay": weight_decay}]
+'''
+LOSS_GRAD_EINSUM = '''
+def ridge_loss_and_grad(w, b, X, y, lam):
+    n = len(y)
+    residual = np.einsum("ij,j->i", X, w) + b - y
+    loss = 0.5 * np.mean(residual ** 2) + lam / 2 * np.dot(w, w)
+    grad_w = np.einsum("ij,i->j", X, residual) / n + lam * w
+    return loss, grad_w, np.mean(residual)
+'''
+SELECT_LOOP = '''
+def select_lambda(X_train, y_train, X_val, y_val, lams):
+    best_lam, best_err, errors = None, np.inf, np.empty(len(lams))
+    for i, lam in enumerate(lams):
+        w, b = ridge_fit(X_train, y_train, lam)
+        pred = X_val @ w + b
+        errors[i] = ((pred - y_val) ** 2).sum() / len(y_val)
+        if errors[i] < best_err:
+            best_lam, best_err = lam, errors[i]
+    return best_lam, errors
+'''
+RIDGE_KKT_SYSTEM = '''
+def ridge_fit(X, y, lam):
+    # The normal equations for (w, b) together, with the penalty on w only.
+    n, d = X.shape
+    A = np.hstack([X, np.ones((n, 1))])
+    P = n * lam * np.eye(d + 1)
+    P[-1, -1] = 0.0
+    sol = np.linalg.solve(A.T @ A + P, A.T @ y)
+    return sol[:-1], float(sol[-1])
+'''
+PENALTY_VDOT = '''
+def l2_penalty(w, lam):
+    w = np.asarray(w, dtype=float)
+    return float(lam * np.vdot(w, w) / 2)
+'''
+LOSS_GRAD_LOOPS = '''
+def ridge_loss_and_grad(w, b, X, y, lam):
+    n, d = X.shape
+    loss, grad_w, grad_b = 0.0, np.zeros(d), 0.0
+    for i in range(n):
+        r = float(X[i] @ w + b - y[i])
+        loss += r * r / (2 * n)
+        grad_w += r * X[i] / n
+        grad_b += r / n
+    return loss + lam / 2 * float(w @ w), grad_w + lam * w, grad_b
+'''
+DECAY_BY_NAME = '''
+def decay_param_groups(net, weight_decay):
+    decay, other = [], []
+    for module_name, module in net.named_modules():
+        is_norm = "Norm" in type(module).__name__
+        for name, p in module.named_parameters(recurse=False):
+            (other if is_norm or name == "bias" else decay).append(p)
+    return [{"params": decay, "weight_decay": weight_decay}, {"params": other, "weight_decay": 0}]
+'''
+SELECT_COMPREHENSION = '''
+def select_lambda(X_train, y_train, X_val, y_val, lams):
+    fits = [ridge_fit(X_train, y_train, lam) for lam in lams]
+    errors = np.array([np.mean((X_val @ w + b - y_val) ** 2) for w, b in fits])
+    return lams[np.argmin(errors)], errors
+'''
+RIDGE_NAMED_INV = '''
+def ridge_fit(X, y, lam):
+    n, d = X.shape
+    inv = 1.0 / n  # each sample's weight in the averages; no inverse matrix anywhere
+    x_mean, y_mean = inv * X.sum(axis=0), inv * y.sum()
+    Xc, yc = X - x_mean, y - y_mean
+    w = np.linalg.solve(inv * (Xc.T @ Xc) + lam * np.eye(d), inv * (Xc.T @ yc))
+    return w, float(y_mean - x_mean @ w)
+'''
+RIDGE_CHO_SOLVE = '''
+from scipy.linalg import cho_factor, cho_solve
+
+
+def ridge_fit(X, y, lam):
+    """Ridge through a Cholesky factorization: the system is solved, never inverted (no np.linalg.inv)."""
+    n, d = X.shape
+    inv_n = 1.0 / n
+    x_mean = X.mean(axis=0)
+    Xc = X - x_mean
+    w = cho_solve(cho_factor(inv_n * Xc.T @ Xc + lam * np.eye(d)), inv_n * Xc.T @ (y - y.mean()))
+    return w, float(y.mean() - x_mean @ w)
+'''
+
+P1, P2, P3, P4, P5 = ("test_l2_penalty", "test_ridge_loss_and_grad", "test_ridge_fit", "test_decay_param_groups",
+                      "test_select_lambda")
+INVERSE = "do not form the inverse matrix"
+
+# The order matters to tests that grade a slice of BUGGY (test_grading_scale, _dask, test_gradebook_postgres):
+# add new variants at the end.
+BUGGY = [
+    Variant("bug-penalty-lam-not-half", "l2_penalty", L2_PENALTY_DOUBLE, P1,
+            visible="you computed lam * ||w||^2; the course's penalty is lam/2 * ||w||^2",
+            hidden="the course's penalty is lam/2 * ||w||^2"),
+    Variant("bug-grad-missing-penalty", "ridge_loss_and_grad", GRAD_WITHOUT_PENALTY, P2,
+            visible="grad_w is missing the penalty's gradient lam * w",
+            hidden="grad_w is missing the penalty's gradient lam * w"),
+    Variant("bug-loss-missing-penalty", "ridge_loss_and_grad", LOSS_WITHOUT_PENALTY, P2,
+            visible="the loss is missing the penalty lam/2 * ||w||^2",
+            hidden="the loss is missing the penalty lam/2 * ||w||^2"),
+    # loss and gradient agree with each other, so finite differences alone would pass it
+    Variant("bug-bias-penalized", "ridge_loss_and_grad", BIAS_PENALIZED_GRAD, P2,
+            visible="the loss penalizes the intercept b too", hidden="the intercept must not be penalized"),
+    # a consistent lam * ||w||^2 / 2 * lam * w pair: also invisible to finite differences
+    Variant("bug-grad-two-lam", "ridge_loss_and_grad", GRAD_TWICE_LAM, P2,
+            visible="the loss uses lam * ||w||^2; the course's penalty is lam/2 * ||w||^2",
+            hidden="the loss uses lam * ||w||^2; the course's penalty is lam/2 * ||w||^2"),
+    Variant("bug-ridge-intercept-penalized", "ridge_fit", RIDGE_INTERCEPT_PENALIZED, P3,
+            visible="so the intercept is penalized", hidden="the intercept is penalized"),
+    Variant("bug-ridge-inv", "ridge_fit", RIDGE_INV, P3,
+            visible=f"{INVERSE} (np.linalg.inv on line", hidden=f"{INVERSE} (np.linalg.inv on line"),
+    Variant("bug-decay-biases", "decay_param_groups", DECAY_EVERYTHING, P4,
+            visible="biases are decayed", hidden="biases are decayed"),
+    Variant("bug-decay-norms", "decay_param_groups", DECAY_NORMS, P4,
+            visible="normalization parameters are decayed (1.weight of BatchNorm1d, 4.weight of LayerNorm)",
+            hidden="normalization parameters are decayed"),
+    Variant("bug-select-on-train", "select_lambda", SELECT_ON_TRAIN, P5,
+            visible="these are errors on the training data; measure each fit on X_val, y_val",
+            hidden="the errors are measured on the training data; use the validation data"),
+    Variant("bug-penalty-norm-not-squared", "l2_penalty", PENALTY_NORM, P1,
+            visible="you used the norm ||w||, not its square", hidden="you used the norm ||w||, not its square"),
+    Variant("bug-penalty-l1", "l2_penalty", PENALTY_L1, P1,
+            visible="that is an L1 penalty", hidden="that is an L1 penalty"),
+    Variant("bug-ridge-lam-not-n-lam", "ridge_fit", RIDGE_LAM_NOT_N_LAM, P3,
+            visible="you used lam where the objective needs n * lam",
+            hidden="you used lam where the objective needs n * lam"),
+    Variant("bug-ridge-no-intercept", "ridge_fit", RIDGE_NO_INTERCEPT, P3,
+            visible="ridge_fit returns b = 0: fit the intercept too", hidden="you fitted without an intercept"),
+    Variant("bug-select-returns-index", "select_lambda", SELECT_INDEX, P5,
+            visible="you returned its index", hidden="return the value of the best lambda, not its index"),
+    Variant("bug-ridge-inv-imported", "ridge_fit", RIDGE_INV_IMPORTED, P3,
+            visible=f"{INVERSE} (inv on line 8, which is scipy.linalg.inv)",
+            hidden=f"{INVERSE} (from scipy.linalg import inv on line 1)"),
+    Variant("bug-ridge-pinv", "ridge_fit", RIDGE_PINV, P3,
+            visible=f"{INVERSE} (np.linalg.pinv on line", hidden=f"{INVERSE} (np.linalg.pinv on line"),
+    Variant("bug-ridge-matrix-I", "ridge_fit", RIDGE_MATRIX_I, P3,
+            visible="A.I on line 6, the inverse of an np.matrix", hidden="A.I on line 6, the inverse of an np.matrix"),
+    Variant("bug-ridge-solve-identity", "ridge_fit", RIDGE_SOLVE_IDENTITY, P3,
+            visible="np.linalg.solve(..., np.eye(d)) on line 5, which computes the whole inverse matrix",
+            hidden="np.linalg.solve(..., np.eye(d)) on line 5, which computes the whole inverse matrix"),
+    Variant("bug-decay-batchnorm-only", "decay_param_groups", DECAY_BATCHNORM_ONLY, P4,
+            visible="normalization parameters are decayed (4.weight of LayerNorm)", hidden="normalization parameters are decayed"),
+]
+
+CORRECT = [
+    Variant("ok-penalty-loop", "l2_penalty", PENALTY_LOOP, P1),
+    Variant("ok-ridge-lstsq", "ridge_fit", RIDGE_LSTSQ, P3),
+    Variant("ok-decay-by-ndim", "decay_param_groups", DECAY_BY_NDIM, P4),
+    Variant("ok-loss-grad-einsum", "ridge_loss_and_grad", LOSS_GRAD_EINSUM, P2),
+    Variant("ok-select-loop", "select_lambda", SELECT_LOOP, P5),
+    Variant("ok-ridge-kkt-system", "ridge_fit", RIDGE_KKT_SYSTEM, P3),
+    Variant("ok-penalty-vdot", "l2_penalty", PENALTY_VDOT, P1),
+    Variant("ok-loss-grad-loops", "ridge_loss_and_grad", LOSS_GRAD_LOOPS, P2),
+    Variant("ok-decay-by-name", "decay_param_groups", DECAY_BY_NAME, P4),
+    Variant("ok-select-comprehension", "select_lambda", SELECT_COMPREHENSION, P5),
+    # identifiers named inv / inv_n, and np.linalg.inv named in a docstring, are not an inverse matrix
+    Variant("ok-ridge-named-inv", "ridge_fit", RIDGE_NAMED_INV, P3),
+    Variant("ok-ridge-cho-solve", "ridge_fit", RIDGE_CHO_SOLVE, P3),
+]
