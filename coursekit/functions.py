@@ -6,6 +6,8 @@ Each function takes a tensor of shape (..., 2) and returns a tensor of shape
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 
@@ -19,6 +21,19 @@ def ill_conditioned_quadratic(xy: torch.Tensor, kappa: float = 25.0) -> torch.Te
     """0.5 * (x**2 + kappa * y**2): condition number ``kappa``, minimum 0 at the origin."""
     x, y = xy[..., 0], xy[..., 1]
     return 0.5 * (x ** 2 + kappa * y ** 2)
+
+
+def rotated_quadratic(xy: torch.Tensor, kappa: float = 25.0, angle: float = 45.0) -> torch.Tensor:
+    """:func:`ill_conditioned_quadratic` turned by ``angle`` degrees about the origin.
+
+    The curvatures are still 1 and ``kappa``, but along the directions
+    (cos a, sin a) and (-sin a, cos a) instead of along the axes: the value at
+    ``R @ p`` equals the unrotated value at ``p``, where ``R`` rotates by ``angle``.
+    """
+    a = math.radians(angle)
+    c, s = math.cos(a), math.sin(a)
+    x, y = xy[..., 0], xy[..., 1]
+    return ill_conditioned_quadratic(torch.stack([c * x + s * y, -s * x + c * y], dim=-1), kappa)
 
 
 def beale(xy: torch.Tensor) -> torch.Tensor:
