@@ -76,12 +76,33 @@ def site() -> Path:
     """The book, built once per test run exactly as `make site` builds it; the folder of its HTML.
 
     Every test that reads the site is marked ``xdist_group("site")``, so under
-    ``pytest -n N --dist loadgroup`` they all run in one worker and the build happens once.
+    ``pytest -n N --dist loadgroup`` they run in one worker. The build is also guarded by
+    a lock and a stamp naming the run, so workers that do get site tests anyway (pytest-xdist
+    3.8 does not group under pytest 9.2) wait for the first build and reuse it: one build
+    per run, never two at once into _build/.
     """
-    jb = Path(sys.executable).parent / "jupyter-book"
-    # As `make site` runs it: no MPLBACKEND, so page kernels use the inline backend and keep their figures.
-    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
-    proc = subprocess.run([str(jb), "build", str(REPO), "-W", "-n", "--keep-going"],
-                          cwd=REPO, capture_output=True, text=True, env=env)
-    assert proc.returncode == 0, f"book build failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-6000:]}"
-    return REPO / "_build" / "html"
+    import fcntl
+    import uuid
+
+    build = REPO / "_build"
+    build.mkdir(exist_ok=True)
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID") or uuid.uuid4().hex
+    stamp = build / ".site-built-for-run"
+    with open(build / ".site-build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        done = json.loads(stamp.read_text()) if stamp.is_file() else {}
+        if done.get("run") != run:
+            stamp.unlink(missing_ok=True)
+            jb = Path(sys.executable).parent / "jupyter-book"
+            # As `make site` runs it: no MPLBACKEND, so page kernels use the inline backend and keep their figures.
+            env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+            # --all: every page is written again (executed notebooks still come from the cache). An
+            # incremental build keeps pages whose source did not change, e.g. a References page that
+            # lacks a citation just added to a chapter, so the tests would see a site no fresh clone makes.
+            proc = subprocess.run([str(jb), "build", str(REPO), "--all", "-W", "-n", "--keep-going"],
+                                  cwd=REPO, capture_output=True, text=True, env=env)
+            done = {"run": run, "ok": proc.returncode == 0,
+                    "log": f"{proc.stdout[-6000:]}\n{proc.stderr[-6000:]}"}
+            stamp.write_text(json.dumps(done))
+    assert done["ok"], f"book build failed:\n{done['log']}"
+    return build / "html"

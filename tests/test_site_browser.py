@@ -33,6 +33,8 @@ def checker():
 
 
 def test_every_page_in_a_real_browser(site, checker):
+    for old in SCREENSHOTS.glob("*.png"):  # none left over from pages that are gone
+        old.unlink()
     start = time.monotonic()
     problems = checker.check(site, screenshots=SCREENSHOTS, source_root=REPO)
     took = time.monotonic() - start
