@@ -33,12 +33,16 @@ def checker():
 
 
 def test_every_page_in_a_real_browser(site, checker):
+    pages = pages_of(site)
+    chapters = {p.relative_to(REPO).with_suffix(".html").as_posix()
+                for p in (REPO / "chapters").glob("[0-9][0-9]_*") if p.suffix in (".md", ".ipynb")}
+    assert len(chapters) >= 2 and chapters <= set(pages), f"chapter pages missing from the site: {chapters - set(pages)}"
     for old in SCREENSHOTS.glob("*.png"):  # none left over from pages that are gone
         old.unlink()
     start = time.monotonic()
-    problems = checker.check(site, screenshots=SCREENSHOTS, source_root=REPO)
+    problems = checker.check(site, pages, screenshots=SCREENSHOTS, source_root=REPO)
     took = time.monotonic() - start
-    assert not problems, (f"{format_problems(problems)}\n\n({len(pages_of(site))} pages checked in {took:.0f} s; "
+    assert not problems, (f"{format_problems(problems)}\n\n({len(pages)} pages checked in {took:.0f} s; "
                           f"screenshots in {SCREENSHOTS.relative_to(REPO)}/)")
 
 
