@@ -34,6 +34,8 @@ def _code_of(path):
                 yield "\n".join(ln for ln in cell.source.splitlines() if not ln.startswith(("%", "!")))
     elif path.suffix == ".md":  # MyST code cells: from a ```{code-cell} line to a bare ``` line
         for block in re.findall(r"^```\{code-cell\}[^\n]*\n(.*?)^```\s*$", path.read_text(), re.S | re.M):
+            # Cell options: a leading "---" YAML block (captions, alt text) or ":key: value" lines.
+            block = re.sub(r"\A---\n.*?^---\n", "", block, flags=re.S | re.M)
             yield "\n".join(ln for ln in block.splitlines()
                             if not ln.startswith(("%", "!", ":")))  # magics and cell options
 

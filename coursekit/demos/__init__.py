@@ -1,18 +1,13 @@
 """Interactive demos, one module per chapter.
 
-Each module offers ``static_figure()`` (a matplotlib Figure, drawn on the
-website) and ``interactive()`` (an ipywidgets widget for Jupyter). The site
-cannot run widgets, so it shows the static figure and tells readers how to
-open the live version.
+Each module offers
+
+* ``site_demo()``: a ``coursekit.demos.slider.figure_slider`` whose frames are
+  drawn at build time, so the demo moves on the website without a kernel,
+  offline;
+* ``interactive()``: the live ipywidgets version for Jupyter, which recomputes
+  the same figure as its sliders move.
+
+Both draw with the same function of the module, so the site and Jupyter show
+the same picture.
 """
-
-
-def png(fig, dpi: int = 100):
-    """Show a Figure made without pyplot as a PNG (what the website displays for a demo)."""
-    import io
-
-    from IPython.display import Image
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
-    return Image(buf.getvalue())
