@@ -49,11 +49,16 @@ exercises: env
 	$(BIN)/python -m autograder release --out chapters/exercises
 
 site: exercises $(MATHJAX)
-	# -W: warnings are errors; -n: nitpicky cross-references; --keep-going: report them all.
-	$(BIN)/jupyter-book build . -W -n --keep-going
+	# -W: warnings are errors; -n: nitpicky cross-references; --keep-going: report them all;
+	# --all: rewrite every page (an incremental build kept a References page without a new citation).
+	# Unchanged pages are not re-executed either way (jupyter-cache).
+	$(BIN)/jupyter-book build . -W -n --keep-going --all
 
+# -n 2: two test processes (CI has 2 cores); --dist loadfile: a test file runs in one process, so its
+# module fixtures (a chapter's graded batch, the site build) are made once. The site build is also
+# guarded by a lock (tests/conftest.py), since two files use it.
 test: env system-deps $(MATHJAX)
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest -n 2 --dist loadfile tests
 
 lock:
 	rm -rf /tmp/course-lock-venv && $(PY) -m venv /tmp/course-lock-venv
