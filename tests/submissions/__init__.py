@@ -35,7 +35,7 @@ class Variant:
     code: str                   # its new source
     part: str                   # grade_id of the test cell that must lose (buggy) / keep (correct) points
     visible: str | None = None  # buggy: words the visible test's message must contain (None: not checked there)
-    hidden: str | None = None   # buggy: words the grader's feedback must contain (None: not checked)
+    hidden: str | None = None   # buggy: words the grader's feedback must contain (required of every buggy one)
 
 
 def _discover() -> dict[str, dict[str, list[Variant]]]:
