@@ -159,9 +159,9 @@ def judge_ridge_fit(values):
 
 
 # ---------------------------------------------------------------- part 4
-# ("mlp_norms", 0.01) is the visible test's case; "mlp" was the visible net before it had normalization layers
+# ("visible_norms", 0.01) is the visible test's case; "mlp" was the visible net before it had normalization layers
 GROUP_CASES = [(net, wd) for wd in (5e-4, 0.3) for net in ("mlp_norms", "conv_groupnorm")] + [("mlp", 0.01),
-                                                                                            ("mlp_norms", 0.01)]
+                                                                                            ("visible_norms", 0.01)]
 
 
 def judge_decay_param_groups(values):

@@ -286,7 +286,7 @@ BUGGY = [
     Variant("bug-decay-biases", "decay_param_groups", DECAY_EVERYTHING, P4,
             visible="biases are decayed", hidden="biases are decayed"),
     Variant("bug-decay-norms", "decay_param_groups", DECAY_NORMS, P4,
-            visible="normalization parameters are decayed (1.weight of BatchNorm1d, 4.weight of LayerNorm)",
+            visible="normalization parameters are decayed (1.weight of LayerNorm, 4.weight of BatchNorm1d)",
             hidden="normalization parameters are decayed"),
     Variant("bug-select-on-train", "select_lambda", SELECT_ON_TRAIN, P5,
             visible="these are errors on the training data; measure each fit on X_val, y_val",
@@ -313,7 +313,7 @@ BUGGY = [
             visible="np.linalg.solve(..., np.eye(d)) on line 5, which computes the whole inverse matrix",
             hidden="np.linalg.solve(..., np.eye(d)) on line 5, which computes the whole inverse matrix"),
     Variant("bug-decay-batchnorm-only", "decay_param_groups", DECAY_BATCHNORM_ONLY, P4,
-            visible="normalization parameters are decayed (4.weight of LayerNorm)", hidden="normalization parameters are decayed"),
+            visible="normalization parameters are decayed (1.weight of LayerNorm)", hidden="normalization parameters are decayed"),
 ]
 
 CORRECT = [
