@@ -357,7 +357,7 @@ def check(path: str | Path, timeout: float = DEFAULT_TIMEOUT) -> Report:
             continue
         part = parts_by_cell.get(i)
         what = f"The test cell of {_name(part.title)}" if part and not part.by_hand else (
-            f"The answer cell of {_name(part.title)}" if part else f"The locked cell {meta['grade_id']}")
+            f"The answer cell of {_name(part.title)}" if part else f"The cell starting `{_first_line(cell.source)}`")
         if meta.get("cell_type") and meta["cell_type"] != cell.cell_type:
             report.problem("type changed", f"{what} was changed from {meta['cell_type']} to {cell.cell_type}; "
                                            "change it back.", meta["grade_id"])
@@ -370,9 +370,9 @@ def check(path: str | Path, timeout: float = DEFAULT_TIMEOUT) -> Report:
                 report.problem("edited", f"{what} was edited. The grader runs the original test, so your edit only "
                                          f"changes what this check sees: {restore}.", meta["grade_id"])
             else:
-                report.problem("edited", f"{what} (`{_first_line(cell.source)}`) was edited. The grader puts the "
-                                         f"original back before grading, so code that relies on your edit will "
-                                         f"fail there: {restore}.", meta["grade_id"])
+                report.problem("edited", f"{what} is locked, and it was edited. The grader puts the original back "
+                                         f"before grading, so code that relies on your edit will fail there: "
+                                         f"{restore}.", meta["grade_id"])
 
     kernel = nb.metadata.get("kernelspec", {}).get("name")
     if kernel not in (None, "python3"):
@@ -476,6 +476,15 @@ def render(report: dict) -> str:
     name = Path(report["notebook"]).name
     out = [f"Checking {name}: ran it top to bottom in a fresh kernel ({report['cells_run']} code cells, "
            f"{report['seconds']:.1f} s).", ""]
+    # Problems outside the parts' rows come first: a renamed file, or an imports cell that failed, matters
+    # more than what follows from it (every later test then fails with a NameError).
+    listed = {(p["grade_id"], p["status"]) for p in report["parts"]}
+    other = [p for p in report["problems"] if (p["part"], p["kind"]) not in listed]
+    if other:
+        out.append("Fix these first:")
+        for p in other:
+            out += _wrap(p["message"], "    ", first="  - ")
+        out.append("")
     for part in report["parts"]:
         how = ", graded by hand" if part["by_hand"] else ""
         out.append(f"  {_LABEL[part['status']]:<5} {part['title']} ({_points(part['points'])}{how})")
@@ -483,14 +492,10 @@ def render(report: dict) -> str:
         if part["tampered"] == "edited":
             message = (message + "\n" if message else "") + "(this test cell was edited: the grader runs the original)"
         out += _wrap(message, "        ")
-    listed = {(p["grade_id"], p["status"]) for p in report["parts"]}
-    other = [p for p in report["problems"] if (p["part"], p["kind"]) not in listed]
-    if other or report["warnings"]:
-        out += ["", "Also:"]
-        for p in other:
-            out += _wrap(p["message"], "    ", first="  - ")
+    if report["warnings"]:
+        out.append("")
         for w in report["warnings"]:
-            out += _wrap(f"(warning) {w}", "    ", first="  - ")
+            out += _wrap(f"Note: {w}", "    ", first="  ")
     auto = [p for p in report["parts"] if not p["by_hand"]]
     passed = [p for p in auto if p["status"] == "pass" and p["tampered"] is None]
     hand = [p for p in report["parts"] if p["by_hand"]]
