@@ -21,6 +21,7 @@ import hashlib
 import importlib.util
 import json
 import logging
+import os
 import re
 import subprocess
 import sys
@@ -393,7 +394,6 @@ def check(path: str | Path, timeout: float = DEFAULT_TIMEOUT) -> Report:
 
     # Each part's verdict.
     answer_cells = {_nbgrader(c).get("grade_id"): i for i, c in enumerate(cells) if _nbgrader(c).get("solution")}
-    stub_parts: set[str] = set()
     for part in report.parts:
         if part.cell is None:
             continue
@@ -409,18 +409,19 @@ def check(path: str | Path, timeout: float = DEFAULT_TIMEOUT) -> Report:
         stubs = [a for a in part.answers if a in answer_cells and has_stub(cells[answer_cells[a]].source)]
         run = results.get(part.cell)
         error = _error(cells[part.cell]) if run else None
-        failed_answers = [(a, _error(cells[answer_cells[a]])) for a in part.answers
-                          if a in answer_cells and answer_cells[a] in results and _error(cells[answer_cells[a]])]
+        ran = [a for a in part.answers if a in answer_cells and answer_cells[a] in results]
+        slow_answers = [a for a in ran if results[answer_cells[a]]["timed_out"]]
+        failed_answers = [(a, _error(cells[answer_cells[a]])) for a in ran if _error(cells[answer_cells[a]])]
         if stubs:
             part.status = "todo"
             part.message = " ".join(f"`raise NotImplementedError()` is still in your {a} cell: replace it with "
                                     "your code." for a in stubs)
-            stub_parts.add(part.grade_id)
         elif run is None or run["died"]:
             part.status, part.message = "not run", "not run: the kernel died before this test"
-        elif run["timed_out"]:
+        elif slow_answers or run["timed_out"]:
             part.status = "timeout"
-            part.message = f"the test ran longer than {timeout:g} s and was stopped (the grader stops it too)"
+            what = f"your {slow_answers[0]} cell" if slow_answers else "the test"
+            part.message = f"{what} ran longer than {timeout:g} s and was stopped (the grader stops it too)"
         elif failed_answers:
             a, err = failed_answers[0]
             part.status = "error"
@@ -534,6 +535,12 @@ def main(argv: list[str] | None = None, prog: str = "python -m coursekit check")
     except CheckError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("interrupted: the check did not finish", file=sys.stderr)
+        return 130
     result = report.to_json()
-    print(json.dumps(result, indent=1) if args.json else render(result))
+    try:
+        print(json.dumps(result, indent=1) if args.json else render(result), flush=True)
+    except BrokenPipeError:  # piped into `head` or a closed pager
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0 if report.ok else 1
