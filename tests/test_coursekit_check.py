@@ -270,10 +270,6 @@ def installed(tmp_path_factory) -> Path:
     return venv / "bin" / "python"
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="pyproject.toml's `packages = [\"coursekit\"]` leaves coursekit.checks and coursekit.demos "
-                          "out of the wheel; `[tool.setuptools.packages.find] include = [\"coursekit*\"]` fixes it "
-                          "(then remove this mark)")
 def test_from_the_installed_wheel_the_solution_passes(installed, student, tmp_path):
     env, marker = student
     site = installed.parent.parent

@@ -60,3 +60,7 @@ def test_student_wheel_holds_only_coursekit(tmp_path):
     tops = {name.split("/")[0] for name in zipfile.ZipFile(wheel).namelist()}
     assert "coursekit" in tops
     assert not {t for t in tops if not t.startswith("coursekit")}, tops
+    # Every module of the package is in it (a students' install once lacked coursekit.checks and .demos).
+    names = set(zipfile.ZipFile(wheel).namelist())
+    modules = {p.relative_to(REPO).as_posix() for p in (REPO / "coursekit").rglob("*.py")}
+    assert modules <= names, f"missing from the wheel: {sorted(modules - names)}"
