@@ -57,8 +57,11 @@ site: exercises $(MATHJAX)
 # -n 2: two test processes (CI has 2 cores); --dist loadfile: a test file runs in one process, so its
 # module fixtures (a chapter's graded batch, the site build) are made once. The site build is also
 # guarded by a lock (tests/conftest.py), since two files use it.
+# --durations=25: the slowest tests in the log, to watch the cost per chapter. PYTEST_ARGS adds options by hand
+# (e.g. make test PYTEST_ARGS="--junitxml=times.xml" for bench/test_times.py).
+PYTEST_ARGS ?=
 test: env system-deps $(MATHJAX)
-	$(BIN)/python -m pytest -n 2 --dist loadfile tests
+	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=25 $(PYTEST_ARGS) tests
 
 lock:
 	rm -rf /tmp/course-lock-venv && $(PY) -m venv /tmp/course-lock-venv
