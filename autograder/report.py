@@ -2,8 +2,9 @@
 
 It reads what `grade` wrote (grades.csv, parts.csv, run.json) and shows
 - the grade distribution (a histogram, embedded as a PNG);
-- item analysis: for every graded part, how many failed it and which named
-  mistakes (or other messages) were most common;
+- item analysis: for every graded part, how many failed it, how many answers
+  wait for manual grading, and which named mistakes were most common (among
+  graded submissions only: ungradable ones are listed under attention);
 - the submissions that need attention: not gradable, odd (notes), parts that
   timed out or crashed, written answers waiting for a human, late work.
 Everything is inline, so the file can be mailed or opened offline.
@@ -83,21 +84,26 @@ def build(out: Path) -> Path:
     max_score = float(grades[0]["max_score"]) if grades else 0.0
     scores = [float(g["score"]) for g in grades]
 
+    # Submissions that could not be graded are listed under attention, not counted as failing every part.
+    ungraded = set(run.get("problems", {}))
     by_part = defaultdict(list)
     for row in parts:
-        by_part[(row["notebook"], row["part"])].append(row)
+        if row["student_id"] not in ungraded:
+            by_part[(row["notebook"], row["part"])].append(row)
     items = []
     for (nb, part), rows in sorted(by_part.items()):
+        pending = [r for r in rows if r["score"] == ""]      # written answers a human has not graded yet
         graded = [r for r in rows if r["score"] != ""]
+        waiting = f"{len(pending)} waiting for manual grading" if pending else ""
         if not graded:
-            items.append([html.escape(part), len(rows), "—", "—", "graded by hand"])
+            items.append([html.escape(part), 0, "—", "—", len(pending), waiting or "—"])
             continue
         failed = [r for r in graded if float(r["score"]) < float(r["max_score"])]
         common = Counter(_mistake_of(r["message"]) for r in failed if r["message"])
         top = "<br>".join(f"{n}× {html.escape(m)}" for m, n in common.most_common(5)) or "—"
         mean = sum(float(r["score"]) for r in graded) / len(graded)
         items.append([html.escape(part), len(graded), f"{100 * len(failed) / len(graded):.0f}%",
-                      f"{mean:.2f} / {float(rows[0]['max_score']):g}", top])
+                      f"{mean:.2f} / {float(rows[0]['max_score']):g}", len(pending), top])
 
     attention = []
     for student, problem in sorted(run.get("problems", {}).items()):
@@ -135,8 +141,10 @@ vertical-align: top; text-align: left; }} th {{ background: #f3f3f3; }} .num {{ 
 <h2>Grade distribution</h2>
 {f'<img alt="histogram of scores" src="data:image/png;base64,{png}">' if png else '<p>No grades.</p>'}
 <h2>Item analysis</h2>
-<p>For each autograded part: how many students failed it, and the mistakes their feedback named most often.</p>
-{_table(["part", "graded", "failed", "mean", "most common mistakes"], items)}
+<p>For each part: how many students were graded on it and how many of them failed it, how many answers still wait
+for a human, and the mistakes their feedback named most often. Submissions that could not be graded are not counted
+here; they are listed under "Needs attention".</p>
+{_table(["part", "graded", "failed", "mean", "pending", "most common mistakes"], items)}
 <h2>Needs attention</h2>
 {_table(["student", "what", "details"], attention) if attention else "<p>Nothing.</p>"}
 </body></html>
