@@ -523,6 +523,32 @@ def _read_notebook(path: Path):
         return None, f"{path.name} is not a valid notebook ({type(exc).__name__})"
 
 
+def _graded_ids(assignment: str, notebook: str) -> set[str]:
+    """grade_ids of the exercise's graded cells (answers and tests), from its source."""
+    import nbformat
+
+    source = nbformat.read(SOURCE / assignment / f"{notebook}.ipynb", as_version=4)
+    return {c.metadata["nbgrader"]["grade_id"] for c in source.cells if c.metadata.get("nbgrader", {}).get("grade")}
+
+
+def renamed_notebooks(src: Path, assignment: str, notebooks: list[str]) -> dict[str, Path]:
+    """{expected notebook: file} for a download that renamed the one notebook of a submission.
+
+    Browsers and LMSs save "weight_decay (1).ipynb" or "weight_decay-Copy1.ipynb". When exactly one expected
+    notebook is missing, exactly one other notebook was submitted, and that one carries every graded cell id of
+    the missing one, it is the student's work under another name.
+    """
+    missing = [nb for nb in notebooks if not (src / f"{nb}.ipynb").is_file()]
+    others = sorted(p for p in src.glob("*.ipynb") if p.stem not in notebooks)
+    if len(missing) != 1 or len(others) != 1:
+        return {}
+    parsed, why = _read_notebook(others[0])
+    if why:
+        return {}
+    ids = {c.metadata.get("nbgrader", {}).get("grade_id") for c in parsed.cells}
+    return {missing[0]: others[0]} if _graded_ids(assignment, missing[0]) <= ids else {}
+
+
 def tamper_notes(nb, assignment: str, notebook: str) -> list[str]:
     """What a student changed that they should not have: noted, then undone by nbgrader before grading."""
     import nbformat
@@ -551,9 +577,12 @@ def _grade_one(api, root: Path, assignment: str, notebooks: list[str], submitted
                student: str, out: Path) -> tuple[str | None, list[str]]:
     """Grade one student: (a problem that stopped grading, or None; notes on what was odd)."""
     src = submitted / student / assignment
-    present = [nb for nb in notebooks if (src / f"{nb}.ipynb").is_file()]
-    notes = []
-    extra = sorted(p.name for p in src.glob("*.ipynb") if p.stem not in notebooks)
+    renamed = renamed_notebooks(src, assignment, notebooks) if src.is_dir() else {}
+    files = {nb: src / f"{nb}.ipynb" for nb in notebooks if (src / f"{nb}.ipynb").is_file()} | renamed
+    present = [nb for nb in notebooks if nb in files]
+    notes = [f"graded {path.name} as {nb}.ipynb: the file was renamed (keep the notebook's name next time)"
+             for nb, path in renamed.items()]
+    extra = sorted(p.name for p in src.glob("*.ipynb") if p.stem not in notebooks and p not in renamed.values())
     if not present:
         expected = ", ".join(f"{nb}.ipynb" for nb in notebooks)
         found = ", ".join(sorted(p.name for p in src.iterdir())) or "nothing"
@@ -562,7 +591,7 @@ def _grade_one(api, root: Path, assignment: str, notebooks: list[str], submitted
         notes.append("extra notebook(s) not graded: " + ", ".join(extra))
     readable = []
     for nb in present:
-        parsed, why = _read_notebook(src / f"{nb}.ipynb")
+        parsed, why = _read_notebook(files[nb])
         if why:
             notes.append(f"{why}: 0 points for it")
         else:
@@ -577,8 +606,10 @@ def _grade_one(api, root: Path, assignment: str, notebooks: list[str], submitted
     shutil.rmtree(dest, ignore_errors=True)
     dest.mkdir(parents=True)
     for path in src.iterdir():  # only what can be graded: unreadable notebooks would stop nbgrader
-        if path.is_file() and (path.suffix != ".ipynb" or path.stem in readable):
+        if path.is_file() and path.suffix != ".ipynb":
             shutil.copyfile(path, dest / path.name)
+    for nb in readable:  # under the name nbgrader expects (a renamed download gets its name back)
+        shutil.copyfile(files[nb], dest / f"{nb}.ipynb")
 
     result = api.autograde(assignment, student, force=True, create=True)
     if not result["success"]:
