@@ -523,12 +523,18 @@ def _read_notebook(path: Path):
         return None, f"{path.name} is not a valid notebook ({type(exc).__name__})"
 
 
-def _graded_ids(assignment: str, notebook: str) -> set[str]:
-    """grade_ids of the exercise's graded cells (answers and tests), from its source."""
+@functools.lru_cache(maxsize=None)
+def _source_cells(assignment: str, notebook: str) -> tuple[dict, ...]:
+    """nbgrader metadata of each cell of the exercise's source, read once per grading process."""
     import nbformat
 
     source = nbformat.read(SOURCE / assignment / f"{notebook}.ipynb", as_version=4)
-    return {c.metadata["nbgrader"]["grade_id"] for c in source.cells if c.metadata.get("nbgrader", {}).get("grade")}
+    return tuple(c.metadata.get("nbgrader", {}) for c in source.cells)
+
+
+def _graded_ids(assignment: str, notebook: str) -> set[str]:
+    """grade_ids of the exercise's graded cells: its test cells and written answers."""
+    return {meta["grade_id"] for meta in _source_cells(assignment, notebook) if meta.get("grade")}
 
 
 def renamed_notebooks(src: Path, assignment: str, notebooks: list[str]) -> dict[str, Path]:
@@ -551,12 +557,10 @@ def renamed_notebooks(src: Path, assignment: str, notebooks: list[str]) -> dict[
 
 def tamper_notes(nb, assignment: str, notebook: str) -> list[str]:
     """What a student changed that they should not have: noted, then undone by nbgrader before grading."""
-    import nbformat
     from nbgrader.utils import compute_checksum
 
-    source = nbformat.read(SOURCE / assignment / f"{notebook}.ipynb", as_version=4)
-    tests = [c.metadata["nbgrader"]["grade_id"] for c in source.cells
-             if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata["nbgrader"].get("solution")]
+    tests = [meta["grade_id"] for meta in _source_cells(assignment, notebook)
+             if meta.get("grade") and not meta.get("solution")]
     cells = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nb.cells}
     notes = []
     for gid in tests:

@@ -15,7 +15,6 @@ Each assignment's module ``autograder.hidden.<assignment>`` declares
 
 from __future__ import annotations
 
-import ast
 import importlib
 import json
 import shutil
@@ -108,27 +107,6 @@ def returned(values: list, what: str) -> list:
 
 def parts_of(assignment: str) -> dict[str, Part]:
     return importlib.import_module(f"autograder.hidden.{assignment}").PARTS
-
-
-def names_used(source: str) -> set[str]:
-    """Every identifier and attribute name in a piece of code (empty if it does not parse)."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return set()
-    names = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            names.add(node.id)
-        elif isinstance(node, ast.Attribute):
-            names.add(node.attr)
-        elif isinstance(node, ast.alias):
-            names.update(node.name.split("."))
-            if node.asname:
-                names.add(node.asname)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names.update(node.module.split("."))
-    return names
 
 
 def run_submission(assignment: str, cells: list[dict], answers: dict[str, str],
