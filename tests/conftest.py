@@ -79,11 +79,10 @@ def released(tmp_path_factory) -> Path:
 def site() -> Path:
     """The book, built once per test run exactly as `make site` builds it; the folder of its HTML.
 
-    Every test that reads the site is marked ``xdist_group("site")``, so under
-    ``pytest -n N --dist loadgroup`` they run in one worker. The build is also guarded by
-    a lock and a stamp naming the run, so workers that do get site tests anyway (pytest-xdist
-    3.8 does not group under pytest 9.2) wait for the first build and reuse it: one build
-    per run, never two at once into _build/.
+    ``make test`` runs ``pytest -n 2 --dist loadfile``, so two site test files may land in
+    two workers. The build is guarded by a lock and a stamp naming the run: a second worker
+    waits for the first build and reuses it, so there is one build per run and never two at
+    once into _build/.
     """
     import fcntl
     import uuid

@@ -32,7 +32,7 @@ import pytest
 from conftest import ASSIGNMENTS, REPO
 from autograder.course import SOURCE
 from coursekit import check as ck
-from submissions import VARIANTS, cell_index, set_source, solution_notebook, with_answer
+from submissions import VARIANTS, cell_index, set_source, solution_notebook
 
 NOTEBOOKS = [(a, nb) for a, nbs in sorted(ASSIGNMENTS.items()) for nb in nbs]
 SITE_COPY = REPO / "chapters" / "exercises"

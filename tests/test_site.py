@@ -19,9 +19,6 @@ from test_exercises import NOTEBOOKS, _solution_lines, _source
 HTML = REPO / "_build" / "html"
 
 
-pytestmark = pytest.mark.xdist_group("site")
-
-
 @pytest.fixture(scope="module")
 def site_files(site):
     """Text of every page source, notebook and script of the built site (``site`` builds it, once per run)."""

@@ -21,7 +21,6 @@ import pytest
 from conftest import REPO
 from site_browser import EXERCISE_PAGE, SiteChecker, format_problems, pages_of
 
-pytestmark = pytest.mark.xdist_group("site")
 
 SCREENSHOTS = REPO / "_build" / "screenshots"
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import io
 import math
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
@@ -35,6 +34,7 @@ import torch
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
+from coursekit.demos.slider import png_bytes
 from coursekit.functions import (beale, ill_conditioned_quadratic, rosenbrock, rotated_quadratic,
                                  trajectory)
 
@@ -454,7 +454,7 @@ def sweep_figure(panels: Mapping[str, Sequence[Sweep]], width: float = 8.0) -> F
         ax.set_title(title, fontsize=FONT_SIZE + 1)
         ax.tick_params(labelsize=FONT_SIZE)
         ax.grid(True, which="major", alpha=0.3)
-    handles, labels = {}, []
+    handles = {}
     for ax in axes:  # one legend for all panels, each optimizer once
         for h, label in zip(*ax.get_legend_handles_labels()):
             handles.setdefault(label, h)
@@ -529,12 +529,6 @@ def site_demo(functions: Sequence[str] = ("ill-conditioned quadratic", "rotated 
 
 
 # ----------------------------------------------------------------------------- widget
-
-def _png(fig: Figure) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
-    return buf.getvalue()
-
 
 def interactive():
     """An ipywidgets panel: pick a function, optimizers, log10(lr) and every hyperparameter.
@@ -614,7 +608,7 @@ def interactive():
             if handles:
                 fig.legend(handles, labels, loc="outside lower center", ncol=2, fontsize=FONT_SIZE,
                            frameon=False)
-            image.value = _png(fig)
+            image.value = png_bytes(fig)
             state["error"] = None
             error.value = ""
         except Exception as exc:  # show the problem in the panel instead of dying silently

@@ -31,7 +31,8 @@ from collections.abc import Callable, Mapping, Sequence
 MAX_FRAMES = 80
 
 
-def _png(fig, dpi: int) -> bytes:
+def png_bytes(fig, dpi: int = 100) -> bytes:
+    """A matplotlib Figure as PNG bytes (the site's frames and the Jupyter widgets' images)."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
     return buf.getvalue()
@@ -75,7 +76,7 @@ class FigureSlider:
         self.frames = []
         for setting in self.settings:
             fig = draw(**setting)
-            self.frames.append(_png(fig, dpi))
+            self.frames.append(png_bytes(fig, dpi))
             fig.clf()
 
     def index(self, **positions: int) -> int:

@@ -26,7 +26,6 @@ downloaded) with and without weight decay.
 
 from __future__ import annotations
 
-import io
 
 import matplotlib
 import numpy as np
@@ -35,6 +34,7 @@ from matplotlib.ticker import NullFormatter, ScalarFormatter
 from sklearn.linear_model import Ridge
 
 from coursekit.data import make_polynomial_regression, polynomial_features, train_val_test_split
+from coursekit.demos.slider import png_bytes
 
 #: Noise standard deviation of the synthetic data.
 NOISE = 0.3
@@ -219,12 +219,6 @@ def site_demo(degree: int = 12, seed: int = 0, initial: float | None = None):
 
 # --------------------------------------------------------------------------- widget
 
-def _figure_png(fig: Figure) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=80)
-    return buf.getvalue()
-
-
 def interactive():
     """A live version of the figure: sliders for ``log10(lambda)`` and the degree.
 
@@ -267,7 +261,7 @@ def interactive():
             fig.clear()
             with matplotlib.rc_context({"font.size": FONT_SIZE}):
                 here = _fill_figure(fig, log10_lam, degree, 0, self._sweep(degree))
-                self.image.value = _figure_png(fig)
+                self.image.value = png_bytes(fig, dpi=80)
             _, y_hat = fit_curve(lam, degree)
 
             self.state = {"lam": lam, "degree": degree,
