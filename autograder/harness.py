@@ -101,6 +101,24 @@ def _build_net(name):
         return nn.Sequential(nn.Conv2d(1, 4, 3), nn.GroupNorm(2, 4), nn.ReLU(), nn.Flatten(), nn.Linear(64, 2))
     if name == "mlp":
         return nn.Sequential(nn.Linear(3, 5), nn.ReLU(), nn.Linear(5, 2))
+    if name == "conv2d_norms":
+        return nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.InstanceNorm2d(4, affine=True), nn.ReLU(),
+                             nn.Flatten(), nn.Linear(144, 2))
+    if name == "conv3d_norms":
+        return nn.Sequential(nn.Conv3d(1, 2, 2, bias=False), nn.BatchNorm3d(2), nn.InstanceNorm3d(2, affine=True),
+                             nn.Flatten(), nn.Linear(54, 2))
+    if name == "conv1d_rms_lrn":
+        return nn.Sequential(nn.Conv1d(2, 4, 3), nn.InstanceNorm1d(4, affine=True), nn.LocalResponseNorm(2),
+                             nn.Flatten(), nn.Linear(24, 6), nn.RMSNorm(6), nn.Linear(6, 2))
+    if name == "norms_2d_weight":  # scales and shifts over (4, 5): norm weights with two dimensions
+        return nn.Sequential(nn.Linear(5, 20), nn.Unflatten(1, (4, 5)), nn.LayerNorm((4, 5)), nn.RMSNorm((4, 5)),
+                             nn.Flatten(), nn.Linear(20, 3, bias=False))
+    if name == "shared":  # one Linear used twice, and a weight tied between two layers (as in tied embeddings)
+        hidden, first, last = nn.Linear(6, 6), nn.Linear(4, 6), nn.Linear(6, 4)
+        last.weight = nn.Parameter(first.weight.detach().t().clone())
+        tied = nn.Linear(6, 4)
+        tied.weight = last.weight
+        return nn.Sequential(first, nn.ReLU(), hidden, nn.ReLU(), hidden, nn.SyncBatchNorm(6), last, tied)
     raise ValueError(f"unknown net {name}")
 
 
@@ -182,6 +200,16 @@ def perform(call, ns):
         if not (isinstance(target, type) and issubclass(target, torch.optim.Optimizer)):
             raise TypeError(f"{call['name']} must be a class that subclasses torch.optim.Optimizer")
         return encode(optimizer_trajectory(target, call.get("kwargs", {}), **run))
+    if kind == "probe":
+        # A chapter's sandbox-side driver, from the student-facing package (never from the grader):
+        # probe(target, *args) exercises the student's function or class and returns plain values.
+        import importlib
+
+        module, _, func = call["probe"].partition(":")
+        if not module.startswith("coursekit.checks.") or not func.isidentifier():
+            raise ValueError(f"unknown probe {call['probe']}")
+        probe = getattr(importlib.import_module(module), func)
+        return encode(probe(target, *[decode_arg(a) for a in call.get("args", [])]))
     if kind == "param_groups":
         net = _build_net(call["net"])
         return _param_groups(target(net, call["weight_decay"]), net)

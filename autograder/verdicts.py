@@ -34,13 +34,90 @@ class Failure(Exception):
     """A wrong answer; the message is shown to the student."""
 
 
+class Mistake(Failure):
+    """A wrong answer whose cause is known (a named mistake of COURSE.md, a precision problem): its message
+    names the cause and is shown before everything else in the part's feedback."""
+
+
+@dataclass
+class Scenario:
+    """One behaviour of a part's written contract, tried on hidden inputs.
+
+    ``check`` receives the raw results of ``calls`` (decode them with :func:`returned`) and raises
+    :class:`Failure` (or :class:`Mistake`) when the answer is wrong. ``covers`` names the items of the
+    part's ``contract`` this scenario exercises; every item needs one (tests/test_contracts.py).
+    """
+    label: str                                    # shown to the student: "weight_decay > 0", "an unsorted grid"
+    calls: list[dict]                             # sent to the sandbox, see harness.perform
+    check: Callable[[list], None]
+    covers: tuple[str, ...] = ()
+
+
 @dataclass
 class Part:
+    """A graded test cell. Either ``scenarios`` (the calls and the judge are derived from them, and every
+    scenario is judged and reported) or, for parts not yet written that way, ``calls`` and ``judge``."""
     answer: str                                   # grade_id of the answer cell this part grades
-    calls: list[dict]                             # sent to the sandbox, see harness.perform
-    judge: Callable[[list], None]                 # raises Failure on a wrong answer
+    calls: list[dict] = field(default_factory=list)  # sent to the sandbox, see harness.perform
+    judge: Callable[[list], None] | None = None   # raises Failure on a wrong answer
     static: Callable[[str], None] | None = None   # checks of the answer cell's source
     description: str = ""
+    contract: dict[str, str] = field(default_factory=dict)  # item -> what the exercise's text promises
+    scenarios: list[Scenario] = field(default_factory=list)
+
+    def __post_init__(self):
+        if self.scenarios:
+            if self.calls or self.judge is not None:
+                raise ValueError("a Part takes either scenarios or calls and a judge, not both")
+            self.calls = [c for s in self.scenarios for c in s.calls]
+            self.judge = self._judge_scenarios
+        elif self.judge is None:
+            raise ValueError("a Part needs scenarios or a judge")
+
+    def _judge_scenarios(self, values: list) -> None:
+        """Judge every scenario; one Failure reporting all of them when any fails."""
+        outcomes, start = [], 0
+        for s in self.scenarios:
+            chunk, start = values[start:start + len(s.calls)], start + len(s.calls)
+            try:
+                s.check(chunk)
+                outcomes.append((s.label, None))
+            except Failure as exc:
+                outcomes.append((s.label, exc))
+            except Exception as exc:  # an answer so odd that the comparison itself broke: still just wrong
+                outcomes.append((s.label, Failure(f"your answer could not be checked ({type(exc).__name__})")))
+        if any(exc is not None for _, exc in outcomes):
+            raise Failure(scenario_report(outcomes))
+
+
+def _clip(text: str, limit: int = 240) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def scenario_report(outcomes: list[tuple[str, Exception | None]]) -> str:
+    """Feedback for a part from (scenario label, its Failure or None), e.g.
+
+        Likely mistake: <the first named mistake>.
+        Fails with: weight_decay > 0 (<what differs>); two parameter groups (<what differs>).
+        Passes with: default settings, lr changed during training, a state_dict round trip.
+    """
+    failed = [(label, exc) for label, exc in outcomes if exc is not None]
+    passed = [label for label, exc in outcomes if exc is None]
+    if not passed and len({str(exc) for _, exc in failed}) == 1:  # "not implemented yet", a crash on import...
+        return str(failed[0][1])
+    named = [str(exc) for _, exc in failed if isinstance(exc, Mistake)]
+    lines = []
+    if named:
+        lines.append("Likely mistake: " + _clip(named[0], 400).rstrip(".") + ".")
+    details = []
+    for label, exc in failed:
+        text = str(exc)
+        # one named mistake is shown once, above; other scenarios that hit it are just listed
+        details.append(label if (named and text == named[0]) else f"{label} ({_clip(text)})")
+    lines.append("Fails with: " + "; ".join(details) + ".")
+    lines.append("Passes with: " + (", ".join(passed) if passed else "none of the scenarios") + ".")
+    return "\n".join(lines)
 
 
 @dataclass
@@ -170,6 +247,9 @@ def judge(part: Part, reported: dict | None, answer_source: str, problem: str | 
         return Verdict(False, str(exc))
     except Exception as exc:  # an answer so odd that the comparison itself broke: still just wrong
         return Verdict(False, f"your answer could not be checked ({type(exc).__name__}: {exc})")
+    if part.scenarios:
+        return Verdict(True, f"passed all {len(part.scenarios)} scenarios: "
+                             + ", ".join(s.label for s in part.scenarios))
     return Verdict(True, f"passed: {len(part.calls)} checks" + (f" ({part.description})" if part.description else ""))
 
 

@@ -164,7 +164,7 @@ def ridge_fit(X, y, lam):
     w = np.linalg.lstsq(A, rhs, rcond=None)[0]
     return w, float(ym - xm @ w)
 '''
-DECAY_BY_NDIM = '''
+DECAY_FEW_NORM_TYPES = '''
 def decay_param_groups(net, weight_decay):
     norm = (nn.BatchNorm1d, nn.BatchNorm2d, nn.LayerNorm, nn.GroupNorm)
     skip = {id(p) for m in net.modules() if isinstance(m, norm) for p in m.parameters()}
@@ -218,7 +218,7 @@ def ridge_loss_and_grad(w, b, X, y, lam):
         grad_b += r / n
     return loss + lam / 2 * float(w @ w), grad_w + lam * w, grad_b
 '''
-DECAY_BY_NAME = '''
+DECAY_TIED_TWICE = '''
 def decay_param_groups(net, weight_decay):
     decay, other = [], []
     for module_name, module in net.named_modules():
@@ -254,6 +254,78 @@ def ridge_fit(X, y, lam):
     Xc = X - x_mean
     w = cho_solve(cho_factor(inv_n * Xc.T @ Xc + lam * np.eye(d)), inv_n * Xc.T @ (y - y.mean()))
     return w, float(y.mean() - x_mean @ w)
+'''
+
+# ---------------------------------------------------------------- buggy on the contract's edge cases
+PENALTY_PER_COLUMN = '''
+def l2_penalty(w, lam):
+    return 0.5 * lam * np.sum(np.asarray(w) ** 2, axis=0)
+'''
+GRAD_RESIDUAL_WITHOUT_B = '''
+def ridge_loss_and_grad(w, b, X, y, lam):
+    n = len(y)
+    r = X @ w - y
+    return float(r @ r / (2 * n) + lam / 2 * w @ w), X.T @ r / n + lam * w, float(r.mean())
+'''
+DECAY_BY_NDIM_ONLY = '''
+def decay_param_groups(net, weight_decay):
+    # "matrices are weights, vectors are biases and norm scales": wrong for a LayerNorm over two axes
+    params = [p for p in net.parameters() if p.requires_grad]
+    return [{"params": [p for p in params if p.ndim >= 2], "weight_decay": weight_decay},
+            {"params": [p for p in params if p.ndim < 2], "weight_decay": 0.0}]
+'''
+SELECT_SORTED = '''
+def select_lambda(X_train, y_train, X_val, y_val, lams):
+    lams = np.sort(np.asarray(lams, dtype=float))
+    errors = np.array([np.mean((X_val @ w + b - y_val) ** 2)
+                       for w, b in (ridge_fit(X_train, y_train, lam) for lam in lams)])
+    return float(lams[np.argmin(errors)]), errors
+'''
+SELECT_FIRST_OF_GRID = '''
+def select_lambda(X_train, y_train, X_val, y_val, lams):
+    errors = np.array([np.mean((X_val @ w + b - y_val) ** 2)
+                       for w, b in (ridge_fit(X_train, y_train, lam) for lam in lams)])
+    # stops at the first lambda whose successor is worse: right only when the errors fall, then rise
+    for i in range(len(lams) - 1):
+        if errors[i + 1] > errors[i]:
+            return float(lams[i]), errors
+    return float(lams[-1]), errors
+'''
+SELECT_MASK = '''
+def select_lambda(X_train, y_train, X_val, y_val, lams):
+    errors = np.array([np.mean((X_val @ w + b - y_val) ** 2)
+                       for w, b in (ridge_fit(X_train, y_train, lam) for lam in lams)])
+    return float(lams[errors == errors.min()][0]), errors
+'''
+
+# ---------------------------------------------------------------- more correct answers
+DECAY_BY_TYPE = '''
+def decay_param_groups(net, weight_decay):
+    norm_ids = {id(p) for m in net.modules() if "Norm" in type(m).__name__ for p in m.parameters(recurse=False)}
+    decay, rest = [], []
+    for name, p in net.named_parameters():  # each parameter once, even when two layers share it
+        if p.requires_grad:
+            (rest if id(p) in norm_ids or name.endswith("bias") else decay).append(p)
+    return [{"params": decay, "weight_decay": weight_decay}, {"params": rest, "weight_decay": 0.0}]
+'''
+DECAY_BY_ISINSTANCE = '''
+def decay_param_groups(net, weight_decay):
+    norms = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.SyncBatchNorm, nn.InstanceNorm1d, nn.InstanceNorm2d,
+             nn.InstanceNorm3d, nn.LayerNorm, nn.GroupNorm, nn.RMSNorm)
+    keep = {id(p) for m in net.modules() if isinstance(m, norms) for p in m.parameters(recurse=False)}
+    keep |= {id(p) for n, p in net.named_parameters() if n.split(".")[-1] == "bias"}
+    unique = list({id(p): p for p in net.parameters()}.values())
+    return [{"params": [p for p in unique if id(p) not in keep], "weight_decay": weight_decay},
+            {"params": [p for p in unique if id(p) in keep], "weight_decay": 0.0}]
+'''
+SELECT_ARGMIN_LIST = '''
+def select_lambda(X_train, y_train, X_val, y_val, lams):
+    errors = []
+    for lam in list(lams):
+        w, b = ridge_fit(X_train, y_train, lam)
+        errors.append(float(np.mean(np.square(X_val @ w + b - y_val))))
+    i = min(range(len(errors)), key=errors.__getitem__)
+    return list(lams)[i], np.asarray(errors)
 '''
 
 P1, P2, P3, P4, P5 = ("test_l2_penalty", "test_ridge_loss_and_grad", "test_ridge_fit", "test_decay_param_groups",
@@ -314,20 +386,39 @@ BUGGY = [
             hidden="np.linalg.solve(..., np.eye(d)) on line 5, which computes the whole inverse matrix"),
     Variant("bug-decay-batchnorm-only", "decay_param_groups", DECAY_BATCHNORM_ONLY, P4,
             visible="normalization parameters are decayed (1.weight of LayerNorm)", hidden="normalization parameters are decayed"),
+    # contract items the first hidden tests never built (issue 10): more norm types, 2-D norm weights, tied
+    # weights, unsorted and list grids, weight arrays of more dimensions, the intercept in the residual
+    Variant("bug-decay-few-norm-types", "decay_param_groups", DECAY_FEW_NORM_TYPES, P4,
+            hidden="Fails with: LayerNorm and RMSNorm over two axes"),
+    Variant("bug-decay-by-ndim-only", "decay_param_groups", DECAY_BY_NDIM_ONLY, P4,
+            hidden="may have more than one dimension"),
+    Variant("bug-decay-tied-weight-twice", "decay_param_groups", DECAY_TIED_TWICE, P4,
+            hidden="a parameter appears twice (a weight shared by two layers"),
+    Variant("bug-select-sorts-grid", "select_lambda", SELECT_SORTED, P5,
+            hidden="the errors are sorted by lambda; return them in the order of lams"),
+    Variant("bug-select-first-local-minimum", "select_lambda", SELECT_FIRST_OF_GRID, P5,
+            hidden="best_lam is not the lambda with the smallest of them"),
+    Variant("bug-select-boolean-mask", "select_lambda", SELECT_MASK, P5,
+            hidden="Fails with: the grid as a Python list (select_lambda raised TypeError"),
+    Variant("bug-penalty-per-column", "l2_penalty", PENALTY_PER_COLUMN, P1,
+            hidden="the penalty must sum over every entry of w and return one number"),
+    Variant("bug-grad-residual-without-b", "ridge_loss_and_grad", GRAD_RESIDUAL_WITHOUT_B, P2,
+            visible=None, hidden="the residual must include the intercept: X @ w + b - y"),
 ]
 
 CORRECT = [
     Variant("ok-penalty-loop", "l2_penalty", PENALTY_LOOP, P1),
     Variant("ok-ridge-lstsq", "ridge_fit", RIDGE_LSTSQ, P3),
-    Variant("ok-decay-by-ndim", "decay_param_groups", DECAY_BY_NDIM, P4),
     Variant("ok-loss-grad-einsum", "ridge_loss_and_grad", LOSS_GRAD_EINSUM, P2),
     Variant("ok-select-loop", "select_lambda", SELECT_LOOP, P5),
     Variant("ok-ridge-kkt-system", "ridge_fit", RIDGE_KKT_SYSTEM, P3),
     Variant("ok-penalty-vdot", "l2_penalty", PENALTY_VDOT, P1),
     Variant("ok-loss-grad-loops", "ridge_loss_and_grad", LOSS_GRAD_LOOPS, P2),
-    Variant("ok-decay-by-name", "decay_param_groups", DECAY_BY_NAME, P4),
     Variant("ok-select-comprehension", "select_lambda", SELECT_COMPREHENSION, P5),
     # identifiers named inv / inv_n, and np.linalg.inv named in a docstring, are not an inverse matrix
     Variant("ok-ridge-named-inv", "ridge_fit", RIDGE_NAMED_INV, P3),
     Variant("ok-ridge-cho-solve", "ridge_fit", RIDGE_CHO_SOLVE, P3),
+    Variant("ok-decay-by-type-name", "decay_param_groups", DECAY_BY_TYPE, P4),
+    Variant("ok-decay-by-isinstance", "decay_param_groups", DECAY_BY_ISINSTANCE, P4),
+    Variant("ok-select-python-lists", "select_lambda", SELECT_ARGMIN_LIST, P5),
 ]

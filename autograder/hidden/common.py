@@ -1,0 +1,76 @@
+"""Building blocks of the hidden test modules: the calls sent into the sandbox, and comparisons whose
+messages name what differs without ever showing the hidden inputs or the expected values."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..verdicts import Failure, Foreign, Mistake, returned
+
+__all__ = ["call", "probe", "close", "expect", "pair", "returned", "Failure", "Mistake", "Foreign"]
+
+
+def _encode(a):
+    if isinstance(a, np.ndarray):
+        return {"__array__": np.asarray(a, float).ravel().tolist(), "shape": list(np.shape(a))}
+    if isinstance(a, (list, tuple)):
+        return [_encode(v) for v in a]
+    return a
+
+
+def call(name: str, *args) -> dict:
+    """``name(*args)`` in the sandbox: the student's function on these arguments (numpy arrays arrive as float64)."""
+    return {"kind": "call", "name": name, "args": [_encode(a) for a in args]}
+
+
+def probe(driver: str, name: str, *args) -> dict:
+    """``driver(student's name, *args)`` in the sandbox, where ``driver`` is "coursekit.checks.<module>:<function>":
+    for classes and modules that must be exercised (constructed, stepped, put in eval mode) rather than called."""
+    return {"kind": "probe", "probe": driver, "name": name, "args": [_encode(a) for a in args]}
+
+
+def close(a, b, rtol=1e-7, atol=1e-9) -> bool:
+    """Do ``a`` and ``b`` agree (same shape, finite, allclose)? For matching known mistakes."""
+    if isinstance(a, Foreign) or a is None:
+        return False
+    try:
+        a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return a.shape == b.shape and bool(np.all(np.isfinite(a))) and bool(np.allclose(a, b, rtol=rtol, atol=atol))
+
+
+# Agreement to this relative error, but not to the tolerance asked for, is a precision problem, not a wrong formula.
+PRECISION = 1e-4
+
+
+def expect(got, want, what, rtol=1e-7, atol=1e-9) -> None:
+    """A Failure naming ``what`` unless ``got`` matches ``want``; never shows ``want``.
+
+    A result right to about float32 precision but not to the tolerance is a :class:`Mistake` that says so."""
+    if got is None:
+        raise Failure(f"{what}: your function returned None (did you forget `return`?)")
+    if isinstance(got, (Foreign, str)):
+        raise Failure(f"{what}: expected numbers, got a {getattr(got, 'what', 'string')}")
+    try:
+        arr, want = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
+    except (TypeError, ValueError):
+        raise Failure(f"{what}: expected numbers or an array of numbers") from None
+    if arr.shape != want.shape:
+        raise Failure(f"{what}: expected shape {want.shape}, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise Failure(f"{what}: the result contains NaN or inf")
+    if not np.allclose(arr, want, rtol=rtol, atol=atol):
+        err = float(np.max(np.abs(arr - want)))
+        if np.allclose(arr, want, rtol=PRECISION, atol=atol):
+            raise Mistake(f"{what}: right to about {err / max(float(np.max(np.abs(want))), 1e-300):.0e} relative, "
+                          f"but not to the {rtol:g} required: a precision problem (float32 somewhere, e.g. a "
+                          "torch.float32 tensor or np.float32 array in the computation)")
+        raise Failure(f"{what}: wrong value (largest absolute error {err:.3g})")
+
+
+def pair(value, what, n):
+    """``value`` as a tuple of ``n`` returned values, or a Failure saying what to return."""
+    if not (isinstance(value, tuple) and len(value) == n):
+        raise Failure(f"{what}: return a tuple of {n} values")
+    return value
