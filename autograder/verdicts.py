@@ -104,9 +104,11 @@ def scenario_report(outcomes: list[tuple[str, Exception | None]]) -> str:
     """
     failed = [(label, exc) for label, exc in outcomes if exc is not None]
     passed = [label for label, exc in outcomes if exc is None]
-    if not passed and len({str(exc) for _, exc in failed}) == 1:  # "not implemented yet", a crash on import...
-        return str(failed[0][1])
     named = [str(exc) for _, exc in failed if isinstance(exc, Mistake)]
+    if not passed and len({str(exc) for _, exc in failed}) == 1:  # one cause everywhere: say it once
+        if named:
+            return f"Likely mistake: {_clip(named[0], 400).rstrip('.')}.\nFails with every scenario."
+        return str(failed[0][1])  # "not implemented yet", a crash...
     lines = []
     if named:
         lines.append("Likely mistake: " + _clip(named[0], 400).rstrip(".") + ".")

@@ -90,6 +90,13 @@ def test_a_part_takes_scenarios_or_a_judge_not_both():
         Part("answer")
 
 
+def test_one_named_mistake_everywhere_is_still_named():
+    part = _part(("a", _named), ("b", _named))
+    with pytest.raises(Failure) as info:
+        part.judge([{"ok": True, "value": 1}] * 2)
+    assert str(info.value).splitlines() == ["Likely mistake: you used the training data.", "Fails with every scenario."]
+
+
 def test_report_without_named_mistake_starts_with_the_failures():
     text = scenario_report([("a", Failure("differs from step 3")), ("b", None)])
     assert text.splitlines() == ["Fails with: a (differs from step 3).", "Passes with: b."]

@@ -98,7 +98,8 @@ class BuggyAdagrad(_Buggy):
         state["step"] += 1
         if group["weight_decay"]:
             g = g + group["weight_decay"] * p
-        clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
+        decays = state["step"] if self.bug == "lr_decay_early" else state["step"] - 1
+        clr = group["lr"] / (1 + decays * group["lr_decay"])
         if self.bug == "moving_average":
             state["sum"].mul_(0.99).add_(0.01 * g * g)
         else:
@@ -154,7 +155,7 @@ ADAM = {bug: HINTS[bug].format(name="Adam") for bug in (
     "hardcoded_defaults", "shared_state", "state_reset")}
 ADAMW = {bug: HINTS[bug].format(name="AdamW") for bug in (
     "decay_without_lr", "decay_through_moments", "no_bias_correction", "eps_inside_sqrt")}
-ADAGRAD = {"moving_average": HINTS["moving_average"]}
+ADAGRAD = {"moving_average": HINTS["moving_average"], "lr_decay_early": HINTS["lr_decay_early"]}
 RMSPROP = {"alpha_swapped": HINTS["alpha_swapped"], "eps_inside_sqrt": HINTS["rms_eps_inside_sqrt"]}
 ADADELTA = {"wrong_order": HINTS["wrong_order"], "lr_ignored": HINTS["lr_ignored"]}
 

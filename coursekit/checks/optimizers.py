@@ -40,7 +40,7 @@ def _param_spec(params, groups):
 
 def optimizer_trajectory(opt_cls, kwargs=None, *, steps: int = 50, seed: int = 0,
                          dtype: torch.dtype = torch.float64, groups=None,
-                         lr_changes=None, roundtrip_at=None) -> torch.Tensor:
+                         lr_changes=None, roundtrip_at=None, none_grads=None, zero_grads=None) -> torch.Tensor:
     """All parameters, flattened, after each step: a tensor (steps, n_params).
 
     ``groups``: optional list of dicts whose ``"params"`` are indices into the
@@ -49,8 +49,13 @@ def optimizer_trajectory(opt_cls, kwargs=None, *, steps: int = 50, seed: int = 0
     multiplied by ``factor``.
     ``roundtrip_at``: after this step, save ``state_dict()``, build a fresh
     optimizer on copies of the parameters, ``load_state_dict`` and go on.
+    ``none_grads`` / ``zero_grads``: ``{step: [parameter indices]}``; at that step
+    those parameters get no gradient (``p.grad is None``: torch skips them) or an
+    exact zero gradient (a real step: the state decays and the counter advances).
     """
     kwargs = dict(kwargs or {})
+    lr_changes, none_grads, zero_grads = ({int(k): v for k, v in (m or {}).items()}
+                                          for m in (lr_changes, none_grads, zero_grads))
     params, X, y = _make_params(seed, dtype)
     opt = opt_cls(_param_spec(params, groups), **kwargs)
     rows = []
@@ -60,6 +65,10 @@ def optimizer_trajectory(opt_cls, kwargs=None, *, steps: int = 50, seed: int = 0
                 group["lr"] = group["lr"] * lr_changes[step]
         opt.zero_grad()
         _loss(params, X, y).backward()
+        for i in none_grads.get(step, ()):
+            params[i].grad = None
+        for i in zero_grads.get(step, ()):
+            params[i].grad.zero_()
         opt.step()
         rows.append(torch.cat([p.detach().reshape(-1) for p in params]).clone())
         if roundtrip_at is not None and step == roundtrip_at:

@@ -20,6 +20,8 @@ VISIBLE_EXCEPTIONS = {
     ("Adam", "step_off_by_one"): HINTS["no_bias_correction"].format(name="Adam"),
     # needs two parameters of one shape; the hidden tests' network has them, the scalar probe does not
     ("Adam", "shared_state"): None,
+    # the visible test runs Adagrad without lr_decay, where this mistake changes nothing
+    ("Adagrad", "lr_decay_early"): None,
 }
 
 
@@ -90,12 +92,139 @@ class AdamW(Optimizer):
         return self._inner.step(closure)
 '''
 
+# ---------------------------------------------------------------- gradients a training loop hands over
+_ADAM_HEAD = '''
+class Adam(Optimizer):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0):
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            b1, b2 = group["betas"]
+'''
+_ADAM_TAIL = '''
+                g = p.grad + group["weight_decay"] * p if group["weight_decay"] else p.grad
+                st["m"].mul_(b1).add_((1 - b1) * g)
+                st["v"].mul_(b2).add_((1 - b2) * g * g)
+                denom = (st["v"] / BC2).sqrt() + group["eps"]
+                p.sub_(group["lr"] / BC1 * st["m"] / denom)
+'''
+_STATE = '''
+                st = self.state[p]
+                if not st:
+                    st["step"], st["m"], st["v"] = 0, torch.zeros_like(p), torch.zeros_like(p)
+                st["step"] += 1
+                t = st["step"]
+'''
+_PLAIN_BC = _ADAM_TAIL.replace("BC1", "(1 - b1 ** t)").replace("BC2", "(1 - b2 ** t)")
+# "a zero gradient changes nothing": but the moments decay and m still moves p
+ADAM_SKIPS_ZERO_GRADS = _ADAM_HEAD + '''
+            for p in group["params"]:
+                if p.grad is None or not p.grad.any():
+                    continue
+''' + _STATE + _PLAIN_BC
+# one counter per group: right while every parameter gets a gradient at every step
+ADAM_GROUP_STEP_COUNTER = _ADAM_HEAD + '''
+            group["t"] = group.get("t", 0) + 1
+            t = group["t"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                st = self.state[p]
+                if not st:
+                    st["m"], st["v"] = torch.zeros_like(p), torch.zeros_like(p)
+''' + _PLAIN_BC
+# bias corrections from float32 tensors: torch.tensor(0.999) is float32
+ADAM_FLOAT32_BIAS_CORRECTION = _ADAM_HEAD + '''
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+''' + _STATE + _ADAM_TAIL.replace("BC1", "(1 - torch.tensor(b1) ** t)").replace("BC2", "(1 - torch.tensor(b2) ** t)")
+RMSPROP_NONE_AS_ZERO = '''
+class RMSprop(Optimizer):
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0):
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                g = p.grad if p.grad is not None else torch.zeros_like(p)
+                if group["weight_decay"]:
+                    g = g + group["weight_decay"] * p
+                st = self.state[p]
+                if not st:
+                    st["step"], st["square_avg"] = 0, torch.zeros_like(p)
+                st["step"] += 1
+                st["square_avg"].mul_(group["alpha"]).addcmul_(g, g, value=1 - group["alpha"])
+                p.addcdiv_(g, st["square_avg"].sqrt().add_(group["eps"]), value=-group["lr"])
+'''
+ADAGRAD_NO_NONE_CHECK = '''
+class Adagrad(Optimizer):
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10):
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                                      initial_accumulator_value=initial_accumulator_value, eps=eps))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                g = p.grad.clone()
+                if group["weight_decay"]:
+                    g += group["weight_decay"] * p
+                st = self.state[p]
+                if not st:
+                    st["step"], st["sum"] = 0, torch.full_like(p, group["initial_accumulator_value"])
+                st["step"] += 1
+                st["sum"].addcmul_(g, g)
+                clr = group["lr"] / (1 + (st["step"] - 1) * group["lr_decay"])
+                p.addcdiv_(g, st["sum"].sqrt() + group["eps"], value=-clr)
+'''
+# the decay runs before the check for a missing gradient, so a parameter without one still shrinks
+ADAMW_DECAYS_WITHOUT_GRAD = '''
+class AdamW(Optimizer):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            b1, b2 = group["betas"]
+            for p in group["params"]:
+                p.mul_(1 - group["lr"] * group["weight_decay"])
+                if p.grad is None:
+                    continue
+                st = self.state[p]
+                if not st:
+                    st["step"], st["m"], st["v"] = 0, torch.zeros_like(p), torch.zeros_like(p)
+                st["step"] += 1
+                t = st["step"]
+                st["m"].lerp_(p.grad, 1 - b1)
+                st["v"].mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
+                denom = (st["v"] / (1 - b2 ** t)).sqrt().add_(group["eps"])
+                p.addcdiv_(st["m"], denom, value=-group["lr"] / (1 - b1 ** t))
+'''
+
 BUGGY = [_mistake(opt, bug) for opt, bugs in mistakes.MISTAKES.items() for bug in bugs] + [
     # torch's own class passes every comparison: only the grader's reading of the code catches these
     Variant("bug-adam-subclasses-torch", "adam", "class Adam(torch.optim.Adam):\n    pass\n", "test_adam",
             hidden="Adam must implement the update itself"),
     Variant("bug-adamw-wraps-torch", "adamw", WRAPS_TORCH, "test_adamw",
             hidden="AdamW must implement the update itself"),
+    # contract items the first hidden tests never built (issue 10): None and zero gradients, float32 bias corrections
+    Variant("bug-adam-skips-zero-grads", "adam", ADAM_SKIPS_ZERO_GRADS, "test_adam",
+            hidden="Fails with: some gradients exactly zero for a few steps (still a step) (your parameters differ"),
+    Variant("bug-adam-group-step-counter", "adam", ADAM_GROUP_STEP_COUNTER, "test_adam",
+            hidden="Fails with: some gradients None for a few steps"),
+    Variant("bug-rmsprop-none-as-zero", "rmsprop", RMSPROP_NONE_AS_ZERO, "test_rmsprop",
+            hidden="Fails with: some gradients None for a few steps"),
+    Variant("bug-adagrad-no-none-check", "adagrad", ADAGRAD_NO_NONE_CHECK, "test_adagrad",
+            hidden="Adagrad raised AttributeError"),
+    Variant("bug-adamw-decays-without-grad", "adamw", ADAMW_DECAYS_WITHOUT_GRAD, "test_adamw",
+            hidden="Fails with: some gradients None for a few steps"),
+    Variant("bug-adam-float32-bias-correction", "adam", ADAM_FLOAT32_BIAS_CORRECTION, "test_adam",
+            hidden="a precision problem, not a wrong formula"),
 ]
 
 CORRECT = [Variant("ok-adam-out-of-place", "adam", ADAM_TENSOR_OPS, "test_adam")] \

@@ -1,0 +1,115 @@
+"""How good is the feedback? Grade the corpus of tests/submissions through the real pipeline and measure it.
+
+    .venv/bin/python bench/corpus_quality.py [--assignments ch02_weight_decay ...] [--json PATH] [--show N]
+
+For every assignment: the solution, the blank copy and every buggy and correct variant of
+``tests/submissions/chNN.py`` are graded with ``python -m autograder grade`` (the instructor's command), and
+``parts.csv`` (the message each student sees per part) is read back. Reported, in issue 10's terms:
+
+- false passes: buggy variants that keep full marks on the part they break;
+- false fails: correct variants (and the solution) that lose any autograded point;
+- localizing messages: among the caught buggy variants, those whose message on that part names the mistake
+  ("Likely mistake: ...", or a static check of the code) or names a scenario that separates the answer from the
+  correct behaviour (it fails some scenarios and passes others).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO), str(REPO / "tests")]
+
+from submissions import VARIANTS, build_batch  # noqa: E402
+
+from autograder.course import assignments  # noqa: E402
+from autograder.release import release  # noqa: E402
+
+# Messages of static checks (the code is read, not run): they name the mistake by construction.
+STATIC = ("must implement the update itself", "do not form the inverse matrix")
+
+
+def localizes(message: str) -> bool:
+    if message.startswith("Likely mistake:") or any(s in message for s in STATIC):
+        return True
+    passes = [ln for ln in message.splitlines() if ln.startswith("Passes with: ")]
+    return bool(passes) and passes[0] != "Passes with: none of the scenarios."
+
+
+def measure(assignment: str, work: Path) -> dict:
+    released = work / "released"
+    if not (released / assignment).is_dir():
+        release(released, [assignment])
+    submitted, out = work / assignment / "submitted", work / assignment / "out"
+    build_batch(submitted, assignment, released)
+    subprocess.run([sys.executable, "-m", "autograder", "grade", assignment, str(submitted), "--out", str(out)],
+                   cwd=REPO, check=True, capture_output=True, text=True)
+    rows = {}
+    with open(out / "parts.csv", newline="") as fh:
+        for row in csv.DictReader(fh):
+            rows[(row["student_id"], row["part"])] = row
+    buggy, correct = VARIANTS[assignment]["buggy"], VARIANTS[assignment]["correct"]
+    false_passes, unlocalized, caught = [], [], []
+    for v in buggy:
+        row = rows[(v.name, v.part)]
+        if row["score"] != "" and float(row["score"]) >= float(row["max_score"]):
+            false_passes.append(v.name)
+            continue
+        caught.append(v.name)
+        if not localizes(row["message"]):
+            unlocalized.append((v.name, row["message"]))
+    false_fails = []
+    for name in ["solution"] + [v.name for v in correct]:
+        lost = [part for (student, part), row in rows.items()
+                if student == name and row["score"] != "" and float(row["score"]) < float(row["max_score"])]
+        if lost:
+            false_fails.append((name, lost))
+    return {"assignment": assignment, "buggy": len(buggy), "correct": len(correct) + 1,
+            "false_passes": false_passes, "false_fails": false_fails, "caught": len(caught),
+            "localized": len(caught) - len(unlocalized), "unlocalized": unlocalized,
+            "messages": {v.name: rows[(v.name, v.part)]["message"] for v in buggy}}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--assignments", nargs="*", default=sorted(assignments()))
+    ap.add_argument("--json", type=Path)
+    ap.add_argument("--show", type=int, default=0, help="print the messages of the first N buggy variants")
+    args = ap.parse_args(argv)
+    results = []
+    with tempfile.TemporaryDirectory(prefix="corpus-quality-") as tmp:
+        for assignment in args.assignments:
+            results.append(measure(assignment, Path(tmp)))
+    total = {k: sum(r[k] for r in results) for k in ("buggy", "correct", "caught", "localized")}
+    fp = sum(len(r["false_passes"]) for r in results)
+    ff = sum(len(r["false_fails"]) for r in results)
+    print(f"{'assignment':28} {'buggy':>5} {'false passes':>12} {'correct':>7} {'false fails':>11} {'localized':>14}")
+    for r in results:
+        print(f"{r['assignment']:28} {r['buggy']:5d} {len(r['false_passes']):12d} {r['correct']:7d} "
+              f"{len(r['false_fails']):11d} {r['localized']:6d}/{r['caught']:<3d} "
+              f"({100 * r['localized'] / max(r['caught'], 1):.0f}%)")
+    print(f"{'all':28} {total['buggy']:5d} {fp:12d} ({100 * fp / max(total['buggy'], 1):.1f}%) {total['correct']:7d} "
+          f"{ff:11d} {total['localized']:6d}/{total['caught']:<3d} "
+          f"({100 * total['localized'] / max(total['caught'], 1):.0f}%)")
+    for r in results:
+        for name in r["false_passes"]:
+            print(f"FALSE PASS {r['assignment']}: {name}")
+        for name, parts in r["false_fails"]:
+            print(f"FALSE FAIL {r['assignment']}: {name} lost points on {parts}")
+        for name, message in r["unlocalized"]:
+            print(f"NOT LOCALIZED {r['assignment']}: {name}: {message[:300]}")
+        for name, message in list(r["messages"].items())[:args.show]:
+            print(f"--- {r['assignment']}: {name}\n{message}")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+    return 1 if fp or ff else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
