@@ -1,0 +1,437 @@
+"""Hidden tests for Chapter 5: early stopping and data augmentation.
+
+Each part states the contract the exercise's text gives and tries every item of it in a scenario. The student's
+class or function is exercised inside the sandbox by the drivers of ``coursekit.checks.early_stopping`` (the same
+ones the visible tests use); here the values they return are compared with the same drivers run on
+``solutions.early_stopping``. When an answer behaves like a known-wrong implementation (the mistakes the chapter
+names), the message names the mistake. Messages never contain the hidden inputs or the expected values.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import math
+
+import numpy as np
+
+from coursekit.checks import early_stopping as ck
+from solutions import early_stopping as ref
+
+from .common import Failure, Mistake, close, expect, probe, returned
+from ..verdicts import Part, Scenario
+
+DRIVER = "coursekit.checks.early_stopping:"
+
+
+# ---------------------------------------------------------------- part 1: EarlyStopping
+class _Buggy(ref.EarlyStopping):
+    """The reference with one named mistake switched on."""
+    bug = ""
+
+    def is_improvement(self, value):
+        if self.bug == "tie":
+            return value <= self.best - self.min_delta if self.mode == "min" else value >= self.best + self.min_delta
+        if self.bug == "delta_sign":
+            return value < self.best + self.min_delta if self.mode == "min" else value > self.best - self.min_delta
+        if self.bug == "delta_ignored":
+            return value < self.best if self.mode == "min" else value > self.best
+        return super().is_improvement(value)
+
+    def step(self, value, net):
+        value = float(value)
+        self.epoch += 1
+        if self.bug == "compare_last":
+            improved = self.is_improvement(value)
+            previous = getattr(self, "previous", None)
+            better_than_last = previous is None or (value < previous if self.mode == "min" else value > previous)
+            self.previous = value
+            if improved:
+                self.best, self.best_epoch = value, self.epoch
+                self.best_state = copy.deepcopy(net.state_dict())
+            if better_than_last:
+                self.wait = 0
+                return False
+            self.wait += 1
+            return self.wait >= self.patience
+        improved = self.is_improvement(value)
+        if self.bug == "never_reset":
+            if improved:
+                self.best, self.best_epoch = value, self.epoch
+                self.best_state = copy.deepcopy(net.state_dict())
+                return False
+            self.wait += 1
+            return self.wait >= self.patience
+        self.wait += 1
+        if improved:
+            self.best, self.best_epoch, self.wait = value, self.epoch, 0
+            if self.bug == "shallow":
+                self.best_state = net.state_dict()
+            elif self.bug == "params_only":
+                self.best_state = {k: v.clone() for k, v in net.named_parameters()}
+            else:
+                self.best_state = copy.deepcopy(net.state_dict())
+            return False
+        if self.bug == "off_by_one":
+            return self.wait > self.patience
+        return self.wait >= self.patience
+
+    def restore(self, net):
+        if self.bug == "params_only":
+            net.load_state_dict(self.best_state, strict=False)
+        elif self.bug != "no_restore":
+            super().restore(net)
+
+
+_BUGS = {
+    "shallow": ck.SHALLOW_STATE, "no_restore": ck.SHALLOW_STATE, "params_only": ck.BUFFERS_NOT_RESTORED,
+    "never_reset": ck.NEVER_RESET, "compare_last": ck.LAST_NOT_BEST, "delta_sign": ck.MIN_DELTA_SIGN,
+    "delta_ignored": ck.MIN_DELTA_SIGN, "tie": ck.TIE_IS_IMPROVEMENT, "off_by_one": ck.PATIENCE_OFF_BY_ONE,
+}
+
+
+def _buggy(bug):
+    return type(f"Buggy_{bug}", (_Buggy,), {"bug": bug})
+
+
+@functools.lru_cache(maxsize=None)
+def _stopping_reference(kwargs_items, values, bug=""):
+    cls = _buggy(bug) if bug else ref.EarlyStopping
+    return ck.stopping_run(cls, dict(kwargs_items), list(values))
+
+
+RESTORED = ("weight", "bias", "running_mean")
+
+
+def _stopping_scenario(label, covers, runs, attributes=False):
+    """One scenario: ``runs`` is a list of (kwargs, values); each is one call of the driver."""
+    calls = [probe(DRIVER + "stopping_run", "EarlyStopping", kwargs, list(values)) for kwargs, values in runs]
+
+    def check(values_):
+        outs = returned(values_, "EarlyStopping")
+        for (kwargs, values), out in zip(runs, outs):
+            key = (tuple(sorted(kwargs.items())), tuple(values))
+            want = _stopping_reference(*key)
+            if not isinstance(out, dict) or "stops" not in out:
+                raise Failure("EarlyStopping could not be exercised")
+            if list(out["stops"]) != want["stops"] or any(out[k] != want[k] for k in RESTORED):
+                for bug, message in _BUGS.items():
+                    wrong = _stopping_reference(*key, bug=bug)
+                    if list(out["stops"]) == wrong["stops"] and all(out[k] == wrong[k] for k in RESTORED) \
+                            and wrong != want:
+                        raise Mistake(message)
+            if list(out["stops"]) != want["stops"]:
+                ran = len(out["stops"]) if out["stops"] and out["stops"][-1] else None
+                raise Failure("step returned True " + (f"at another step than it should" if ran else "never, "
+                                                       "although training should have stopped"))
+            if out["weight"] != want["weight"] or out["bias"] != want["bias"]:
+                raise Failure("restore(net) brings back the parameters of another step than the best one")
+            if out["running_mean"] != want["running_mean"]:
+                raise Mistake(ck.BUFFERS_NOT_RESTORED)
+            if attributes:
+                if out["best_epoch"] != want["best_epoch"]:
+                    raise Failure("best_epoch is not the index (counting calls of step from 0) of the best value")
+                if out["best"] is None or not math.isclose(out["best"], want["best"], rel_tol=1e-12):
+                    raise Failure("best is not the best value seen")
+    return Scenario(label, calls, check, covers)
+
+
+def _mode_error_scenario():
+    calls = [probe(DRIVER + "stopping_run", "EarlyStopping", {"mode": "auto"}, [1.0, 2.0])]
+
+    def check(values):
+        (v,) = values
+        if v.get("ok"):
+            raise Failure("EarlyStopping(mode='auto') should raise ValueError: only 'min' and 'max' are allowed")
+        if not str(v.get("error", "")).startswith("ValueError"):
+            raise Failure("an unknown mode should raise ValueError, not another error")
+    return Scenario("an unknown mode", calls, check, ("mode_error",))
+
+
+_VISIBLE_RUNS = [
+    ({"patience": 1}, [1.0, 1.1, 1.2, 1.3]),
+    ({"patience": 1}, [2.0, 2.0, 3.0, 3.0]),
+    ({"patience": 1, "min_delta": 0.1}, [1.0, 0.95, 0.97, 0.5]),
+    ({"patience": 2}, [1.0, 0.8, 0.9, 0.7, 0.75, 0.72, 0.6]),
+    ({"patience": 2}, [1.0, 0.8, 0.9, 0.85, 0.5]),
+    ({"patience": 0}, [3.0, 2.0, 2.5, 1.0]),
+    ({"patience": 1, "mode": "max"}, [0.5, 0.7, 0.6, 0.9]),
+]
+_rng = np.random.default_rng(505)
+_NOISY = [round(float(v), 6) for v in 1.0 / np.sqrt(np.arange(1, 41)) + 0.04 * _rng.standard_normal(40)]
+
+EARLY_STOPPING = Part(
+    "EarlyStopping",
+    contract={
+        "default": "EarlyStopping() has Keras' defaults: patience=0, min_delta=0, mode='min'",
+        "patience": "step returns True at the patience-th step in a row without improvement (patience=0: the first)",
+        "reset": "an improvement resets the count of steps without improvement",
+        "best_not_last": "a value improves only on the best value so far, not on the previous one",
+        "strict": "a value equal to the best is no improvement (strict comparison, as Keras)",
+        "min_delta": "an improvement must beat the best by more than min_delta",
+        "min_delta_abs": "a negative min_delta counts as its absolute value (as Keras)",
+        "max": "mode='max': larger is better, improvement iff value > best + min_delta",
+        "nan": "a NaN value is never an improvement (best starts at +inf or -inf)",
+        "deep_copy": "the best state is a copy that later in-place changes of the net's tensors do not reach",
+        "buffers": "the whole state_dict is kept and restored, buffers (BatchNorm running statistics) included",
+        "never_stops": "a value that improves at every step never stops training; restore then gives the last state",
+        "attributes": "after the steps, best holds the best value and best_epoch its 0-based step",
+        "mode_error": "a mode other than 'min' and 'max' raises ValueError",
+    },
+    scenarios=[
+        _stopping_scenario("the notebook's visible examples", ("patience", "reset", "strict", "min_delta", "max"),
+                           _VISIBLE_RUNS),
+        _stopping_scenario("patience = 3 on a noisy curve", ("patience", "reset", "best_not_last"),
+                           [({"patience": 3}, _NOISY), ({"patience": 5}, _NOISY)]),
+        _stopping_scenario("a value that rises and falls", ("best_not_last",),
+                           [({"patience": 2}, [0.9, 0.6, 0.8, 0.7, 0.65, 0.5, 0.55, 0.52, 0.51])]),
+        _stopping_scenario("values equal to the best", ("strict",),
+                           [({"patience": 2}, [0.5, 0.4, 0.4, 0.4, 0.45, 0.5]), ({"patience": 1, "mode": "max"},
+                                                                             [0.8, 0.8, 0.9])]),
+        _stopping_scenario("min_delta > 0", ("min_delta",),
+                           [({"patience": 2, "min_delta": 0.05}, [1.0, 0.9, 0.88, 0.86, 0.8, 0.79, 0.78, 0.77]),
+                            ({"patience": 1, "min_delta": 0.01}, [0.5, 0.495, 0.485, 0.47])]),
+        _stopping_scenario("a negative min_delta", ("min_delta_abs",),
+                           [({"patience": 1, "min_delta": -0.05}, [1.0, 0.97, 0.9, 0.88, 0.86])]),
+        _stopping_scenario("mode = 'max'", ("max",),
+                           [({"patience": 2, "mode": "max"}, [0.2, 0.5, 0.45, 0.6, 0.58, 0.59, 0.7]),
+                            ({"patience": 1, "mode": "max", "min_delta": 0.1}, [0.3, 0.35, 0.5, 0.55])]),
+        _stopping_scenario("the default settings", ("default",), [({}, [0.7, 0.5, 0.6, 0.2])]),
+        _stopping_scenario("a NaN value", ("nan",),
+                           [({"patience": 1}, [0.7, 0.5, float("nan"), 0.4]),
+                            ({"patience": 2, "mode": "max"}, [0.1, float("nan"), 0.3, 0.2, 0.25])]),
+        _stopping_scenario("restore after many more steps", ("deep_copy", "buffers"),
+                           [({"patience": 8}, [0.3] + [0.31 + 0.01 * k for k in range(9)])]),
+        _stopping_scenario("a value that improves at every step", ("never_stops", "deep_copy"),
+                           [({"patience": 0}, [1.0, 0.9, 0.8, 0.7, 0.6])]),
+        _stopping_scenario("the attributes best and best_epoch", ("attributes",),
+                           [({"patience": 2}, [0.9, 0.7, 0.8, 0.6, 0.65, 0.66]),
+                            ({"patience": 1, "mode": "max"}, [0.1, 0.4, 0.3])], attributes=True),
+        _mode_error_scenario(),
+    ],
+)
+
+
+# ---------------------------------------------------------------- part 2: the training loop
+@functools.lru_cache(maxsize=None)
+def _loop_reference(spec_items):
+    return ck.loop_run(ref.train_with_early_stopping, dict(spec_items))
+
+
+def _loop_scenario(label, covers, spec):
+    calls = [probe(DRIVER + "loop_run", "train_with_early_stopping", spec)]
+
+    def check(values):
+        (out,) = returned(values, "train_with_early_stopping")
+        if not isinstance(out, dict) or "stopper_values" not in out:
+            raise Failure("train_with_early_stopping could not be run")
+        want = _loop_reference(tuple(sorted(spec.items())))
+        mistake = ck.loop_mistake(out)
+        if mistake:
+            raise Mistake(mistake)
+        n, n_want = len(out["stopper_values"]), len(want["stopper_values"])
+        if n != n_want:
+            raise Failure(f"the loop ran {'more' if n > n_want else 'fewer'} epochs than it should: break as soon as "
+                          "stopper.step returns True, and run num_epochs epochs otherwise")
+        if any(out["stopper_training"]):
+            raise Failure("the net was in training mode when the validation loss reached the stopper: call net.eval() "
+                          "before evaluating")
+        if out["restored_after"] != want["restored_after"]:
+            raise Failure("call stopper.restore(net) exactly once, after the loop")
+        if out["augmented"] != want["augmented"]:
+            raise Failure("augment should be applied once per epoch to the training data, and only when given")
+        expect(out["stopper_values"], want["stopper_values"], "the values given to stopper.step", rtol=1e-6)
+        expect(out["val_loss"], want["val_loss"], "history['val_loss']", rtol=1e-6)
+        expect(out["train_loss"], want["train_loss"], "history['train_loss'] (the loss of each epoch's forward pass, "
+                                                      "before its step)", rtol=1e-6)
+        expect(out["test_loss"], want["test_loss"], "the returned test loss", rtol=1e-6)
+    return Scenario(label, calls, check, covers)
+
+
+_VISIBLE_LOOP = {"seed": 5, "batchnorm": True, "lr": 0.2, "num_epochs": 12, "stop_at": 7, "best_at": 4,
+                 "augment": True}
+
+TRAINING_LOOP = Part(
+    "train_with_early_stopping",
+    contract={
+        "val_only": "the stopper is given the validation loss (mean cross-entropy on X_val, y_val), never the "
+                    "training or test loss",
+        "eval_mode": "the validation loss is computed in eval mode (matters with BatchNorm or dropout)",
+        "break": "the loop ends at the epoch where stopper.step returns True",
+        "num_epochs": "with a stopper that never stops, num_epochs epochs run",
+        "restore_then_test": "stopper.restore(net) is called once, after the loop, and the returned test loss is "
+                             "that of the restored net",
+        "augment_train_only": "augment(X_train, y_train) is applied once per epoch, to the training data only",
+        "augment_none": "without augment the training data is used as it is",
+        "history": "history holds one training loss (before the step) and one validation loss per epoch run",
+        "sgd_lr": "one full-batch torch.optim.SGD step with the given lr per epoch",
+    },
+    scenarios=[
+        _loop_scenario("the notebook's visible run", ("val_only", "eval_mode", "break", "augment_train_only",
+                                                      "restore_then_test"), _VISIBLE_LOOP),
+        _loop_scenario("a stopper that stops at epoch 5", ("val_only", "break", "history", "sgd_lr"),
+                       {"seed": 1, "lr": 0.1, "num_epochs": 20, "stop_at": 5, "best_at": 3}),
+        _loop_scenario("a stopper that never stops", ("num_epochs", "history"),
+                       {"seed": 2, "lr": 0.1, "num_epochs": 9, "stop_at": None, "best_at": 6}),
+        _loop_scenario("a network with BatchNorm", ("eval_mode",),
+                       {"seed": 3, "batchnorm": True, "lr": 0.1, "num_epochs": 15, "stop_at": 8, "best_at": 8}),
+        _loop_scenario("with augment", ("augment_train_only",),
+                       {"seed": 4, "lr": 0.1, "num_epochs": 10, "stop_at": 6, "best_at": 2, "augment": True}),
+        _loop_scenario("without augment", ("augment_none",),
+                       {"seed": 6, "lr": 0.1, "num_epochs": 10, "stop_at": 4, "best_at": 1}),
+        _loop_scenario("the best state long before the stop", ("restore_then_test",),
+                       {"seed": 7, "lr": 0.3, "num_epochs": 30, "stop_at": 12, "best_at": 2}),
+        _loop_scenario("lr = 0.03", ("sgd_lr",),
+                       {"seed": 8, "lr": 0.03, "num_epochs": 6, "stop_at": None, "best_at": 6,
+                        "n_train": 30, "n_val": 20, "n_test": 25}),
+    ],
+)
+
+
+# ---------------------------------------------------------------- part 3: random shifts
+def _digits(n, seed):
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    idx = np.random.default_rng(seed).choice(len(y), n, replace=False)
+    return X[idx] / 16.0, y[idx]
+
+
+def _visible_shift_args():
+    n, max_shift, seed = 24, 2, 7
+    _, rows, cols = ck._expected_pixels(n, max_shift, seed)
+    X = np.zeros((n, 8, 8))
+    X[np.arange(n), rows, cols] = 1.0 + np.arange(n)
+    return X.reshape(n, 64), np.arange(n) % 10, max_shift, seed
+
+
+def _rolled(X, max_shift, seed, sign=1):
+    n = len(X)
+    shifts = np.random.default_rng(seed).integers(-max_shift, max_shift, size=(n, 2), endpoint=True)
+    imgs = np.asarray(X, dtype=float).reshape(n, 8, 8)
+    wrapped = np.stack([np.roll(img, tuple(sign * s), axis=(0, 1)) for img, s in zip(imgs, shifts)])
+    moved = ref.shift_images(imgs, sign * shifts)
+    return wrapped.reshape(n, 64), moved.reshape(n, 64)
+
+
+def _shift_scenario(label, covers, X, y, max_shift, seed, shape=None, dtype="float64"):
+    calls = [probe(DRIVER + "shift_run", "random_shift", X, y, max_shift, seed, shape, dtype)]
+
+    def check(values):
+        (out,) = returned(values, "random_shift")
+        if not (isinstance(out, tuple) and len(out) == 5):
+            raise Failure("random_shift should return (X_shifted, y)")
+        X_out, y_out, shape_out, dtype_out, unchanged = out
+        Xa = np.asarray(X, dtype=dtype).astype(float)
+        want_X, want_y = ref.random_shift(Xa.reshape(shape) if shape else Xa, y, max_shift,
+                                          np.random.default_rng(seed))
+        want_X = np.asarray(want_X).reshape(len(Xa), 64)
+        if not close(y_out, np.asarray(y, dtype=float), rtol=0, atol=0):
+            raise Mistake(ck.LABELS_CHANGED)
+        wrapped, _ = _rolled(Xa, max_shift, seed)
+        if close(X_out, wrapped) and not close(X_out, want_X):
+            raise Mistake(ck.WRAPPED)
+        wrapped_back, moved_back = _rolled(Xa, max_shift, seed, sign=-1)
+        if (close(X_out, moved_back) or close(X_out, wrapped_back)) and not close(X_out, want_X):
+            raise Mistake("the images move the wrong way: a positive shifts[i, 0] moves the digit down, a positive "
+                          "shifts[i, 1] to the right")
+        want_shape = list(shape) if shape else [len(Xa), 64]
+        if list(shape_out) != want_shape:
+            raise Failure(f"X_shifted should have the shape of X ({len(want_shape)} dimensions)")
+        if dtype_out != dtype:
+            raise Failure("X_shifted should have the dtype of X")
+        if not unchanged:
+            raise Failure("random_shift changed its input in place")
+        expect(X_out, want_X, "X_shifted (with the shifts drawn as specified)", rtol=1e-6)
+    return Scenario(label, calls, check, covers)
+
+
+_Xd, _yd = _digits(30, 1)
+_Xs, _ys = _digits(12, 2)
+_vis = _visible_shift_args()
+
+RANDOM_SHIFT = Part(
+    "random_shift",
+    contract={
+        "draws": "shifts = rng.integers(-max_shift, max_shift, size=(n, 2), endpoint=True), drawn once",
+        "direction": "pixel (r, c) moves to (r + shifts[i, 0], c + shifts[i, 1]): down and to the right",
+        "zero_fill": "pixels leaving the frame are dropped, vacated pixels are 0 (no wrapping around)",
+        "labels": "y is returned unchanged",
+        "shape_8x8": "X of shape (n, 8, 8) gives X_shifted of shape (n, 8, 8)",
+        "dtype": "X_shifted has the dtype of X (float32 stays float32)",
+        "max_shift_0": "max_shift = 0 returns the images unchanged",
+        "n_1": "a batch of one image",
+        "no_inplace": "the inputs are not changed in place",
+    },
+    scenarios=[
+        _shift_scenario("the notebook's visible images", ("draws", "direction", "zero_fill", "labels"), *_vis),
+        _shift_scenario("digit images, max_shift = 1", ("draws", "labels", "no_inplace"), _Xd, _yd, 1, 21),
+        _shift_scenario("max_shift = 3", ("zero_fill", "direction"), _Xs, _ys, 3, 22),
+        _shift_scenario("images of shape (n, 8, 8)", ("shape_8x8",), _Xs, _ys, 2, 23, shape=[12, 8, 8]),
+        _shift_scenario("float32 images", ("dtype",), _Xs, _ys, 1, 24, dtype="float32"),
+        _shift_scenario("max_shift = 0", ("max_shift_0",), _Xs, _ys, 0, 25),
+        _shift_scenario("one image", ("n_1",), _Xd[:1], _yd[:1], 2, 26),
+    ],
+)
+
+
+# ---------------------------------------------------------------- part 4: mixup
+def _mixup_scenario(label, covers, X, y, k, alpha, seed, shape=None):
+    calls = [probe(DRIVER + "mixup_run", "mixup", X, y, k, alpha, seed, shape)]
+
+    def check(values):
+        (out,) = returned(values, "mixup")
+        if not (isinstance(out, tuple) and len(out) == 4):
+            raise Failure("mixup should return (X_mix, Y_mix)")
+        X_mix, Y_mix, shape_out, unchanged = out
+        Xa = np.asarray(X, dtype=float)
+        want_X, want_Y = ref.mixup(Xa.reshape(shape) if shape else Xa, y, k, alpha, np.random.default_rng(seed))
+        want_X = want_X.reshape(len(Xa), -1)
+        if np.shape(Y_mix) != want_Y.shape:
+            raise Failure(f"Y_mix should have shape (n, num_classes): one mixed one-hot target per example")
+        mistake = ck.mixup_mistake(Xa, y, k, np.asarray(X_mix), np.asarray(Y_mix))
+        if mistake and not (close(X_mix, want_X) and close(Y_mix, want_Y)):
+            raise Mistake(mistake)
+        if list(shape_out) != (list(shape) if shape else list(np.shape(Xa))):
+            raise Failure("X_mix should have the shape of X")
+        if not unchanged:
+            raise Failure("mixup changed its input in place")
+        expect(X_mix, want_X, "X_mix (with lam drawn first, then the permutation)", rtol=1e-9)
+        expect(Y_mix, want_Y, "Y_mix", rtol=1e-9)
+    return Scenario(label, calls, check, covers)
+
+
+_rv = np.random.default_rng(3)
+_Xv, _yv = _rv.standard_normal((12, 5)), _rv.integers(0, 4, 12)
+_Xm, _ym = _digits(16, 4)
+
+MIXUP = Part(
+    "mixup",
+    contract={
+        "one_lam": "one lam = rng.beta(alpha, alpha) for the whole batch, drawn before the permutation",
+        "one_perm": "one perm = rng.permutation(n), the same for inputs and targets",
+        "targets": "Y_mix = lam * onehot(y) + (1 - lam) * onehot(y)[perm], shape (n, num_classes)",
+        "alpha0": "alpha = 0 draws no lam: lam = 1, nothing is mixed",
+        "alpha1": "alpha = 1 (lam uniform on [0, 1])",
+        "nd_input": "X of shape (n, 8, 8) is mixed along its first axis and keeps its shape",
+        "n_1": "a batch of one example",
+        "no_inplace": "the inputs are not changed in place",
+    },
+    scenarios=[
+        _mixup_scenario("the notebook's visible batch", ("one_lam", "one_perm", "targets"), _Xv, _yv, 4, 0.4, 11),
+        _mixup_scenario("digit images, alpha = 0.2", ("one_lam", "one_perm", "targets", "no_inplace"),
+                        _Xm, _ym, 10, 0.2, 31),
+        _mixup_scenario("alpha = 1", ("alpha1", "one_perm"), _Xm, _ym, 10, 1.0, 32),
+        _mixup_scenario("alpha = 0", ("alpha0",), _Xm, _ym, 10, 0.0, 33),
+        _mixup_scenario("inputs of shape (n, 8, 8)", ("nd_input",), _Xm, _ym, 10, 0.5, 34, shape=[16, 8, 8]),
+        _mixup_scenario("a batch of one", ("n_1",), _Xm[:1], _ym[:1], 10, 0.5, 35),
+    ],
+)
+
+
+PARTS = {
+    "test_early_stopping": EARLY_STOPPING,
+    "test_train_with_early_stopping": TRAINING_LOOP,
+    "test_random_shift": RANDOM_SHIFT,
+    "test_mixup": MIXUP,
+}
