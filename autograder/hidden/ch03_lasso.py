@@ -1,0 +1,336 @@
+"""Hidden tests for Chapter 3: L1 regularization and the lasso.
+
+Every part is a set of scenarios, each trying one behaviour of the exercise's written contract on hidden
+inputs. The references are ``solutions.lasso``, scikit-learn's ``Lasso``/``lasso_path`` and torch; the
+named mistakes come from ``coursekit.checks.lasso`` (the visible tests use the same words). Messages never
+contain the hidden inputs or the expected values.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from coursekit.checks import lasso as named
+from coursekit.data import make_regression
+from solutions import lasso as ref
+
+from ..verdicts import Part, Scenario
+from .common import Failure, Foreign, Mistake, call, close, expect, pair, probe, returned
+
+LASSO = "coursekit.checks.lasso"
+
+
+def _with_soft(name, *args):
+    """``name(*args)`` with the student's soft_threshold replaced by torch's softshrink while it runs: a mistake in
+    Part 1 is charged there only."""
+    return probe(f"{LASSO}:with_exact_soft_threshold", name, *args)
+
+
+def _mistake(message):
+    if message:
+        raise Mistake(message)
+
+
+# ---------------------------------------------------------------- part 1: soft_threshold
+_r1 = np.random.default_rng(301)
+_X1 = _r1.standard_normal(9) * 2.0
+_X1[[1, 4]] = [0.7, -0.7]                       # exactly on the threshold below: must give exactly 0
+_M1 = _r1.standard_normal((3, 4))
+
+
+def _soft_scenario(label, x, t, covers):
+    def check(values):
+        (got,) = returned(values, "soft_threshold")
+        what = f"soft_threshold on {label}"
+        if isinstance(got, Foreign) or got is None:
+            expect(got, ref.soft_threshold(x, t), what)
+        _mistake(named.diagnose_soft_threshold(x, t, got))
+        want = ref.soft_threshold(x, t)
+        expect(got, want, what)
+        if np.any(np.asarray(got, float)[want == 0] != 0):
+            raise Failure(f"{what}: entries with |x| <= t must be exactly 0.0")
+    return Scenario(label, [call("soft_threshold", x, t)], check, covers)
+
+
+P1 = Part("soft_threshold", contract={
+    "values": "returns sign(x) * max(|x| - t, 0) elementwise, a float array of the shape of x",
+    "zeros": "entries with |x| <= t become exactly 0.0, including |x| == t",
+    "negative": "negative entries are shrunk towards 0 like positive ones (symmetric)",
+    "t0": "t = 0 returns x unchanged",
+    "large_t": "t larger than every |x| returns all zeros",
+    "shape": "x of any shape: 1-D, 2-D, or a plain float",
+}, scenarios=[
+    _soft_scenario("a 1-D array with entries on both sides of t", _X1, 0.7, ("values", "zeros", "negative")),
+    _soft_scenario("t = 0", _X1, 0.0, ("t0",)),
+    _soft_scenario("t above every |x|", _X1, 50.0, ("large_t",)),
+    _soft_scenario("a 2-D array", _M1, 0.5, ("shape",)),
+    _soft_scenario("a plain float", -1.25, 0.5, ("shape", "negative")),
+    # the visible test's input
+    _soft_scenario("the visible test's input", np.array([-2.0, -0.5, 0.0, 0.3, 1.0, 3.0]), 1.0,
+                   ("values", "zeros")),
+])
+
+
+# ---------------------------------------------------------------- part 2: objective and subgradient
+_r2 = np.random.default_rng(302)
+_X2, _y2 = _r2.standard_normal((25, 6)), _r2.standard_normal(25)
+_W2_DENSE = _r2.standard_normal(6)
+_W2_SPARSE = np.array([0.8, 0.0, -0.4, 0.0, 0.0, 1.1])
+
+
+def _grad2(w, b, alpha):
+    r = _X2 @ w + b - _y2
+    return _X2.T @ r / len(_y2)
+
+
+def _alpha_between(w, b):
+    """An alpha with every zero coordinate of w strictly inside [-alpha, alpha] of its gradient, and one
+    with every zero coordinate outside, so that the two cases at 0 are tried separately."""
+    g = np.abs(_grad2(w, b, 0.0))[w == 0]
+    return 1.5 * g.max(), 0.5 * g.min()
+
+
+_A_IN, _A_OUT = _alpha_between(_W2_SPARSE, 0.3)
+_W2_MIN, _B2_MIN = ref.lasso_fit(_X2, _y2, 0.05)
+
+
+def _subgrad_scenario(label, w, b, alpha, covers, X=_X2, y=_y2, at_minimum=False):
+    def check(values):
+        (out,) = returned(values, "lasso_loss_and_subgradient")
+        loss, g_w, g_b = pair(out, "lasso_loss_and_subgradient should return (loss, g_w, g_b)", 3)
+        _mistake(named.diagnose_subgradient(w, X, y, b, alpha, loss, g_w, g_b))
+        want_loss, want_gw, want_gb = ref.lasso_loss_and_subgradient(w, b, X, y, alpha)
+        expect(loss, want_loss, "the objective")
+        expect(g_w, want_gw, "g_w" + (" at the lasso's minimizer (it must be 0 there)" if at_minimum else ""),
+               atol=1e-8 if at_minimum else 1e-9)
+        expect(g_b, want_gb, "g_b")
+    return Scenario(label, [_with_soft("lasso_loss_and_subgradient", w, b, X, y, alpha)], check, covers)
+
+
+_rv2 = np.random.default_rng(0)       # the visible test's data
+_Xv2, _yv2 = _rv2.standard_normal((12, 4)), _rv2.standard_normal(12)
+
+P2 = Part("lasso_loss_and_subgradient", contract={
+    "loss": "loss is 1/(2n) * ||X w + b - y||^2 + alpha * ||w||_1",
+    "nonzero": "where w_j != 0, g_w[j] = grad_j + alpha * sign(w_j), grad the gradient of the squared-error term",
+    "zero_inside": "where w_j = 0 and |grad_j| <= alpha, g_w[j] = 0 (the minimum-norm subgradient)",
+    "zero_outside": "where w_j = 0 and |grad_j| > alpha, g_w[j] = grad_j - alpha * sign(grad_j)",
+    "intercept": "g_b is the derivative in b of the squared-error term only (b is not penalized), for any b",
+    "alpha0": "alpha = 0 gives the plain gradient, also at zero weights",
+    "minimizer": "at the lasso's minimizer g_w is 0",
+}, scenarios=[
+    _subgrad_scenario("weights with no zero entry", _W2_DENSE, -0.7, 0.2, ("loss", "nonzero", "intercept")),
+    _subgrad_scenario("zero weights whose gradient is inside [-alpha, alpha]", _W2_SPARSE, 0.3, _A_IN,
+                      ("zero_inside", "loss")),
+    _subgrad_scenario("zero weights whose gradient is outside [-alpha, alpha]", _W2_SPARSE, 0.3, _A_OUT,
+                      ("zero_outside",)),
+    _subgrad_scenario("alpha = 0", _W2_SPARSE, 0.3, 0.0, ("alpha0",)),
+    _subgrad_scenario("at the lasso's minimizer", _W2_MIN, _B2_MIN, 0.05, ("minimizer", "zero_inside"),
+                      at_minimum=True),
+    _subgrad_scenario("the visible test's data", np.array([0.0, 0.5, 0.0, -1.0]), 0.2, 0.3,
+                      ("loss", "nonzero", "zero_inside", "zero_outside"), X=_Xv2, y=_yv2),
+])
+
+
+# ---------------------------------------------------------------- part 3: the solver
+_X3, _y3, _ = make_regression(n_samples=50, n_features=8, n_informative=3, correlation=0.5, seed=303)
+_X3 = _X3 + np.arange(8) - 2.0                     # features with nonzero means: the intercept matters
+_X3s = _X3 * 40.0                                  # badly scaled: L grows 1600-fold
+_Xv3, _yv3, _ = make_regression(n_samples=40, n_features=6, n_informative=2, seed=1)   # the visible data
+_AMAX3 = ref.alpha_max(_X3, _y3)
+
+
+@lru_cache(maxsize=None)
+def _fit_ref(key):
+    X, y, alpha = _FIT_INPUTS[key]
+    return ref.lasso_fit(X, y, alpha)
+
+
+_FIT_INPUTS = {
+    "plain": (_X3, _y3, 0.1),
+    "small": (_X3, _y3, 0.005),
+    "shift": (_X3, _y3 + 100.0, 0.1),
+    "scaled": (_X3s, _y3, 0.1),
+    "max": (_X3, _y3, 1.2 * _AMAX3),
+    "visible": (_Xv3, _yv3, 0.1),
+}
+
+
+def _check_fit(out, key, what):
+    X, y, alpha = _FIT_INPUTS[key]
+    w, b = pair(out, f"{what}: lasso_fit should return (w, b)", 2)
+    _mistake(named.diagnose_lasso_fit(X, y, alpha, w, b))
+    want_w, want_b = _fit_ref(key)
+    expect(w, want_w, f"{what}: w", rtol=1e-5, atol=1e-7)
+    expect(b, want_b, f"{what}: b", rtol=1e-5, atol=1e-7)
+    if np.any(np.asarray(w, float)[want_w == 0] != 0):
+        raise Mistake(named.NOT_EXACT_ZEROS)
+
+
+def _fit_scenario(label, key, covers, w_init=None):
+    X, y, alpha = _FIT_INPUTS[key]
+    args = (X, y, alpha) if w_init is None else (X, y, alpha, w_init)
+
+    def check(values):
+        (out,) = returned(values, "lasso_fit")
+        _check_fit(out, key, label)
+    return Scenario(label, [_with_soft("lasso_fit", *args)], check, covers)
+
+
+def _check_shift(values):
+    base, shifted = returned(values, "lasso_fit")
+    (w0, b0), (w1, b1) = pair(base, "lasso_fit should return (w, b)", 2), pair(shifted, "lasso_fit", 2)
+    if close(b0, 0.0) and close(b1, 0.0):
+        raise Failure(named.NO_INTERCEPT)
+    if not (close(w1, w0, 1e-6, 1e-8) and close(float(b1) - float(b0), 100.0, 1e-6)):
+        raise Mistake(named.INTERCEPT_PENALIZED)
+    _check_fit(shifted, "shift", "targets shifted by 100")
+
+
+P3 = Part("lasso_fit", contract={
+    "matches": "(w, b) equal scikit-learn's Lasso(alpha).fit(X, y).coef_ and .intercept_ (to about 1e-6)",
+    "intercept": "the intercept is not penalized: adding c to every target moves b by c and leaves w alone",
+    "uncentred": "features need not have mean 0",
+    "scaling": "converges for features of any scale (the step follows L, or coordinate descent needs none)",
+    "exact_zeros": "weights the lasso sets to zero are exactly 0.0",
+    "alpha_max": "alpha at or above alpha_max gives w = 0 exactly and b = mean(y)",
+    "small_alpha": "a small alpha, where most weights are nonzero",
+    "w_init": "w_init, when given, only warm-starts: the answer is the same",
+}, scenarios=[
+    _fit_scenario("features with nonzero means", "plain", ("matches", "uncentred", "exact_zeros")),
+    _fit_scenario("a small alpha", "small", ("small_alpha", "matches")),
+    Scenario("targets shifted by 100", [_with_soft("lasso_fit", *_FIT_INPUTS["plain"]),
+                                        _with_soft("lasso_fit", *_FIT_INPUTS["shift"])], _check_shift, ("intercept",)),
+    _fit_scenario("badly scaled features", "scaled", ("scaling",)),
+    _fit_scenario("alpha above alpha_max", "max", ("alpha_max", "exact_zeros")),
+    _fit_scenario("a warm start far from the answer", "plain", ("w_init",), w_init=np.full(8, 3.0)),
+    _fit_scenario("the visible test's data", "visible", ("matches",)),
+])
+
+
+# ---------------------------------------------------------------- part 4: the path
+_X4, _y4, _ = make_regression(n_samples=40, n_features=7, n_informative=3, correlation=0.6, intercept=4.0,
+                              seed=304)
+_X4 = _X4 + 1.5
+_AMAX4 = ref.alpha_max(_X4, _y4)
+_Xv4, _yv4, _ = make_regression(n_samples=30, n_features=5, n_informative=2, seed=2)   # the visible data
+
+
+def _path_scenario(label, X, y, alphas, covers, check_warm=True):
+    def check(values):
+        (out,) = returned(values, "lasso_path")
+        if not isinstance(out, dict) or "out" not in out:
+            raise Failure("lasso_path could not be run")
+        result = pair(out["out"], "lasso_path should return (alphas, coefs)", 2)
+        got_alphas, coefs = result
+        want_alphas, want_coefs = ref.lasso_path(X, y, alphas, fit=named.sklearn_lasso)
+        if close(got_alphas, np.asarray(alphas, float)) and not close(got_alphas, want_alphas):
+            raise Mistake(named.PATH_NOT_SORTED)
+        expect(got_alphas, want_alphas, "alphas")
+        if close(coefs, want_coefs.T, 1e-6, 1e-8) and want_coefs.shape[0] != want_coefs.shape[1]:
+            raise Mistake(named.PATH_TRANSPOSED)
+        expect(coefs, want_coefs, "coefs", rtol=1e-6, atol=1e-8)
+        if check_warm:
+            calls = out["calls"]
+            if not calls:
+                raise Failure("lasso_path must call your lasso_fit once per alpha (with w_init for warm starts)")
+            seen = [c["alpha"] for c in calls]
+            if sorted(seen, reverse=True) != seen:
+                raise Mistake(named.PATH_NO_WARM_START + " (the fits did not run from the largest alpha down)")
+            for prev, cur in zip(calls, calls[1:]):
+                if cur["w_init"] is None or not close(cur["w_init"], prev["w"], 1e-12, 1e-14):
+                    raise Mistake(named.PATH_NO_WARM_START)
+    return Scenario(label, [probe(f"{LASSO}:path_probe", "lasso_path", X, y, np.asarray(alphas, float))],
+                    check, covers)
+
+
+P4 = Part("lasso_path", contract={
+    "values": "coefs[:, k] is the lasso's w for alphas[k] (scikit-learn's lasso_path on centred X and y)",
+    "shape": "coefs has shape (n_features, n_alphas), as scikit-learn's",
+    "sorted": "alphas are returned in decreasing order even when given unsorted, coefs in the same order",
+    "warm": "each fit after the first calls lasso_fit with w_init = the previous alpha's weights",
+    "uncentred": "X and y need not be centred (the intercept is fitted and not returned)",
+    "alpha_max": "a column for an alpha at or above alpha_max is all zeros",
+    "single": "a grid of one alpha",
+}, scenarios=[
+    _path_scenario("a decreasing grid", _X4, _y4, np.logspace(0, -3, 12) * _AMAX4,
+                   ("values", "shape", "warm", "uncentred")),
+    _path_scenario("an unsorted grid", _X4, _y4, [0.05, 0.5, 0.01, 0.2], ("sorted", "warm")),
+    _path_scenario("a grid reaching above alpha_max", _X4, _y4, [2 * _AMAX4, _AMAX4, 0.3 * _AMAX4], ("alpha_max",)),
+    _path_scenario("a grid of one alpha", _X4, _y4, [0.1], ("single",), check_warm=False),
+    _path_scenario("the visible test's data", _Xv4, _yv4, [1.0, 0.3, 0.1, 0.03], ("values", "warm")),
+])
+
+
+# ---------------------------------------------------------------- part 5: the proximal step in torch
+def _prox_scenario(label, spec, covers):
+    def check(values):
+        (rep,) = returned(values, "l1_prox_")
+        if not isinstance(rep, dict) or "after" not in rep:
+            raise Failure("l1_prox_ could not be run")
+        for before, after, grads, lrs, l1s in zip(rep["before"], rep["after"], rep["grads"], rep["lrs"],
+                                                  rep["l1s"]):
+            _mistake(named.diagnose_prox(before, after, grads, lrs, l1s))
+            for k, (p, a, lr, l1) in enumerate(zip(before, after, lrs, l1s)):
+                p = np.asarray(p, float)
+                if not l1:
+                    if not close(a, p, 0, 0):
+                        raise Mistake(named.PROX_ALL_GROUPS)
+                    continue
+                t = lr * l1
+                want = ref.soft_threshold(p, t)
+                clear = np.abs(np.abs(p) - t) > 1e-5 * max(t, 1e-12)   # float32 rounding at the edge aside
+                expect(np.asarray(a, float)[clear], want[clear], f"parameter {k + 1} after l1_prox_",
+                       rtol=1e-5, atol=1e-7)
+                if np.any(np.asarray(a, float)[clear & (want == 0)] != 0):
+                    raise Mistake(named.SIGN_NOT_PROX)
+        if not rep["leaf"]:
+            raise Failure("the parameters are no longer trainable leaf tensors: change them in place under "
+                          "torch.no_grad()")
+        if not rep["dtype_kept"]:
+            raise Failure("the parameters changed dtype: keep each parameter's dtype")
+    return Scenario(label, [probe(f"{LASSO}:prox_probe", "l1_prox_", spec)], check, covers)
+
+
+P5 = Part("l1_prox_", contract={
+    "threshold": "each parameter of a group with 'l1' becomes soft_threshold(p, group['lr'] * group['l1'])",
+    "zeros": "entries with |p| <= lr * l1 become exactly 0",
+    "no_l1": "groups without an 'l1' entry, or with l1 = 0, are left unchanged",
+    "per_group": "each group uses its own lr and l1",
+    "lr_now": "the lr a group has when l1_prox_ is called (a scheduler may have changed it)",
+    "in_place": "in place: the same parameter tensors, still trainable leaves",
+    "float64": "float32 (torch's default) and float64 parameters, dtype kept",
+    "steps": "called after every optimizer.step() of a training loop, with momentum",
+}, scenarios=[
+    _prox_scenario("one group of float32 parameters",
+                   {"seed": 1, "lr": 0.1, "groups": [{"shapes": [[4, 6], [3]], "l1": 0.8}]},
+                   ("threshold", "zeros", "in_place", "float64")),
+    _prox_scenario("two groups with their own lr and l1",
+                   {"seed": 2, "lr": 0.1, "groups": [{"shapes": [[5, 3]], "l1": 0.5},
+                                                     {"shapes": [[6]], "l1": 2.0, "lr": 0.02}]},
+                   ("per_group",)),
+    _prox_scenario("a group without 'l1' and one with l1 = 0",
+                   {"seed": 3, "lr": 0.1, "groups": [{"shapes": [[4, 4]], "l1": 0.6}, {"shapes": [[4]]},
+                                                     {"shapes": [[2, 3]], "l1": 0.0}]},
+                   ("no_l1",)),
+    _prox_scenario("the lr changed after the optimizer was made",
+                   {"seed": 4, "lr": 0.1, "new_lr": 0.4, "steps": 2,
+                    "groups": [{"shapes": [[5, 5]], "l1": 0.3}]}, ("lr_now",)),
+    _prox_scenario("float64 parameters",
+                   {"seed": 5, "lr": 0.05, "dtype": "float64", "groups": [{"shapes": [[3, 7]], "l1": 1.5}]},
+                   ("float64",)),
+    _prox_scenario("a training loop of 8 steps with momentum",
+                   {"seed": 6, "lr": 0.1, "momentum": 0.9, "steps": 8,
+                    "groups": [{"shapes": [[6, 4]], "l1": 0.2}, {"shapes": [[4]]}]}, ("steps",)),
+])
+
+
+PARTS = {
+    "test_soft_threshold": P1,
+    "test_lasso_loss_and_subgradient": P2,
+    "test_lasso_fit": P3,
+    "test_lasso_path": P4,
+    "test_l1_prox": P5,
+}

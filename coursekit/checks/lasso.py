@@ -1,0 +1,331 @@
+"""Visible checks for Chapter 3 (the lasso), and the drivers the grader runs in its sandbox.
+
+Convention (scikit-learn's): ``Lasso(alpha=alpha)`` minimizes
+``1/(2n) * ||y - X w - b||^2 + alpha * ||w||_1`` with the intercept ``b`` unpenalized.
+
+The ``diagnose_*`` functions recognise the chapter's named mistakes from an answer's values; the visible
+tests (in the notebook) and the hidden tests (in the grader) both use them, so they name a mistake in the
+same words. The oracles here are scikit-learn's ``Lasso`` and torch's ``softshrink``; nothing here solves
+an exercise part for the student.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# ---------------------------------------------------------------- the named mistakes, in the student's terms
+SIGN_NOT_PROX = ("sign() used where the proximal step is needed: w - t*sign(w) moves every entry by t and "
+                 "overshoots zero, so no entry is ever exactly 0; soft-thresholding sets every |w| <= t to "
+                 "exactly 0 and shrinks the others by t")
+ONE_SIDED = ("only positive entries are handled: max(x - t, 0) sets every negative entry to 0; "
+             "soft-thresholding is sign(x) * max(|x| - t, 0), symmetric about 0")
+HARD_THRESHOLD = ("that is hard-thresholding (entries above t are kept unchanged); soft-thresholding also "
+                  "shrinks the surviving entries by t")
+SUBGRADIENT_SIGN0 = ("wrong subgradient at 0: np.sign(0) = 0 gives g_j = grad_j where w_j = 0, one element "
+                     "of the subdifferential [grad_j - alpha, grad_j + alpha] but not the minimum-norm one the "
+                     "exercise asks for; at w_j = 0 take the element closest to 0, soft_threshold(grad_j, alpha)")
+SUBGRADIENT_PLUS = ("wrong subgradient at 0: you took sign(0) = +1 (grad_j + alpha where w_j = 0); at w_j = 0 "
+                    "the minimum-norm subgradient is soft_threshold(grad_j, alpha)")
+PENALTY_HALF = ("the penalty is alpha * ||w||_1 (scikit-learn's Lasso), not alpha/2 * ||w||_1: the 1/2 "
+                "belongs to the squared-error term only")
+PENALTY_SQUARED = "that is an L2 penalty (squares); the lasso penalizes alpha * sum of |w_j|"
+INTERCEPT_PENALIZED = ("the intercept is penalized: adding a constant to every target should move b by exactly "
+                       "that constant and leave w unchanged; centre X and y (or leave b out of the threshold "
+                       "and the penalty), then b = mean(y) - mean(X) @ w")
+ZERO_INTERCEPT = ("b is 0: the intercept is penalized (thresholded with the weights) or not fitted; leave b "
+                  "out of the penalty: centre X and y, then b = mean(y) - mean(X) @ w")
+NO_INTERCEPT = "b is 0: fit the intercept too (centre X and y, then b = mean(y) - mean(X) @ w)"
+FIXED_STEP = ("the solver diverges on badly scaled features: a fixed step size ignores L, the Lipschitz "
+              "constant of the gradient (the largest eigenvalue of Xc.T @ Xc / n), and any fixed step fails "
+              "once the features are scaled up; use step 1/L (ISTA) or coordinate descent, which needs no step")
+THRESHOLD_NOT_STEP = ("the threshold is alpha, not step * alpha: the proximal step of a gradient step of size "
+                      "1/L thresholds by alpha/L (in torch, lr * lam)")
+THRESHOLD_ON_GRADIENT = ("the threshold was applied to the gradient instead of the iterate: take the gradient "
+                         "step first, then soft-threshold the new weights, w <- S(w - step*grad, step*alpha)")
+NOT_EXACT_ZEROS = ("weights that the lasso sets to 0 are small but not exactly 0: sign() used where the proximal "
+                   "step is needed; a subgradient step (grad + alpha * sign(w)) never lands on 0, the proximal "
+                   "step (soft-thresholding) sets them to exactly 0.0")
+PROX_LAM_NOT_LR_LAM = ("the threshold is lam, not lr * lam: a step of size lr on lam * |w| is the "
+                       "soft-threshold by lr * lam (use each group's own group['lr'])")
+PROX_NOT_IN_PLACE = ("the parameters did not change: update them in place (p.copy_(...), or p.mul_/sub_ "
+                     "under torch.no_grad()); rebinding a name or replacing the tensor in the group leaves "
+                     "the network's weights as they were")
+PROX_ON_GRADIENT = ("the threshold was applied to the gradient instead of the iterate: after "
+                    "optimizer.step() the proximal step soft-thresholds the parameters themselves")
+PROX_ALL_GROUPS = "a group without an 'l1' entry was changed: only groups with 'l1' > 0 are thresholded"
+PATH_NOT_SORTED = ("return the alphas in decreasing order, as scikit-learn's lasso_path does, with coefs[:, k] "
+                   "the weights for alphas[k]")
+PATH_TRANSPOSED = "coefs has shape (n_alphas, n_features); scikit-learn's lasso_path returns (n_features, n_alphas)"
+PATH_NO_WARM_START = ("the path is not warm-started: fit the alphas from the largest down and pass the previous "
+                      "weights as lasso_fit's w_init")
+
+
+def _close(a, b, rtol=1e-7, atol=1e-9) -> bool:
+    try:
+        a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return a.shape == b.shape and bool(np.all(np.isfinite(a))) and bool(np.allclose(a, b, rtol=rtol, atol=atol))
+
+
+def _soft(x, t):
+    x = np.asarray(x, dtype=float)
+    return np.sign(x) * np.maximum(np.abs(x) - t, 0.0)
+
+
+# ---------------------------------------------------------------- diagnoses (visible and hidden tests)
+def diagnose_soft_threshold(x, t, got) -> str | None:
+    """The named mistake ``got = soft_threshold(x, t)`` matches, if any."""
+    x = np.asarray(x, dtype=float)
+    if _close(got, _soft(x, t)):
+        return None
+    if t > 0 and np.any(np.abs(x) < t):
+        if _close(got, x - t * np.sign(x)):
+            return SIGN_NOT_PROX
+        if np.any(x < -t) and _close(got, np.maximum(x - t, 0.0)):
+            return ONE_SIDED
+        if _close(got, np.where(np.abs(x) > t, x, 0.0)):
+            return HARD_THRESHOLD
+    return None
+
+
+def diagnose_subgradient(w, X, y, b, alpha, loss, g_w, g_b) -> str | None:
+    """The named mistake the answer of ``lasso_loss_and_subgradient`` matches, if any."""
+    w, X, y = np.asarray(w, float), np.asarray(X, float), np.asarray(y, float)
+    n = len(y)
+    r = X @ w + b - y
+    grad = X.T @ r / n
+    data = r @ r / (2 * n)
+    at_zero = w == 0
+    if alpha > 0 and at_zero.any() and not _close(g_w, np.where(at_zero, _soft(grad, alpha), 0)
+                                                   + np.where(at_zero, 0, grad + alpha * np.sign(w))):
+        if _close(g_w, grad + alpha * np.sign(w)):
+            return SUBGRADIENT_SIGN0
+        if _close(g_w, grad + alpha * np.where(at_zero, 1.0, np.sign(w))):
+            return SUBGRADIENT_PLUS
+    if alpha > 0 and np.any(w != 0):
+        if _close(loss, data + 0.5 * alpha * np.abs(w).sum()):
+            return PENALTY_HALF
+        if _close(loss, data + alpha * w @ w) or _close(loss, data + 0.5 * alpha * w @ w):
+            return PENALTY_SQUARED
+        if b != 0 and _close(g_b, r.mean() + alpha * np.sign(b)):
+            return INTERCEPT_PENALIZED
+    return None
+
+
+def diagnose_prox(before, after, grads, lrs, l1s) -> str | None:
+    """The named mistake of a proximal step, from each parameter ``before`` and ``after`` the call, the
+    gradients of the optimizer step just taken, and each parameter's group ``lr`` and ``l1`` (None: no
+    entry)."""
+    def all_match(rule):
+        return all(_close(a, rule(p, g, lr, l1), rtol=1e-5, atol=1e-6)
+                   for p, a, g, lr, l1 in zip(before, after, grads, lrs, l1s))
+
+    def keep(rule):
+        return lambda p, g, lr, l1: rule(p, g, lr, l1) if l1 else p
+
+    if all_match(keep(lambda p, g, lr, l1: _soft(p, lr * l1))):
+        return None
+    if all_match(lambda p, g, lr, l1: p) and any(l1 for l1 in l1s):
+        return PROX_NOT_IN_PLACE
+    if all_match(keep(lambda p, g, lr, l1: p - lr * l1 * np.sign(p))):
+        return SIGN_NOT_PROX
+    if all_match(keep(lambda p, g, lr, l1: _soft(p, l1))):
+        return PROX_LAM_NOT_LR_LAM
+    if all_match(keep(lambda p, g, lr, l1: p - lr * _soft(g, l1))) or \
+            all_match(keep(lambda p, g, lr, l1: p + lr * g - lr * _soft(g, l1))):
+        return PROX_ON_GRADIENT
+    if any(not l1 for l1 in l1s):
+        lr0, l10 = next((lr, l1) for lr, l1 in zip(lrs, l1s) if l1)
+        if all_match(lambda p, g, lr, l1: _soft(p, lr * l1) if l1 else _soft(p, lr0 * l10)):
+            return PROX_ALL_GROUPS
+    return None
+
+
+def lipschitz(X) -> float:
+    """L for the lasso's smooth part: the largest eigenvalue of Xc.T @ Xc / n."""
+    X = np.asarray(X, dtype=float)
+    Xc = X - X.mean(axis=0)
+    return float(np.linalg.eigvalsh(Xc.T @ Xc / len(X))[-1])
+
+
+def sklearn_lasso(X, y, alpha, w_init=None, fit_intercept=True):
+    """scikit-learn's Lasso to tight tolerance: ``(coef_, intercept_)``, optionally warm-started."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import Lasso
+
+    model = Lasso(alpha=alpha, tol=1e-14, max_iter=200_000, warm_start=w_init is not None,
+                  fit_intercept=fit_intercept)
+    if w_init is not None:
+        model.coef_ = np.array(w_init, dtype=float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(np.asarray(X, float), np.asarray(y, float))
+    return model.coef_.copy(), float(model.intercept_)
+
+
+def diagnose_lasso_fit(X, y, alpha, w, b) -> str | None:
+    """The named mistake ``(w, b) = lasso_fit(X, y, alpha)`` matches, if any (one call's worth)."""
+    try:
+        w_arr = np.asarray(w, dtype=float)
+        b_val = float(b)
+    except (TypeError, ValueError):
+        return None
+    X, y = np.asarray(X, float), np.asarray(y, float)
+    if not np.all(np.isfinite(w_arr)) or not np.isfinite(b_val) or np.max(np.abs(w_arr)) > 1e6:
+        return FIXED_STEP
+    want, want_b = sklearn_lasso(X, y, alpha)
+    if w_arr.shape != want.shape:
+        return None
+    if _close(w_arr, want, 1e-5, 1e-7) and _close(b_val, want_b, 1e-5, 1e-7):
+        zeros = want == 0
+        if np.any(w_arr[zeros] != 0):
+            return NOT_EXACT_ZEROS
+        return None
+    L = lipschitz(X)
+    if abs(L - 1) > 0.01 and _close(w_arr, sklearn_lasso(X, y, alpha * L)[0], 1e-4, 1e-6):
+        return THRESHOLD_NOT_STEP
+    ones = np.hstack([X, np.ones((len(y), 1))])
+    penalized = sklearn_lasso(ones, y, alpha, fit_intercept=False)[0]
+    if _close(w_arr, penalized[:-1], 1e-4, 1e-6) and _close(b_val, penalized[-1], 1e-4, 1e-6):
+        return INTERCEPT_PENALIZED if b_val != 0 else ZERO_INTERCEPT
+    if b_val == 0 and abs(want_b) > 1e-3:
+        return NO_INTERCEPT
+    zeros = want == 0
+    if zeros.any() and np.all(w_arr[zeros] != 0) and \
+            np.max(np.abs(w_arr[zeros])) < 0.1 * np.max(np.abs(w_arr)):
+        return NOT_EXACT_ZEROS
+    # Thresholding the gradient stops wherever every |grad_j| <= alpha: inside the box, but with weights
+    # that the lasso would set to zero left nonzero and the subgradient condition violated.
+    Xc = X - X.mean(axis=0)
+    grad = Xc.T @ (Xc @ w_arr - (y - y.mean())) / len(y)
+    if np.all(np.abs(grad) <= alpha * (1 + 1e-4)) and np.any((w_arr != 0) & (want == 0)):
+        return THRESHOLD_ON_GRADIENT
+    return None
+
+
+# ---------------------------------------------------------------- visible checks (notebook)
+def check_l1_prox(l1_prox_) -> None:
+    """Run ``l1_prox_`` after a step of ``torch.optim.SGD`` on a small net with two parameter groups, and
+    compare with torch's ``softshrink``; raise AssertionError naming the mistake."""
+    import torch
+
+    torch.manual_seed(1)
+    net = torch.nn.Sequential(torch.nn.Linear(6, 5), torch.nn.ReLU(), torch.nn.Linear(5, 2))
+    opt = torch.optim.SGD([{"params": [net[0].weight], "l1": 0.5},
+                           {"params": [net[0].bias, net[2].weight, net[2].bias]}], lr=0.2)
+    x, target = torch.randn(8, 6), 10.0 * torch.randn(8, 2)
+    opt.zero_grad()
+    torch.nn.functional.mse_loss(net(x), target).backward()
+    opt.step()
+    params = [net[0].weight, net[0].bias, net[2].weight, net[2].bias]
+    before = [p.detach().clone() for p in params]
+    grads = [p.grad.detach().clone() for p in params]
+    l1_prox_(opt)
+    after = [p.detach() for p in params]
+    lrs, l1s = [0.2] * 4, [0.5, None, None, None]
+    found = diagnose_prox([t.double().numpy() for t in before], [t.double().numpy() for t in after],
+                          [t.double().numpy() for t in grads], lrs, l1s)
+    if found:
+        raise AssertionError(f"l1_prox_: {found}")
+    for p, name in zip(params, ("net[0].weight", "net[0].bias", "net[2].weight", "net[2].bias")):
+        if not (p.requires_grad and p.is_leaf and isinstance(p, torch.nn.Parameter)):
+            raise AssertionError(f"l1_prox_: {name} is no longer a trainable leaf parameter: change it in place "
+                                 "under torch.no_grad()")
+    want = torch.nn.functional.softshrink(before[0], 0.2 * 0.5)
+    if not torch.allclose(after[0], want, rtol=1e-5, atol=1e-7):
+        raise AssertionError("l1_prox_: net[0].weight differs from torch's softshrink(p, lr * l1) "
+                             f"(largest error {float((after[0] - want).abs().max()):.3g})")
+    if not torch.equal(after[0] == 0, want == 0):
+        raise AssertionError("l1_prox_: the entries with |p| <= lr * l1 must become exactly 0.0")
+    for k in (1, 2, 3):
+        if not torch.equal(after[k], before[k]):
+            raise AssertionError(f"l1_prox_: {PROX_ALL_GROUPS}")
+
+
+# ---------------------------------------------------------------- sandbox drivers (hidden tests)
+def path_probe(lasso_path, X, y, alphas):
+    """Run the student's ``lasso_path`` with their ``lasso_fit`` replaced by scikit-learn's Lasso (so a
+    mistake in the solver is not charged again here), recording each call's alpha and ``w_init``."""
+    namespace = getattr(lasso_path, "__globals__", {})
+    original = namespace.get("lasso_fit")
+    calls = []
+
+    def lasso_fit(X_, y_, alpha, w_init=None, *args, **kwargs):
+        w, b = sklearn_lasso(X_, y_, float(alpha), None if w_init is None else np.asarray(w_init, float))
+        calls.append({"alpha": float(alpha),
+                      "w_init": None if w_init is None else np.asarray(w_init, dtype=float).copy(),
+                      "w": w.copy()})
+        return w, b
+
+    namespace["lasso_fit"] = lasso_fit
+    try:
+        out = lasso_path(X, y, alphas)
+    finally:
+        if original is None:
+            namespace.pop("lasso_fit", None)
+        else:
+            namespace["lasso_fit"] = original
+    return {"out": out, "calls": calls}
+
+
+def prox_probe(l1_prox_, spec):
+    """Build parameters and an SGD optimizer from ``spec``, take ``spec['steps']`` steps (each: random
+    gradients, ``optimizer.step()``, the student's ``l1_prox_(optimizer)``) and report every parameter
+    before and after each call, with the gradients and each parameter's group lr and l1."""
+    import torch
+
+    gen = torch.Generator().manual_seed(int(spec["seed"]))
+    dtype = torch.float64 if spec.get("dtype") == "float64" else torch.float32
+    groups, params = [], []
+    for g in spec["groups"]:
+        ps = [torch.nn.Parameter(float(g.get("scale", 0.1)) * torch.randn(*shape, generator=gen, dtype=dtype))
+              for shape in g["shapes"]]
+        params += ps
+        group = {"params": ps}
+        group.update({k: g[k] for k in ("lr", "l1") if k in g})
+        groups.append(group)
+    opt = torch.optim.SGD(groups, lr=float(spec["lr"]), momentum=float(spec.get("momentum", 0.0)))
+    owner = [gi for gi, g in enumerate(opt.param_groups) for _ in g["params"]]
+    report = {"before": [], "after": [], "grads": [], "lrs": [], "l1s": [], "leaf": True, "dtype_kept": True}
+    for step in range(int(spec.get("steps", 1))):
+        if step == 1 and "new_lr" in spec:
+            for g in opt.param_groups:
+                g["lr"] = float(spec["new_lr"])
+        for p in params:
+            p.grad = torch.randn(p.shape, generator=gen, dtype=dtype)
+        opt.step()
+        report["before"].append([p.detach().clone() for p in params])
+        report["grads"].append([p.grad.detach().clone() for p in params])
+        report["lrs"].append([float(opt.param_groups[gi]["lr"]) for gi in owner])
+        report["l1s"].append([opt.param_groups[gi].get("l1") for gi in owner])
+        l1_prox_(opt)
+        report["after"].append([p.detach().clone() for p in params])
+        report["leaf"] = report["leaf"] and all(p.is_leaf and p.requires_grad for p in params)
+        report["dtype_kept"] = report["dtype_kept"] and all(p.dtype == dtype for p in params)
+    return report
+
+
+def _exact_soft_threshold(x, t):
+    """torch's softshrink on float64 (the oracle of Part 1), with the student's calling convention."""
+    import torch
+
+    out = torch.nn.functional.softshrink(torch.as_tensor(np.asarray(x, dtype=float)), float(t)).numpy()
+    return out if out.ndim else float(out)
+
+
+def with_exact_soft_threshold(function, *args):
+    """``function(*args)`` with the student's ``soft_threshold`` replaced by torch's softshrink while it runs,
+    so that a mistake in Part 1 is not charged again in the parts that use it."""
+    namespace = getattr(function, "__globals__", {})
+    original = namespace.get("soft_threshold")
+    namespace["soft_threshold"] = _exact_soft_threshold
+    try:
+        return function(*args)
+    finally:
+        if original is None:
+            namespace.pop("soft_threshold", None)
+        else:
+            namespace["soft_threshold"] = original
