@@ -1,0 +1,559 @@
+"""Hidden tests for Chapter 7: gradient descent, SGD and mini-batch SGD.
+
+Each part states the contract the exercise's text gives and tries every item in a scenario. The mini-batch
+iterator and the training epoch run inside the sandbox through drivers of ``coursekit.checks.sgd`` (the same
+drivers give the reference values here, with ``solutions.sgd``); the optimizer runs through the ``trajectory``
+call and is compared with torch.optim.SGD. When an answer matches a named mistake, the message names it.
+Messages never contain the hidden inputs or the expected values.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from coursekit.checks import assert_same_trajectory, optimizer_trajectory
+from coursekit.checks import sgd as checks
+from coursekit.checks.sgd import MESSAGES
+from solutions import sgd as ref
+
+from ..harness import encode
+from ..verdicts import Failure, Foreign, Mistake, Part, Scenario, decode, returned
+from .ch09_adaptive_methods import uses_torch_optimizer
+from .common import call, expect, probe
+
+
+def _plain(value):
+    """``value`` as the grader receives it from the sandbox (encoded and decoded), for like-for-like comparisons."""
+    return decode(json.loads(json.dumps(encode(value))))
+
+
+# ---------------------------------------------------------------- part 1: minibatches
+MB_CONTRACT = {
+    "paired": "X_batch and y_batch hold the same examples (one permutation indexes both)",
+    "once": "every example appears exactly once per epoch",
+    "partial_kept": "when batch_size does not divide n, the last, smaller batch is kept (drop_last=False)",
+    "exact_division": "when batch_size divides n, there is no extra (empty) batch",
+    "drop_last": "drop_last=True drops the last batch only when it is smaller than batch_size",
+    "no_shuffle": "shuffle=False keeps the order 0, 1, ..., n-1",
+    "large_batch": "batch_size larger than n gives one batch of all n examples",
+    "batch_one": "batch_size = 1 gives n batches of one example",
+    "rng_order": "with shuffle=True the order of an epoch is rng.permutation(n), one call per epoch",
+    "new_order": "each call with the same generator (each epoch) has a new order",
+    "rng_none": "rng=None uses a fresh generator: a new, uniformly random order every epoch",
+    "tensors": "X and y may be torch tensors: batches are tensors",
+    "any_shape": "X may have more than two dimensions (images) and y more than one",
+    "unmodified": "X and y are not modified",
+}
+# (label, covers, [driver kwargs, ...])
+MB_SCENARIOS = [
+    ("the visible test's sizes", ("paired", "once", "partial_kept", "rng_order", "unmodified"),
+     [dict(n=10, batch_size=4, seed=7, num_epochs=3), dict(n=9, batch_size=3, seed=7, num_epochs=3),
+      dict(n=10, batch_size=4, drop_last=True, seed=1, num_epochs=1),
+      dict(n=7, batch_size=3, shuffle=False, seed=1, num_epochs=1), dict(n=5, batch_size=2, seed=0, num_epochs=1)]),
+    ("batch_size does not divide n", ("partial_kept", "paired", "once"),
+     [dict(n=23, batch_size=5, seed=3, num_epochs=1)]),
+    ("batch_size divides n", ("exact_division",), [dict(n=24, batch_size=6, seed=4, num_epochs=1)]),
+    ("drop_last=True", ("drop_last",), [dict(n=23, batch_size=5, drop_last=True, seed=5, num_epochs=2)]),
+    ("drop_last=True when batch_size divides n", ("drop_last",),
+     [dict(n=20, batch_size=5, drop_last=True, seed=6, num_epochs=1)]),
+    ("shuffle=False", ("no_shuffle",), [dict(n=11, batch_size=4, shuffle=False, seed=8, num_epochs=2)]),
+    ("batch_size larger than n", ("large_batch",), [dict(n=5, batch_size=8, seed=9, num_epochs=1)]),
+    ("batch_size = 1", ("batch_one",), [dict(n=6, batch_size=1, seed=10, num_epochs=1)]),
+    ("several epochs from one generator", ("new_order", "rng_order"),
+     [dict(n=12, batch_size=5, seed=11, num_epochs=4)]),
+    ("torch tensors", ("tensors",), [dict(n=13, batch_size=4, seed=12, num_epochs=2, kind="tensor")]),
+    ("image-shaped X, of shape (n, 2, 3)", ("any_shape",), [dict(n=10, batch_size=3, seed=13, kind="images")]),
+    ("y of shape (n, 2)", ("any_shape",), [dict(n=10, batch_size=3, seed=14, kind="labels2d")]),
+]
+STAT_EPOCHS, STAT_N, STAT_B = 1200, 5, 2
+
+
+def _mb_args(kw):
+    kw = {"shuffle": True, "drop_last": False, "num_epochs": 2, "kind": "numpy", **kw}
+    return (kw["n"], kw["batch_size"], kw["shuffle"], kw["drop_last"], kw["seed"], kw["num_epochs"], kw["kind"])
+
+
+@functools.lru_cache(maxsize=None)
+def _mb_reference(args):
+    return _plain(checks.minibatch_epochs(ref.minibatches, *args))
+
+
+def _judge_epochs(out, args):
+    """Named mistakes first, then the exact comparison with the reference."""
+    what = "minibatches"
+    n, bs, shuffle, drop_last, seed, num_epochs, kind = args
+    if not isinstance(out, dict) or "epochs" not in out:
+        raise Failure(f"{what}: yield (X_batch, y_batch) pairs")
+    if out["modified"]:
+        raise Mistake(f"{what}: " + MESSAGES["modified"])
+    if not out["rows_ok"]:
+        raise Failure(f"{what}: a batch must hold whole rows of X and y (index their first axis), "
+                      "with the shape of X and y beyond the first axis")
+    if not out["types_ok"]:
+        raise Failure(f"{what}: batches must have the type of X and y (numpy arrays or torch tensors)")
+    orders = []
+    for epoch in out["epochs"]:
+        sizes = [len(x) for x, _ in epoch]
+        xs = np.concatenate([x for x, _ in epoch]) if epoch else np.array([])
+        ys = np.concatenate([yy for _, yy in epoch]) if epoch else np.array([])
+        if len(xs) != len(ys) or not np.array_equal(xs, ys):
+            raise Mistake(f"{what}: " + MESSAGES["unpaired"])
+        if 0 in sizes:
+            raise Mistake(f"{what}: " + MESSAGES["empty"])
+        full = n // bs
+        if not drop_last and n % bs and sizes == [bs] * full:
+            raise Mistake(f"{what}: " + MESSAGES["dropped"])
+        if drop_last and n % bs and sizes == [bs] * full + [n % bs]:
+            raise Mistake(f"{what}: " + MESSAGES["kept_partial"])
+        want_sizes = [bs] * full + ([n % bs] if n % bs and not drop_last else [])
+        if sizes != want_sizes:
+            raise Failure(f"{what}: the batch sizes of an epoch are wrong (batch_size each, a smaller last one "
+                          "only when drop_last=False)")
+        if len(set(xs.tolist())) != len(xs) or not set(xs.tolist()) <= set(range(n)):
+            raise Failure(f"{what}: " + MESSAGES["not_once"])
+        orders.append(xs)
+    if not shuffle:
+        if any(o.tolist() != list(range(len(o))) for o in orders):
+            raise Failure(f"{what}: " + MESSAGES["shuffled_anyway"])
+        return
+    if len(orders) > 1 and len(orders[0]) > 2 and all(np.array_equal(orders[0], o) for o in orders[1:]):
+        raise Mistake(f"{what}: " + MESSAGES["same_order"])
+    want = _mb_reference(args)
+    for got_e, want_e in zip(orders, want["epochs"]):
+        if not np.array_equal(got_e, np.concatenate([x for x, _ in want_e])[:len(got_e)]):
+            raise Failure(f"{what}: " + MESSAGES["not_rng_order"])
+
+
+def _check_mb(cases):
+    def check(values):
+        for args, out in zip(cases, returned(values, "minibatches")):
+            _judge_epochs(out, args)
+    return check
+
+
+def _check_stats(values):
+    (out,) = returned(values, "minibatches")
+    what = "minibatches with rng=None"
+    if not isinstance(out, dict) or not out.get("valid"):
+        raise Failure(f"{what}: every epoch must hold every example exactly once")
+    counts = np.asarray(out["counts"], dtype=float)
+    if out["repeats"] > STAT_EPOCHS // 2:
+        raise Mistake(f"{what}: " + MESSAGES["same_order"])
+    expected = STAT_EPOCHS / STAT_N
+    # each count is Binomial(STAT_EPOCHS, 1/n): 6 standard deviations, so a correct answer fails about never
+    if np.max(np.abs(counts - expected)) > 6 * np.sqrt(expected * (1 - 1 / STAT_N)):
+        raise Failure(f"{what}: the orders are not uniformly random (some examples land at some positions far "
+                      "more often than others); use rng.permutation(n)")
+    # consecutive equal orders happen with probability 1/n! = 1/120 per epoch
+    if out["repeats"] > 5 * STAT_EPOCHS / 120 + 10:
+        raise Failure(f"{what}: consecutive epochs repeat their order far more often than chance")
+
+
+def _mb_scenarios():
+    out = []
+    for label, covers, kws in MB_SCENARIOS:
+        cases = [_mb_args(kw) for kw in kws]
+        out.append(Scenario(label, [probe("coursekit.checks.sgd:minibatch_epochs", "minibatches", *a)
+                                    for a in cases], _check_mb(cases), covers))
+    out.append(Scenario("rng=None, over many epochs (a statistical test)",
+                        [probe("coursekit.checks.sgd:minibatch_frequencies", "minibatches", STAT_N, STAT_B,
+                               STAT_EPOCHS)], _check_stats, ("rng_none", "new_order")))
+    return out
+
+
+# ---------------------------------------------------------------- part 2: quadratic_step_sizes
+STEP_CONTRACT = {
+    "limit": "lr_max is the stability limit 2/L, L the largest eigenvalue of A",
+    "optimal": "lr_opt = 2/(mu + L) minimizes the worst-case contraction max_i |1 - lr * lambda_i|",
+    "rate": "rate = (kappa - 1)/(kappa + 1) = (L - mu)/(L + mu)",
+    "eigen": "the eigenvalues of A, not its diagonal entries, norms or trace (A need not be diagonal)",
+    "singular": "a singular A (mu = 0): lr_opt = 2/L and rate = 1",
+    "kappa_one": "A = c * I (kappa = 1): lr_opt = 1/c and rate = 0, also for a 1x1 A",
+    "ill_conditioned": "a badly conditioned A (kappa = 1e4)",
+    "returns": "a tuple of three floats",
+}
+
+
+def _rotated(eigenvalues, seed):
+    d = len(eigenvalues)
+    Q, _ = np.linalg.qr(np.random.default_rng(seed).standard_normal((d, d)))
+    return Q @ np.diag(np.asarray(eigenvalues, dtype=float)) @ Q.T
+
+
+_Qv, _ = np.linalg.qr(np.random.default_rng(3).standard_normal((3, 3)))  # the visible test's A
+STEP_SCENARIOS = [  # (label, covers, [A, ...])
+    ("a diagonal A", ("limit", "optimal", "rate", "returns"), [np.diag([1.0, 3.0, 10.0])]),
+    ("a rotated (non-diagonal) A", ("eigen", "limit", "optimal", "rate"), [_rotated([0.3, 1.2, 2.0, 6.0], 21)]),
+    ("a singular A", ("singular",), [np.diag([0.0, 2.0, 5.0]), _rotated([0.0, 2.0, 5.0], 22)]),
+    ("A = c * I and a 1x1 A", ("kappa_one",), [2.5 * np.eye(3), np.array([[5.0]])]),
+    ("a badly conditioned A", ("ill_conditioned",), [_rotated([1e-3, 0.5, 10.0], 23)]),
+    ("the visible test's A", ("limit", "optimal", "rate"),
+     [_Qv @ np.diag([0.5, 2.0, 8.0]) @ _Qv.T, np.diag([1.0, 4.0])]),
+]
+
+
+def _check_steps(cases):
+    def check(values):
+        what = "quadratic_step_sizes"
+        for A, out in zip(cases, returned(values, what)):
+            if not (isinstance(out, tuple) and len(out) == 3):
+                raise Failure(f"{what}: return a tuple (lr_max, lr_opt, rate)")
+            if not all(isinstance(v, (int, float)) for v in out):
+                raise Failure(f"{what}: return three numbers (floats)")
+            lr_max, lr_opt, rate = (float(v) for v in out)
+            eig = np.linalg.eigvalsh(A)
+            mu, L = eig[0], eig[-1]
+            want = ref.quadratic_step_sizes(A)
+            if np.isclose(lr_max, 1 / L, rtol=1e-9) and not np.isclose(1 / L, want[0]):
+                raise Mistake(f"{what}: " + MESSAGES["one_over_L"])
+            if not np.allclose(A, np.diag(np.diag(A))):
+                d = np.diag(A)
+                if np.isclose(lr_max, 2 / d.max(), rtol=1e-9) or np.isclose(lr_max, 1 / d.max(), rtol=1e-9):
+                    raise Mistake(f"{what}: you read the diagonal of A; the step sizes depend on its eigenvalues "
+                                  "(the diagonal entries are the eigenvalues only when A is diagonal)")
+            if np.isclose(lr_max, 2 / np.linalg.norm(A), rtol=1e-9) and not np.isclose(lr_max, want[0]):
+                raise Mistake(f"{what}: L is the largest eigenvalue (the spectral norm), not the Frobenius norm")
+            if mu > 0 and np.isclose(lr_max, 2 / mu, rtol=1e-9) and not np.isclose(lr_max, want[0]):
+                raise Mistake(f"{what}: the stability limit is set by the largest eigenvalue L, not the smallest")
+            if mu > 0 and L > mu and np.isclose(rate, 1 - mu / L, rtol=1e-9):
+                raise Mistake(f"{what}: 1 - 1/kappa is the rate of the step 1/L; the optimal step 2/(mu + L) "
+                              "contracts by (kappa - 1)/(kappa + 1)")
+            if L > mu and np.isclose(lr_opt, 1 / L, rtol=1e-9):
+                raise Mistake(f"{what}: lr_opt = 1/L is not optimal: 2/(mu + L) balances the contraction along the "
+                              "smallest and the largest eigenvalue")
+            if mu > 0 and L > mu and np.isclose(rate, ((L - mu) / (L + mu)) ** 2, rtol=1e-9):
+                raise Mistake(f"{what}: the rate is per step for the distance ||w - w*||: "
+                              "(kappa - 1)/(kappa + 1), not its square")
+            expect(lr_max, want[0], f"{what}: lr_max", rtol=1e-9)
+            expect(lr_opt, want[1], f"{what}: lr_opt", rtol=1e-9)
+            expect(rate, want[2], f"{what}: rate", rtol=1e-9, atol=1e-12)
+    return check
+
+
+# ---------------------------------------------------------------- part 3: SGD
+class _WeightDecayAfter(ref.SGD):
+    @torch.no_grad()
+    def step(self, closure=None):
+        for g in self.param_groups:
+            for p in g["params"]:
+                if p.grad is None:
+                    continue
+                p.add_(-p.grad if g["maximize"] else p.grad, alpha=-g["lr"])
+                p.mul_(1 - g["lr"] * g["weight_decay"])
+
+
+class _MaximizeAfterDecay(ref.SGD):
+    @torch.no_grad()
+    def step(self, closure=None):
+        for g in self.param_groups:
+            for p in g["params"]:
+                if p.grad is None:
+                    continue
+                grad = p.grad + g["weight_decay"] * p
+                p.add_(-grad if g["maximize"] else grad, alpha=-g["lr"])
+
+
+class _NoneAsZero(ref.SGD):
+    @torch.no_grad()
+    def step(self, closure=None):
+        for g in self.param_groups:
+            for p in g["params"]:
+                grad = torch.zeros_like(p) if p.grad is None else p.grad
+                grad = -grad if g["maximize"] else grad
+                p.add_(grad + g["weight_decay"] * p, alpha=-g["lr"])
+
+
+class _ZeroSkipped(ref.SGD):
+    @torch.no_grad()
+    def step(self, closure=None):
+        for g in self.param_groups:
+            for p in g["params"]:
+                if p.grad is None or not p.grad.any():
+                    continue
+                grad = -p.grad if g["maximize"] else p.grad
+                p.add_(grad + g["weight_decay"] * p, alpha=-g["lr"])
+
+
+class _NoDecay(ref.SGD):
+    @torch.no_grad()
+    def step(self, closure=None):
+        for g in self.param_groups:
+            for p in g["params"]:
+                if p.grad is not None:
+                    p.add_(-p.grad if g["maximize"] else p.grad, alpha=-g["lr"])
+
+
+class _NoMaximize(ref.SGD):
+    @torch.no_grad()
+    def step(self, closure=None):
+        for g in self.param_groups:
+            for p in g["params"]:
+                if p.grad is not None:
+                    p.add_(p.grad + g["weight_decay"] * p, alpha=-g["lr"])
+
+
+SGD_MISTAKES = [
+    (_WeightDecayAfter, MESSAGES["weight_decay_after"]),
+    (_MaximizeAfterDecay, MESSAGES["maximize_decay"]),
+    (_NoneAsZero, "a parameter whose grad is None must be skipped entirely (torch does not decay it either); "
+                  "you treat it as a zero gradient"),
+    (_ZeroSkipped, "an exact zero gradient is still a step (weight_decay shrinks p); skip only when p.grad is None"),
+    (_NoDecay, "weight_decay is ignored: add weight_decay * p to the gradient"),
+    (_NoMaximize, "maximize is ignored: with maximize=True use -grad"),
+]
+SGD_CONTRACT = {
+    "defaults": "torch's default lr (1e-3) and weight_decay 0",
+    "lr": "the step is lr times the gradient, lr read from the group",
+    "weight_decay": "weight_decay adds weight_decay * p (p before the step) to the gradient",
+    "maximize": "maximize=True negates the gradient before weight_decay is added",
+    "groups": "several parameter groups with different lr and weight_decay",
+    "lr_change": "a change of group['lr'] during training takes effect at the next step",
+    "state_dict": "state_dict() / load_state_dict() round trip into a fresh optimizer",
+    "float32": "float32 parameters (and float64)",
+    "none_grad": "a parameter whose grad is None is skipped (no decay either)",
+    "zero_grad": "an exact zero gradient is a real step (weight_decay still shrinks p)",
+}
+STEPS = 20
+F32 = dict(dtype=torch.float32, rtol=1e-5, atol=1e-6)
+SGD_SCENARIOS = [  # (label, covers, [(kwargs, run), ...])
+    ("the visible test's settings", ("lr", "weight_decay", "maximize", "groups", "none_grad"),
+     [({"lr": 0.05}, {"steps": 15}), ({"lr": 0.02, "weight_decay": 0.3}, {"steps": 15}),
+      ({"lr": 0.01, "weight_decay": 0.1, "maximize": True}, {"steps": 15}),
+      ({"lr": 0.05}, {"steps": 15, "groups": [{"params": [0, 1], "lr": 0.2}, {"params": [2, 3, 4, 5]}]}),
+      ({"lr": 0.05, "weight_decay": 0.1}, {"steps": 15, "none_grads": {3: [0, 5], 4: [0]}})]),
+    ("default settings", ("defaults",), [({}, {})]),
+    ("a large lr", ("lr",), [({"lr": 0.3}, {})]),
+    ("weight_decay > 0", ("weight_decay",), [({"lr": 0.1, "weight_decay": 0.5}, {})]),
+    ("maximize=True", ("maximize",), [({"lr": 0.02, "maximize": True}, {})]),
+    ("maximize=True with weight_decay", ("maximize", "weight_decay"),
+     [({"lr": 0.02, "weight_decay": 0.2, "maximize": True}, {})]),
+    ("two parameter groups with different settings", ("groups",),
+     [({"lr": 0.05}, {"groups": [{"params": [0, 1, 2, 3], "lr": 0.2, "weight_decay": 0.1},
+                                 {"params": [4, 5], "maximize": True}]})]),
+    ("lr changed during training", ("lr_change",), [({"lr": 0.05, "weight_decay": 0.1}, {"lr_changes": {10: 3.0}})]),
+    ("state_dict round trip", ("state_dict",), [({"lr": 0.1, "weight_decay": 0.05}, {"roundtrip_at": 8})]),
+    ("float32 parameters", ("float32",), [({"lr": 0.1, "weight_decay": 0.1}, dict(F32))]),
+    ("some gradients None for a few steps, with weight_decay", ("none_grad",),
+     [({"lr": 0.1, "weight_decay": 0.3}, {"none_grads": {t: [1, 4] for t in range(3, 8)}})]),
+    ("some gradients exactly zero for a few steps, with weight_decay", ("zero_grad",),
+     [({"lr": 0.1, "weight_decay": 0.3}, {"zero_grads": {t: [0, 3] for t in range(2, 7)}})]),
+]
+
+
+def _sgd_run(run):
+    run = {"steps": STEPS, **run}
+    tol = (run.pop("rtol", 1e-9), run.pop("atol", 1e-12))
+    return run, tol
+
+
+@functools.lru_cache(maxsize=None)
+def _sgd_reference(index, k):
+    kwargs, run = SGD_SCENARIOS[index][2][k]
+    run, _ = _sgd_run(run)
+    return optimizer_trajectory(torch.optim.SGD, kwargs, **run)
+
+
+@functools.lru_cache(maxsize=None)
+def _sgd_mistakes(index, k):
+    kwargs, run = SGD_SCENARIOS[index][2][k]
+    run, _ = _sgd_run(run)
+    want = _sgd_reference(index, k).double()
+    out = []
+    for cls, hint in SGD_MISTAKES:
+        traj = optimizer_trajectory(cls, kwargs, **run).double()
+        if not torch.allclose(traj, want, rtol=1e-5, atol=1e-8):  # only mistakes this scenario can show
+            out.append((traj, hint))
+    return tuple(out)
+
+
+def _check_sgd(index):
+    label = SGD_SCENARIOS[index][0]
+
+    def check(values):
+        for k, got in enumerate(returned(values, "SGD")):
+            if isinstance(got, Foreign) or not isinstance(got, np.ndarray):
+                raise Failure("SGD: the optimizer did not produce parameters")
+            _, (rtol, atol) = _sgd_run(SGD_SCENARIOS[index][2][k][1])
+            got = torch.from_numpy(got).to(torch.float64)
+            want = _sgd_reference(index, k).to(torch.float64)
+            try:
+                assert_same_trajectory(got, want, "SGD", label, rtol=rtol, atol=atol)
+            except AssertionError as exc:
+                for traj, hint in _sgd_mistakes(index, k):
+                    if traj.shape == got.shape and torch.allclose(traj.double(), got, rtol=1e-6, atol=1e-9):
+                        raise Mistake(f"SGD: {hint}") from None
+                if got.shape == want.shape and torch.allclose(got, want, rtol=1e-4, atol=1e-8):
+                    raise Mistake("SGD: agrees with torch.optim.SGD only to about float32 precision: look for a "
+                                  "float32 tensor in the computation") from None
+                raise Failure(str(exc).replace(f"SGD ({label}): ", "")) from None
+    return check
+
+
+def _sgd_call(kwargs, run):
+    run, _ = _sgd_run(run)
+    if "dtype" in run:
+        run["dtype"] = str(run["dtype"]).replace("torch.", "")
+    return {"kind": "trajectory", "name": "SGD", "kwargs": kwargs, "run": run}
+
+
+def _sgd_scenarios():
+    return [Scenario(label, [_sgd_call(kw, run) for kw, run in runs], _check_sgd(i), covers)
+            for i, (label, covers, runs) in enumerate(SGD_SCENARIOS)]
+
+
+def _static_sgd(source):
+    if uses_torch_optimizer(source, "SGD"):
+        raise Failure("SGD must implement the update itself: your answer uses torch.optim.SGD "
+                      "(or its functional form)")
+
+
+# ---------------------------------------------------------------- part 4: train_epoch
+def _summed(net, optimizer, batches):
+    net.train()
+    total, count = 0.0, 0
+    for Xb, yb in batches:
+        optimizer.zero_grad()
+        loss = F.cross_entropy(net(Xb), yb, reduction="sum")
+        loss.backward()
+        optimizer.step()
+        total += loss.item()
+        count += len(yb)
+    return total / count
+
+
+def _unweighted(net, optimizer, batches):
+    net.train()
+    losses = []
+    for Xb, yb in batches:
+        optimizer.zero_grad()
+        loss = F.cross_entropy(net(Xb), yb)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return sum(losses) / len(losses)
+
+
+def _no_zero_grad(net, optimizer, batches):
+    net.train()
+    total, count = 0.0, 0
+    for Xb, yb in batches:
+        loss = F.cross_entropy(net(Xb), yb)
+        loss.backward()
+        optimizer.step()
+        total += loss.item() * len(yb)
+        count += len(yb)
+    return total / count
+
+
+def _zero_grad_once(net, optimizer, batches):
+    net.train()
+    optimizer.zero_grad()
+    total, count = 0.0, 0
+    for Xb, yb in batches:
+        loss = F.cross_entropy(net(Xb), yb)
+        loss.backward()
+        optimizer.step()
+        total += loss.item() * len(yb)
+        count += len(yb)
+    return total / count
+
+
+TRAIN_MISTAKES = [
+    (_summed, MESSAGES["summed"]),
+    (_unweighted, MESSAGES["unweighted"]),
+    (_no_zero_grad, MESSAGES["no_zero_grad"]),
+    (_zero_grad_once, MESSAGES["no_zero_grad"] + " (once per epoch is not enough)"),
+]
+TRAIN_CONTRACT = {
+    "mean_loss": "the loss of a batch is its mean cross-entropy (reduction='mean')",
+    "steps": "one optimizer step per batch, in the order given",
+    "weighted": "the returned loss weights each batch by its size (a smaller last batch counts less)",
+    "zero_grad": "gradients are zeroed before each backward pass (leftover .grad values included)",
+    "float": "the result is a Python float",
+    "generator": "batches may be a generator, iterated once",
+    "train_mode": "the net is put in training mode",
+    "any_optimizer": "works with any torch optimizer (Adam as well as SGD)",
+    "batch_one": "batches of a single example",
+}
+# (label, covers, [(sizes, optimizer, lr, stale, generator, eval_first, num_epochs), ...])
+TRAIN_SCENARIOS = [
+    ("the visible test's batches", ("mean_loss", "weighted", "zero_grad", "train_mode"),
+     [((5, 5, 2), "SGD", 0.0, False, False, False, 1), ((6,), "SGD", 0.5, True, False, False, 1),
+      ((6,), "SGD", 0.5, False, False, False, 1), ((4, 4), "SGD", 0.5, False, False, False, 1),
+      ((3,), "SGD", 0.1, False, False, True, 1)]),
+    ("batches of equal size", ("mean_loss", "steps", "float"), [((4, 4, 4), "SGD", 0.3, False, False, False, 1)]),
+    ("a smaller last batch", ("weighted",), [((6, 6, 6, 2), "SGD", 0.3, False, False, False, 1)]),
+    ("leftover gradients in .grad when the epoch starts", ("zero_grad",),
+     [((5, 5), "SGD", 0.2, True, False, False, 1)]),
+    ("batches from a generator", ("generator",), [((4, 4, 3), "SGD", 0.2, False, True, False, 1)]),
+    ("the net in eval mode before the call", ("train_mode",), [((4, 4), "SGD", 0.2, False, False, True, 1)]),
+    ("Adam as the optimizer, two epochs", ("any_optimizer",), [((5, 5, 3), "Adam", 0.05, False, False, False, 2)]),
+    ("batches of one example", ("batch_one",), [((1, 1, 1, 1), "SGD", 0.2, False, False, False, 1)]),
+]
+
+
+@functools.lru_cache(maxsize=None)
+def _train_run(fn_name, args):
+    fn = ref.train_epoch if fn_name == "ref" else dict((f.__name__, f) for f, _ in TRAIN_MISTAKES)[fn_name]
+    return _plain(checks.run_train_epoch(fn, *args))
+
+
+def _same_run(got, want, rtol=1e-9):
+    try:
+        return (np.allclose(np.asarray(got["losses"], dtype=float), np.asarray(want["losses"], dtype=float),
+                            rtol=rtol, atol=1e-12)
+                and np.allclose(got["params"], want["params"], rtol=rtol, atol=1e-12))
+    except (TypeError, ValueError, KeyError):
+        return False
+
+
+def _check_train(cases):
+    def check(values):
+        what = "train_epoch"
+        for args, got in zip(cases, returned(values, what)):
+            if not isinstance(got, dict) or "losses" not in got:
+                raise Failure(f"{what}: the epoch did not run")
+            want = _train_run("ref", args)
+            if got["steps"] != want["steps"]:
+                raise Failure(f"{what}: call optimizer.step() once per batch "
+                              f"({'more' if got['steps'] > want['steps'] else 'fewer'} calls than batches)")
+            if not got["is_float"]:
+                if any(isinstance(v, Foreign) or v is None for v in got["losses"]):
+                    raise Failure(f"{what}: return the epoch's mean loss as a number")
+                raise Failure(f"{what}: return a Python float (loss.item()), not a tensor")
+            if not got["training"]:
+                raise Failure(f"{what}: put the net in training mode (net.train())")
+            if _same_run(got, want):
+                continue
+            for fn, hint in TRAIN_MISTAKES:
+                wrong = _train_run(fn.__name__, args)
+                if not _same_run(wrong, want, rtol=1e-7) and _same_run(got, wrong, rtol=1e-7):
+                    raise Mistake(f"{what}: {hint}")
+            if np.allclose(got["params"], want["params"], rtol=1e-9, atol=1e-12):
+                raise Failure(f"{what}: the training is right but the returned loss is wrong (the mean of the "
+                              "per-example losses, each measured before its batch's step)")
+            raise Failure(f"{what}: the parameters after the epoch differ from a plain training loop's "
+                          "(zero_grad, mean cross-entropy, backward, step for each batch)")
+    return check
+
+
+def _train_scenarios():
+    return [Scenario(label, [probe("coursekit.checks.sgd:run_train_epoch", "train_epoch", list(a[0]), *a[1:])
+                             for a in cases], _check_train(cases), covers)
+            for label, covers, cases in TRAIN_SCENARIOS]
+
+
+PARTS = {
+    "test_minibatches": Part("minibatches", contract=dict(MB_CONTRACT), scenarios=_mb_scenarios()),
+    "test_quadratic_step_sizes": Part("quadratic_step_sizes", contract=dict(STEP_CONTRACT),
+                                      scenarios=[Scenario(label, [call("quadratic_step_sizes", A) for A in As],
+                                                          _check_steps(As), covers)
+                                                 for label, covers, As in STEP_SCENARIOS]),
+    "test_sgd": Part("sgd", contract=dict(SGD_CONTRACT), scenarios=_sgd_scenarios(), static=_static_sgd),
+    "test_train_epoch": Part("train_epoch", contract=dict(TRAIN_CONTRACT), scenarios=_train_scenarios()),
+}
