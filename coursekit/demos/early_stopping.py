@@ -180,9 +180,9 @@ def _draw(fig, history: dict, patience: int, sweep: dict) -> None:
     ax_curve.axvspan(stop + 1, epochs[-1], color="0.85", label="not trained")
     ax_curve.axvline(best + 1, color="tab:green", lw=1.5, label=f"restored: {best + 1}")
     ax_curve.axvline(stop + 1, color="tab:red", lw=1.5, ls="--", label=f"stopped: {stop + 1}")
-    ax_curve.set(xlabel="epoch", ylabel="mean cross-entropy", ylim=(1e-3, 3), xlim=(1, epochs[-1]),
+    ax_curve.set(xlabel="epoch", ylabel="mean cross-entropy", ylim=(1e-3, 100), xlim=(1, epochs[-1]),
                  title=f"patience = {patience}")
-    ax_curve.legend(loc="lower left", fontsize=10)
+    ax_curve.legend(loc="upper right", fontsize=10, ncol=2, framealpha=0.9)
     ax_curve.grid(True, alpha=0.3)
     pos = np.arange(len(sweep["patience"]))
     k = list(sweep["patience"]).index(patience)
@@ -191,7 +191,7 @@ def _draw(fig, history: dict, patience: int, sweep: dict) -> None:
     ax_sweep.axvline(k, color="0.5", lw=1)
     ax_sweep.set_xticks(pos[::2], [str(p) for p in sweep["patience"][::2]])
     ax_sweep.set(xlabel="patience", ylabel="validation loss", title="weights returned")
-    ax_sweep.legend(fontsize=10)
+    ax_sweep.legend(fontsize=10, loc="center right")
     ax_sweep.grid(True, alpha=0.3)
     for ax in (ax_curve, ax_sweep):
         ax.tick_params(labelsize=FONT_SIZE, which="both")
