@@ -73,6 +73,7 @@ def test_summary_is_the_last_epoch_and_the_gap(small_runs):
     s = dd.summary(small_runs)
     assert list(s["p"]) == list(dd.P_GRID)
     np.testing.assert_allclose(s["gap"], s["val_loss"] - s["train_loss"])
+    assert np.all(s["best_val_loss"] <= s["val_loss"])
     assert s["val_loss"][0] == small_runs[0.0]["val_loss"][-1]
 
 
@@ -98,13 +99,15 @@ def test_demo_figure_is_two_readable_panels(small_runs):
     fig.canvas.draw()
     sizes = [t.get_fontsize() for ax in fig.axes
              for t in [ax.title, ax.xaxis.label, ax.yaxis.label] + ax.get_xticklabels() + ax.get_yticklabels()]
-    sizes += [t.get_fontsize() for ax in fig.axes for t in ax.get_legend().get_texts()]
+    sizes += [t.get_fontsize() for t in ax_p.get_legend().get_texts()]
+    sizes += [t.get_fontsize() for legend in fig.legends for t in legend.get_texts()]
     assert min(sizes) >= 10, sizes
     # Left: the curves of p = 0.5 and of no dropout; right: one point per p and a line at p.
     labels = [line.get_label() for line in ax_curves.get_lines()]
     assert "p = 0.5, validation" in labels and "no dropout, validation" in labels
-    val = [line for line in ax_p.get_lines() if line.get_label() == "validation"][0]
-    np.testing.assert_allclose(val.get_ydata(), dd.summary(small_runs)["val_loss"])
+    lines = {line.get_label(): line for line in ax_p.get_lines()}
+    np.testing.assert_allclose(lines["after the last epoch"].get_ydata(), dd.summary(small_runs)["val_loss"])
+    np.testing.assert_allclose(lines["lowest, any epoch"].get_ydata(), dd.summary(small_runs)["best_val_loss"])
     marks = [line for line in ax_p.get_lines() if list(line.get_xdata()) == [0.5, 0.5]]
     assert len(marks) == 1
     with pytest.raises(ValueError):
