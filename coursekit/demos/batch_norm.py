@@ -32,8 +32,8 @@ SHIFT_AT = 60
 #: (mean, variance) of the one channel before and after the change.
 BEFORE, AFTER = (0.0, 1.0), (2.0, 0.25)
 #: The slider positions of the website's demo.
-SLIDER_MOMENTA = (0.01, 0.03, 0.1, 0.3, 1.0)
-SLIDER_BATCH_SIZES = (4, 16, 64, 256)
+SLIDER_MOMENTA = (0.01, 0.1, 0.3, 1.0)
+SLIDER_BATCH_SIZES = (4, 16, 256)
 FIGSIZE = (7.0, 3.6)
 FONT_SIZE = 11
 
