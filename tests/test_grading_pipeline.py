@@ -14,7 +14,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from conftest import ASSIGNMENTS, html_text, run_cli
-from submissions import VARIANTS, build_batch, notebook_name
+from submissions import VARIANTS, build_batch, localizes, notebook_name
 
 
 @pytest.fixture(scope="module", params=sorted(ASSIGNMENTS))
@@ -93,6 +93,19 @@ def test_feedback_names_the_mistake(graded):
         if v.hidden:
             text = html_text((out / "feedback" / v.name / assignment / f"{nb}.html").read_text())
             assert v.hidden in text, f"{v.name}'s feedback does not say: {v.hidden}"
+
+
+def test_feedback_localizes_the_fault(graded):
+    """At least 80% of the caught buggy answers are told the mistake's name, or which scenarios separate them from
+    the correct behaviour (issue 10's target, measured on parts.csv, the messages students see)."""
+    assignment, out, *_ = graded
+    with open(out / "parts.csv", newline="") as fh:
+        messages = {(r["student_id"], r["part"]): r["message"] for r in csv.DictReader(fh)}
+    buggy = VARIANTS[assignment]["buggy"]
+    vague = [v.name for v in buggy if not localizes(messages[(v.name, v.part)])]
+    share = 1 - len(vague) / len(buggy)
+    print(f"{assignment}: {len(buggy) - len(vague)}/{len(buggy)} buggy answers get a localizing message")
+    assert share >= 0.8, f"{assignment}: only {share:.0%} of the buggy answers get a localizing message; vague: {vague}"
 
 
 def test_feedback_and_grades_csv(graded):

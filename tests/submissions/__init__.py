@@ -38,6 +38,19 @@ class Variant:
     hidden: str | None = None   # buggy: words the grader's feedback must contain (required of every buggy one)
 
 
+# Messages of static checks (the code is read, not run): they name the mistake by construction.
+STATIC_MESSAGES = ("must implement the update itself", "do not form the inverse matrix")
+
+
+def localizes(message: str) -> bool:
+    """Does a part's feedback point at the fault: a named mistake, or scenarios that fail next to ones that pass?
+    (issue 10's measure; a bare "differs from torch" does not count)."""
+    if message.startswith("Likely mistake:") or any(s in message for s in STATIC_MESSAGES):
+        return True
+    passes = [ln for ln in message.splitlines() if ln.startswith("Passes with: ")]
+    return bool(passes) and passes[0] != "Passes with: none of the scenarios."
+
+
 def _discover() -> dict[str, dict[str, list[Variant]]]:
     """assignment -> {"buggy": [...], "correct": [...]}, from every chNN.py module of this package."""
     known = assignments()
