@@ -314,6 +314,14 @@ def _rolled(X, max_shift, seed, sign=1):
     return wrapped.reshape(n, 64), moved.reshape(n, 64)
 
 
+def _all_valid_shifts(X, X_out, max_shift):
+    """Seed-independent: is every output image its input shifted by some (dr, dc) with |dr|, |dc| <= max_shift?"""
+    imgs, outs = np.asarray(X, float).reshape(-1, 8, 8), np.asarray(X_out, float).reshape(-1, 8, 8)
+    moves = [(dr, dc) for dr in range(-max_shift, max_shift + 1) for dc in range(-max_shift, max_shift + 1)]
+    return all(any(np.allclose(ref.shift_images(img[None], [m])[0], out) for m in moves)
+               for img, out in zip(imgs, outs))
+
+
 def _shift_scenario(label, covers, X, y, max_shift, seed, shape=None, dtype="float64"):
     calls = [probe(DRIVER + "shift_run", "random_shift", X, y, max_shift, seed, shape, dtype)]
 
@@ -342,6 +350,10 @@ def _shift_scenario(label, covers, X, y, max_shift, seed, shape=None, dtype="flo
             raise Failure("X_shifted should have the dtype of X")
         if not unchanged:
             raise Failure("random_shift changed its input in place")
+        if not close(X_out, want_X, rtol=1e-6) and _all_valid_shifts(Xa, X_out, max_shift):
+            raise Failure("every image is a valid zero-filled shift, but not the shift drawn as specified: draw all "
+                          "shifts at once, rng.integers(-max_shift, max_shift, size=(n, 2), endpoint=True), "
+                          "column 0 for rows and column 1 for columns")
         expect(X_out, want_X, "X_shifted (with the shifts drawn as specified)", rtol=1e-6)
     return Scenario(label, calls, check, covers)
 
@@ -376,6 +388,29 @@ RANDOM_SHIFT = Part(
 
 
 # ---------------------------------------------------------------- part 4: mixup
+def _one_lam_one_perm(X, y, k, X_mix, Y_mix):
+    """Seed-independent: is each row lam * x_i + (1 - lam) * x_j for one lam and a partner j whose target is mixed
+    the same way?"""
+    X = np.asarray(X, float).reshape(len(X), -1)
+    Y = np.eye(k)[np.asarray(y).astype(int)]
+    X_mix = np.asarray(X_mix, float).reshape(len(X), -1)
+    lams = []
+    for i in range(len(X)):
+        for j in range(len(X)):
+            d = X[i] - X[j]
+            if not np.any(d):
+                continue
+            lam = float(d @ (X_mix[i] - X[j]) / (d @ d))
+            if np.allclose(lam * X[i] + (1 - lam) * X[j], X_mix[i]) and \
+                    np.allclose(lam * Y[i] + (1 - lam) * Y[j], Y_mix[i]):
+                lams.append(lam)
+                break
+        else:
+            if not np.allclose(X_mix[i], X[i]):
+                return False
+    return len(lams) > 0 and np.ptp(lams) < 1e-9
+
+
 def _mixup_scenario(label, covers, X, y, k, alpha, seed, shape=None):
     calls = [probe(DRIVER + "mixup_run", "mixup", X, y, k, alpha, seed, shape)]
 
@@ -396,6 +431,11 @@ def _mixup_scenario(label, covers, X, y, k, alpha, seed, shape=None):
             raise Failure("X_mix should have the shape of X")
         if not unchanged:
             raise Failure("mixup changed its input in place")
+        if not close(X_mix, want_X, rtol=1e-9) and len(Xa) > 1 and mistake is None \
+                and np.allclose(np.sum(Y_mix, axis=1), 1.0) and _one_lam_one_perm(Xa, y, k, X_mix, Y_mix):
+            raise Failure("X_mix and Y_mix are a valid mixup with one lam and one permutation, but not the draws "
+                          "specified: lam = rng.beta(alpha, alpha) first (no draw when alpha == 0), then "
+                          "perm = rng.permutation(n), and nothing else drawn from rng")
         expect(X_mix, want_X, "X_mix (with lam drawn first, then the permutation)", rtol=1e-9)
         expect(Y_mix, want_Y, "Y_mix", rtol=1e-9)
     return Scenario(label, calls, check, covers)

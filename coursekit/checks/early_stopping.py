@@ -453,6 +453,10 @@ def check_mixup(fn) -> None:
     Y = np.eye(k)[y]
     if not np.allclose(Y_mix, lam * Y + (1 - lam) * Y[perm], atol=1e-12):
         raise AssertionError("mixup: Y_mix should be lam * onehot(y) + (1 - lam) * onehot(y)[perm]")
-    X_mix, Y_mix, _, _ = mixup_run(fn, X, y, k, 0.0, seed)
+    try:
+        X_mix, Y_mix, _, _ = mixup_run(fn, X, y, k, 0.0, seed)
+    except ValueError as exc:
+        raise AssertionError(f"mixup with alpha=0 raised ValueError ({exc}): with alpha == 0 do not draw lam "
+                             "(rng.beta needs alpha > 0); lam = 1.0") from None
     if not (np.allclose(X_mix, X) and np.allclose(Y_mix, Y)):
         raise AssertionError("mixup with alpha=0 should not mix: lam = 1, the inputs and one-hot targets unchanged")

@@ -179,6 +179,20 @@ def mixup(X, y, num_classes, alpha, rng):
     return lx * X + (1 - lx) * X[perm], lam[:, None] * Y + (1 - lam[:, None]) * Y[perm]
 '''
 
+# ---------------------------------------------------------------- contract items (edge cases, draw order)
+ES_MIN_DELTA_NOT_ABS = _es(_STEP_OK).replace("abs(min_delta)", "min_delta")
+ES_NO_MODE_CHECK = _es(_STEP_OK).replace('        if mode not in ("min", "max"):\n            raise ValueError(mode)\n',
+                                         "")
+SHIFT_FLOAT64 = _SHIFT.replace("out = np.zeros_like(images)", "out = np.zeros(images.shape)")
+SHIFT_TWO_DRAWS = _SHIFT.replace(
+    "shifts = rng.integers(-max_shift, max_shift, size=(n, 2), endpoint=True)",
+    "shifts = np.stack([rng.integers(-max_shift, max_shift, size=n, endpoint=True),\n"
+    "                       rng.integers(-max_shift, max_shift, size=n, endpoint=True)], axis=1)")
+MIXUP_BETA_AT_ZERO = _MIXUP.replace("lam = rng.beta(alpha, alpha) if alpha > 0 else 1.0", "lam = rng.beta(alpha, alpha)")
+MIXUP_PERM_FIRST = _MIXUP.replace(
+    "    lam = rng.beta(alpha, alpha) if alpha > 0 else 1.0\n    perm = rng.permutation(len(X))\n",
+    "    perm = rng.permutation(len(X))\n    lam = rng.beta(alpha, alpha) if alpha > 0 else 1.0\n")
+
 BUGGY = [
     Variant("es_shallow_state_dict", "EarlyStopping", ES_SHALLOW, "test_early_stopping",
             visible="shallow", hidden="last ones, not the best"),
@@ -220,6 +234,18 @@ BUGGY = [
             visible="targets are not mixed", hidden="targets are not mixed"),
     Variant("mixup_lam_per_example", "mixup", MIXUP_PER_EXAMPLE, "test_mixup",
             visible="per example", hidden="per example"),
+    Variant("es_negative_min_delta_not_abs", "EarlyStopping", ES_MIN_DELTA_NOT_ABS, "test_early_stopping",
+            visible=None, hidden="a negative min_delta"),
+    Variant("es_unknown_mode_accepted", "EarlyStopping", ES_NO_MODE_CHECK, "test_early_stopping",
+            visible=None, hidden="should raise ValueError"),
+    Variant("shift_returns_float64", "random_shift", SHIFT_FLOAT64, "test_random_shift",
+            visible=None, hidden="dtype of X"),
+    Variant("shift_draws_rows_and_columns_apart", "random_shift", SHIFT_TWO_DRAWS, "test_random_shift",
+            visible="rng.integers(-max_shift", hidden="not the shift drawn as specified"),
+    Variant("mixup_draws_beta_at_alpha_zero", "mixup", MIXUP_BETA_AT_ZERO, "test_mixup",
+            visible="alpha", hidden="alpha = 0"),
+    Variant("mixup_permutation_before_lambda", "mixup", MIXUP_PERM_FIRST, "test_mixup",
+            visible="drawn first", hidden="not the draws specified"),
 ]
 
 # ---------------------------------------------------------------- correct alternatives
