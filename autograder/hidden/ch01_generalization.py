@@ -233,6 +233,8 @@ CROSS_VAL = Part(
 # ================================================================ part 3: bias_variance
 SINGLE_FITS = ("bias² computed from single fits instead of the mean prediction: you averaged each fit's squared "
                "distance from f, which is bias² + variance; square the distance of the MEAN prediction from f")
+SINGLE_FIT_ONE = ("bias² computed from single fits instead of the mean prediction: your bias² is the squared distance "
+                  "of ONE fit from f; average the T predictions first, then square the distance of that mean from f")
 DDOF = ("variance with the wrong normalisation: you divided by T - 1 (np.var(..., ddof=1)); the variance defined "
         "here divides by the number of training sets T, so that bias² + variance is exactly the mean squared "
         "distance of the predictions from f")
@@ -269,6 +271,9 @@ def _check_bv(value, case, closed_form=False):
     T, m = len(train_noise), len(x_test)
     if var > 1e-8 and close(got[0], bias2 + var, 1e-6) and not close(got[0], bias2, 1e-6):
         raise Mistake(SINGLE_FITS)
+    first = predict(fit(x_train, f_train + train_noise[0]), x_test)
+    if var > 1e-8 and close(got[0], np.mean((first - f_test) ** 2), 1e-6) and not close(got[0], bias2, 1e-6):
+        raise Mistake(SINGLE_FIT_ONE)
     if var > 1e-8 and T > 1 and close(got[1], var * T / (T - 1), 1e-6):
         raise Mistake(DDOF)
     if m > 1 and (close(got[1], var * m, 1e-6) or close(got[0], bias2 * m, 1e-6)) and var > 1e-8:

@@ -316,9 +316,10 @@ def assert_bias_variance(bias_variance) -> None:
     out = bias_variance(fit, predict, x, f, x, f, np.stack([e, -e]), d)
     assert isinstance(out, tuple) and len(out) == 4, "return a tuple (bias2, variance, noise, error)"
     bias2, var, noise, err = out
+    single = ("bias² computed from single fits (averaged over the fits, or from one fit): bias² is the squared "
+              "distance of the MEAN of the T predictions from f")
     assert_close(bias2, np.mean((p0 - f) ** 2), "bias2 with two training sets y = f ± e", rtol=1e-8, mistakes=[
-        (np.mean((p0 - f) ** 2) + np.mean(h ** 2), "you averaged the squared bias of single fits; bias² is the "
-                                                   "squared distance of the MEAN prediction from f"),
+        (np.mean((p0 - f) ** 2) + np.mean(h ** 2), single), (np.mean((p0 + h - f) ** 2), single),
         (np.sum((p0 - f) ** 2), "you summed over the test points; average over them")])
     assert_close(var, np.mean(h ** 2), "variance with two training sets y = f ± e", rtol=1e-8, mistakes=[
         (2 * np.mean(h ** 2), "you divided by T - 1 (np.var(..., ddof=1)); the variance defined in the text "

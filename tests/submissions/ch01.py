@@ -155,6 +155,14 @@ def bias_variance(fit, predict, x_train, f_train, x_test, f_test, train_noise, t
     y_new = f_test + test_noise
     return bias2, variance, np.mean((y_new - f_test) ** 2), np.mean((y_new - preds) ** 2)
 '''
+BV_FIRST_FIT = '''
+def bias_variance(fit, predict, x_train, f_train, x_test, f_test, train_noise, test_noise):
+    preds = np.array([predict(fit(x_train, f_train + e), x_test) for e in train_noise])
+    bias2 = np.mean((preds[0] - f_test) ** 2)                        # the bias of one fit
+    variance = np.mean(np.var(preds, axis=0))
+    y_new = f_test + test_noise
+    return bias2, variance, np.mean((y_new - f_test) ** 2), np.mean((y_new - preds) ** 2)
+'''
 BV_DDOF1 = '''
 def bias_variance(fit, predict, x_train, f_train, x_test, f_test, train_noise, test_noise):
     preds = np.array([predict(fit(x_train, f_train + e), x_test) for e in train_noise])
@@ -376,7 +384,7 @@ BUGGY = [
             visible="shuffled (or indexed) with different permutations",
             hidden="X and y shuffled with different permutations"),
     Variant("bug-bv-single-fits", "bias_variance", BV_SINGLE_FITS, P3,
-            visible="you averaged the squared bias of single fits",
+            visible="bias² computed from single fits",
             hidden="bias² computed from single fits instead of the mean prediction"),
     Variant("bug-bv-ddof1", "bias_variance", BV_DDOF1, P3,
             visible="you divided by T - 1", hidden="variance with the wrong normalisation"),
@@ -403,6 +411,9 @@ BUGGY = [
             visible="best_degree must be the degree", hidden="return the degree itself, not its position"),
     Variant("bug-select-cv-as-test-error", "select_degree", SELECT_CV_AS_TEST, P5,
             visible="test_error", hidden="test_error"),
+    Variant("bug-bv-first-fit-bias", "bias_variance", BV_FIRST_FIT, P3,
+            visible="bias² computed from single fits",
+            hidden="bias² computed from single fits instead of the mean prediction"),
 ]
 
 CORRECT = [
