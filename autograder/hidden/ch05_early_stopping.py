@@ -234,7 +234,7 @@ def _loop_scenario(label, covers, spec):
             raise Failure(f"the loop ran {'more' if n > n_want else 'fewer'} epochs than it should: break as soon as "
                           "stopper.step returns True, and run num_epochs epochs otherwise")
         if any(out["stopper_training"]):
-            raise Failure("the net was in training mode when the validation loss reached the stopper: call net.eval() "
+            raise Mistake("the net was in training mode when the validation loss reached the stopper: call net.eval() "
                           "before evaluating")
         if out["restored_after"] != want["restored_after"]:
             raise Failure("call stopper.restore(net) exactly once, after the loop")
