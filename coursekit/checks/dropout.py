@@ -314,6 +314,14 @@ def diagnose_stats(stats: dict, p: float, what: str) -> str | None:
         return f"{what}: about a fraction p of the units should be dropped (set to 0); yours drops a different fraction"
     if not kept_exact or not _near(stats["kept_min"], scale, 1e-6 * scale):
         return f"{what}: every kept unit must be multiplied by exactly 1/(1 - p)"
+    # out/x takes the values 0 (probability p) and 1/(1 - p): mean 1, variance p/(1 - p)
+    var = p / (1 - p)
+    fourth = p + (1 - p) * (p / (1 - p)) ** 4          # E[(out/x - 1)^4]
+    if not _near(stats["mean"], 1.0, 6 * math.sqrt(var / n)):
+        return f"{what}: the mean of out/x should be about 1: inverted dropout preserves the mean"
+    # (the sample variance is taken about the sample mean, which adds up to (mean - 1)^2 of slack)
+    if not _near(stats["var"], var, 6 * math.sqrt(max(fourth - var ** 2, 0.0) / n) + 36 * var / n + 1e-12):
+        return f"{what}: the variance of out/x should be about p/(1 - p)"
     return None
 
 
