@@ -127,14 +127,14 @@ def patience_stop(val_loss, patience: int) -> tuple[int, int]:
     is not a new minimum and lies ``patience`` or more epochs after the best one so far; the last epoch
     if there is none) and the epoch of the best value up to it, whose weights a restore brings back.
     """
-    val_loss = np.asarray(val_loss, dtype=float)
-    best = 0
-    for t in range(1, len(val_loss)):
-        if val_loss[t] < val_loss[best]:
-            best = t
-        elif t - best >= patience:
-            return t, best
-    return len(val_loss) - 1, best
+    # Offline, on the whole recorded curve at once (the exercise's stopper works online, one epoch at a time).
+    v = np.asarray(val_loss, dtype=float)
+    epochs = np.arange(len(v))
+    new_best = np.r_[True, v[1:] < np.minimum.accumulate(v)[:-1]]
+    best_so_far = np.maximum.accumulate(np.where(new_best, epochs, 0))
+    stops = np.flatnonzero(~new_best & (epochs - best_so_far >= patience))
+    stop = int(stops[0]) if stops.size else len(v) - 1
+    return stop, int(best_so_far[stop])
 
 
 # --------------------------------------------------------------------------- the demo
