@@ -207,7 +207,7 @@ def _check_backward(cases):
                 if close(dx, gamma / s2 * (g - g.mean(0) - xh2 * (g * xh2).mean(0)), rtol=1e-6):
                     raise Mistake(f"{what}: {HINTS['eps_outside']}")
             if close(dg, (g * xh).mean(0)) or close(db, g.mean(0)):
-                raise Failure(f"{what}: grad_gamma and grad_beta are sums over the batch, not means")
+                raise Mistake(f"{what}: grad_gamma and grad_beta are sums over the batch, not means")
             expect(db, want_db, f"{what}: grad_beta")
             expect(dg, want_dg, f"{what}: grad_gamma")
             expect(dx, want_dx, f"{what}: grad_x")
