@@ -21,6 +21,8 @@ from torch.optim.lr_scheduler import CosineAnnealingLR, LinearLR, SequentialLR, 
 MESSAGES = {
     "one_base": "every parameter group follows the same learning rates: each group has its own base rate "
                 "(self.base_lrs[i], one per group); scale each group's own base rate",
+    "wrong_base": "the rates are not scaled from each group's own base rate: read self.base_lrs (one entry per "
+                  "parameter group, the group's initial lr), not optimizer.defaults or a single number",
     "base_lrs": "self.base_lrs changed during training: base_lrs are the initial rates and must stay as they are "
                 "(compute the new rates from them, don't overwrite them; torch's SequentialLR and state_dict rely "
                 "on them)",
@@ -121,6 +123,10 @@ def _diagnose(out, want, name, kwargs):
     if got.shape == ref.shape and ref.shape[1] > 1 and not np.allclose(ref[:, 0:1], ref, rtol=1e-9):
         if np.allclose(got[:, 0:1], got, rtol=1e-9):
             return MESSAGES["one_base"]
+    if got.shape == ref.shape and np.all(ref != 0) and np.all(np.isfinite(got)):
+        ratio = got / ref
+        if np.allclose(ratio, ratio[:1], rtol=1e-9) and not np.allclose(ratio, 1.0, rtol=1e-9):
+            return MESSAGES["wrong_base"]
     if name == "CosineAnnealingLR":
         T, eta_min = int(kwargs["T_max"]), float(kwargs.get("eta_min", 0.0))
         if got.shape[0] > T and not np.isclose(got[T, 0], eta_min, rtol=1e-9, atol=1e-12):

@@ -117,7 +117,7 @@ def frame(schedule: str = "cosine", peak: float = 0.4, num_steps: int = DEMO_STE
                  label="constant")
     if schedule != "constant":
         ax2.semilogy(np.arange(num_steps + 1), our_loss, color=COLORS[schedule], lw=2, label=schedule)
-    ax2.set_ylim(1e-3, 1e3)
+    ax2.set_ylim(1e-2, 1e1)
     ax2.set_xlabel("optimizer step", fontsize=11)
     ax2.set_ylabel("mean excess loss", fontsize=11)
     ax2.set_title("SGD on a noisy quadratic", fontsize=11)

@@ -298,7 +298,7 @@ BUGGY = [
             hidden="after T_max the rate stays at eta_min"),
     Variant("bug-cos-base-lrs-mutated", "cosine_lr", COS_MUTATES, P2, visible=BASE_LRS, hidden=BASE_LRS),
     Variant("bug-lin-warmup-from-zero", "linear_lr", LIN_ZERO, P3, visible=WARMUP_ZERO, hidden=WARMUP_ZERO),
-    Variant("bug-lin-one-base-rate", "linear_lr", LIN_ONE_BASE, P3, visible=ONE_BASE, hidden=ONE_BASE),
+    Variant("bug-lin-one-base-rate", "linear_lr", LIN_ONE_BASE, P3, visible="base rate", hidden=ONE_BASE),
     Variant("bug-lin-not-clamped", "linear_lr", LIN_UNCLAMPED, P3, visible="differ from torch's",
             hidden="the factor keeps changing after total_iters"),
     Variant("bug-lin-one-step-ahead", "linear_lr", LIN_EARLY, P3, visible="differ from torch's",
