@@ -17,7 +17,7 @@ from coursekit.checks.generalization import polynomial_model
 from solutions import generalization as ref
 
 from ..verdicts import Part, Scenario
-from .common import Failure, Foreign, Mistake, close, expect, pair, probe, returned
+from .common import Failure, Foreign, Mistake, close, expect, forbid, pair, probe, returned
 
 DRIVER = "coursekit.checks.generalization:"
 
@@ -480,6 +480,14 @@ SELECT = Part(
         _sd_scenario("another k and seed", 2, ("k_seed", "test_once")),
     ])
 
+
+# The exercise says: don't use scikit-learn's KFold, cross_val_score or learning_curve (the tests' oracles), nor
+# coursekit's wrappers of them. Parts 5 calls the student's own cross_val_score, so it is not checked.
+_ORACLES = ("model_selection", "KFold", "RepeatedKFold", "ShuffleSplit", "cross_validate", "sklearn_folds",
+            "sklearn_cross_val_score", "sklearn_learning_curve")
+KFOLD.static = forbid(_ORACLES, "kfold_indices")
+CROSS_VAL.static = forbid(_ORACLES + ("cross_val_score",), "cross_val_score")
+LEARNING_CURVE.static = forbid(_ORACLES + ("learning_curve",), "learning_curve")
 
 PARTS = {
     "test_kfold_indices": KFOLD,

@@ -17,7 +17,7 @@ from coursekit.data import make_regression
 from solutions import lasso as ref
 
 from ..verdicts import Part, Scenario
-from .common import Failure, Foreign, Mistake, call, close, expect, pair, probe, returned
+from .common import Failure, Foreign, Mistake, call, close, expect, forbid, pair, probe, returned
 
 LASSO = "coursekit.checks.lasso"
 
@@ -326,6 +326,14 @@ P5 = Part("l1_prox_", contract={
                     "groups": [{"shapes": [[6, 4]], "l1": 0.2}, {"shapes": [[4]]}]}, ("steps",)),
 ])
 
+
+# The parts the student writes themselves: not scikit-learn's solvers (the tests' oracles), torch's softshrink, or
+# coursekit's wrappers of them.
+_SOLVERS = ("linear_model", "Lasso", "LassoCV", "LassoLars", "ElasticNet", "ElasticNetCV", "enet_path",
+            "sklearn_lasso")
+P1.static = forbid(("softshrink", "Softshrink", "_exact_soft_threshold"), "soft_threshold")
+P3.static = forbid(_SOLVERS, "lasso_fit")
+P4.static = forbid(_SOLVERS, "lasso_path")
 
 PARTS = {
     "test_soft_threshold": P1,

@@ -21,7 +21,7 @@ from coursekit.checks.batch_norm import (HINTS, diagnose_module, diagnose_update
 from solutions import batch_norm as ref
 
 from ..verdicts import Part, Scenario
-from .common import Failure, Foreign, Mistake, call, close, expect, probe, returned
+from .common import Failure, Foreign, Mistake, call, close, expect, forbid, probe, returned
 
 PROBES = "coursekit.checks.batch_norm"
 
@@ -397,12 +397,25 @@ def _scenarios(table, make_call, check):
             for label, covers, cases in table]
 
 
+# The parts the student writes themselves, not torch's (the tests' oracle): its batch-norm function and layers, its
+# autograd for the backward pass, and swa_utils.update_bn.
+_TORCH_BN = ("batch_norm", "native_batch_norm", "BatchNorm1d", "BatchNorm2d", "_BatchNorm", "_NormBase",
+             "LazyBatchNorm1d", "SyncBatchNorm")
+_FORWARD_STATIC = forbid(_TORCH_BN, "batch_norm_forward")
+_BACKWARD_STATIC = forbid(_TORCH_BN + ("autograd", "backward"), "batch_norm_backward")
+_MODULE_STATIC = forbid(_TORCH_BN, "BatchNorm1d")
+_UPDATE_STATIC = forbid(("swa_utils", "update_bn"), "update_bn")
+
 PARTS = {
     "test_batch_norm_forward": Part("batch_norm_forward", contract=FORWARD_CONTRACT, scenarios=_scenarios(
-        FORWARD_SCENARIOS, lambda *case: call("batch_norm_forward", *case), _check_forward)),
+        FORWARD_SCENARIOS, lambda *case: call("batch_norm_forward", *case), _check_forward),
+        static=_FORWARD_STATIC),
     "test_batch_norm_backward": Part("batch_norm_backward", contract=BACKWARD_CONTRACT, scenarios=_scenarios(
-        BACKWARD_SCENARIOS, lambda *case: call("batch_norm_backward", *case), _check_backward)),
-    "test_batchnorm_module": Part("BatchNorm1d", contract=MODULE_CONTRACT, scenarios=_module_scenarios()),
+        BACKWARD_SCENARIOS, lambda *case: call("batch_norm_backward", *case), _check_backward),
+        static=_BACKWARD_STATIC),
+    "test_batchnorm_module": Part("BatchNorm1d", contract=MODULE_CONTRACT, scenarios=_module_scenarios(),
+                                  static=_MODULE_STATIC),
     "test_update_bn": Part("update_bn", contract=UPDATE_CONTRACT, scenarios=_scenarios(
-        UPDATE_CASES, lambda *case: probe(f"{PROBES}:update_bn_run", "update_bn", *case), _check_update)),
+        UPDATE_CASES, lambda *case: probe(f"{PROBES}:update_bn_run", "update_bn", *case), _check_update),
+        static=_UPDATE_STATIC),
 }

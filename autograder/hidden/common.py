@@ -74,3 +74,39 @@ def pair(value, what, n):
     if not (isinstance(value, tuple) and len(value) == n):
         raise Failure(f"{what}: return a tuple of {n} values")
     return value
+
+
+def uses(source: str, names) -> list[str]:
+    """Where the code refers to any of ``names`` (as a name, an attribute, or an imported name), as
+    "name on line N" strings; [] when it does not (or does not parse: the run itself will say so)."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    names, found = set(names), []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id in names:
+            found.append((node.id, node.lineno))
+        elif isinstance(node, ast.Attribute) and node.attr in names:
+            found.append((node.attr, node.lineno))
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            module = getattr(node, "module", None) or ""
+            for alias in node.names:
+                hit = {alias.name, alias.name.rsplit(".", 1)[-1], *module.split(".")} & names
+                found += [(h, node.lineno) for h in sorted(hit)]
+    return [f"{name} on line {line}" for name, line in sorted(set(found), key=lambda x: (x[1], x[0]))]
+
+
+def forbid(names, what: str):
+    """A static check for ``Part(static=...)``: a Failure when the answer cell refers to any of ``names``,
+    the library code the exercise asks the student to write themselves (and the tests use as the oracle)."""
+    names = tuple(names)
+
+    def check(source: str) -> None:
+        found = uses(source, names)
+        if found:
+            raise Mistake(f"{what} must be written by you, not taken from the library the tests compare it with: "
+                          f"your answer uses {', '.join(found[:3])}")
+    return check

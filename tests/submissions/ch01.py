@@ -360,6 +360,24 @@ def select_degree(x_train, y_train, x_test, y_test, degrees, k, seed):
     return best, np.array([cv[d] for d in degrees]), float(((predict(model, x_test) - y_test) ** 2).mean())
 '''
 
+KFOLD_SKLEARN = '''
+from sklearn.model_selection import KFold
+
+
+def kfold_indices(n, k, seed):
+    return list(KFold(n_splits=k, shuffle=True, random_state=seed).split(np.zeros(n)))
+'''
+CV_ORACLE = '''
+def cross_val_score(fit, predict, X, y, folds):
+    from coursekit.checks.generalization import sklearn_cross_val_score
+    return sklearn_cross_val_score(fit, predict, X, y, folds)
+'''
+LC_SKLEARN = '''
+def learning_curve(fit, predict, X_train, y_train, X_val, y_val, sizes, seed):
+    import coursekit.checks.generalization as g
+    return g.sklearn_learning_curve(fit, predict, X_train, y_train, X_val, y_val, sizes, seed)
+'''
+
 # The order matters to tests that grade a slice of BUGGY: add new variants at the end.
 BUGGY = [
     Variant("bug-kfold-with-replacement", "kfold_indices", KFOLD_WITH_REPLACEMENT, P1,
@@ -414,6 +432,13 @@ BUGGY = [
     Variant("bug-bv-first-fit-bias", "bias_variance", BV_FIRST_FIT, P3,
             visible="bias² computed from single fits",
             hidden="bias² computed from single fits instead of the mean prediction"),
+    # the oracles the exercise forbids: scikit-learn itself, or coursekit's wrappers of it (right numbers, no work)
+    Variant("bug-kfold-sklearn", "kfold_indices", KFOLD_SKLEARN, P1, visible=None,
+            hidden="kfold_indices must be written by you"),
+    Variant("bug-cv-coursekit-oracle", "cross_val_score", CV_ORACLE, P2, visible=None,
+            hidden="cross_val_score must be written by you"),
+    Variant("bug-lc-sklearn", "learning_curve", LC_SKLEARN, P4, visible=None,
+            hidden="learning_curve must be written by you"),
 ]
 
 CORRECT = [

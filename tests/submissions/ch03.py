@@ -317,6 +317,13 @@ def lasso_path(X, y, alphas):
     return alphas, np.squeeze(np.array(coefs).T)
 '''
 
+FIT_SKLEARN = '''
+def lasso_fit(X, y, alpha, w_init=None, max_iter=100_000, tol=1e-12):
+    from sklearn.linear_model import Lasso
+    m = Lasso(alpha=alpha, tol=1e-14, max_iter=max_iter).fit(X, y)
+    return m.coef_, float(m.intercept_)
+'''
+
 P1, P2, P3, P4, P5 = ("test_soft_threshold", "test_lasso_loss_and_subgradient", "test_lasso_fit", "test_lasso_path",
                       "test_l1_prox")
 SIGN = "sign() used where the proximal step is needed"
@@ -370,11 +377,15 @@ BUGGY = [
             visible="a group without an 'l1' entry was changed", hidden="a group without an 'l1' entry was changed"),
     Variant("bug-prox-fixed-lr", "l1_prox_", PROX_FIXED_LR, P5, visible=None,
             hidden="the lr changed after the optimizer was made"),
+    # the library the tests compare with, called instead of written (right numbers, no work)
+    Variant("bug-soft-softshrink", "soft_threshold", SOFT_TORCH, P1, visible=None,
+            hidden="soft_threshold must be written by you"),
+    Variant("bug-fit-sklearn-lasso", "lasso_fit", FIT_SKLEARN, P3, visible=None,
+            hidden="lasso_fit must be written by you"),
 ]
 
 CORRECT = [
     Variant("ok-soft-clip", "soft_threshold", SOFT_CLIP, P1),
-    Variant("ok-soft-torch", "soft_threshold", SOFT_TORCH, P1),
     Variant("ok-soft-where", "soft_threshold", SOFT_WHERE, P1),
     Variant("ok-subgradient-loop", "lasso_loss_and_subgradient", SUB_LOOP, P2),
     Variant("ok-subgradient-clip", "lasso_loss_and_subgradient", SUB_CLIP, P2),

@@ -446,6 +446,32 @@ def update_bn(batches, net):
         m.training = was
 '''
 
+FWD_TORCH = '''
+def batch_norm_forward(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+    rm, rv = torch.tensor(running_mean), torch.tensor(running_var)
+    out = torch.nn.functional.batch_norm(torch.tensor(x), rm, rv, torch.tensor(gamma), torch.tensor(beta),
+                                         training, momentum, eps)
+    return out.numpy(), rm.numpy(), rv.numpy()
+'''
+BWD_AUTOGRAD = '''
+def batch_norm_backward(grad_out, x, gamma, eps=1e-5):
+    xt = torch.tensor(x, requires_grad=True)
+    g = torch.tensor(gamma, requires_grad=True)
+    b = torch.zeros_like(g, requires_grad=True)
+    mean, var = xt.mean(0), xt.var(0, unbiased=False)
+    out = g * (xt - mean) / torch.sqrt(var + eps) + b
+    out.backward(torch.tensor(grad_out))
+    return xt.grad.numpy(), g.grad.numpy(), b.grad.numpy()
+'''
+MOD_TORCH = '''
+class BatchNorm1d(nn.BatchNorm1d):
+    pass
+'''
+UB_SWA = '''
+def update_bn(batches, net):
+    torch.optim.swa_utils.update_bn(batches, net)
+'''
+
 BUGGY = [
     Variant("fwd_batch_at_eval", F, FWD_BATCH_AT_EVAL, FT, visible="running statistics", hidden="eval mode uses"),
     Variant("fwd_never_updated", F, FWD_NEVER_UPDATED, FT, visible="never updated", hidden="never updated"),
@@ -500,6 +526,11 @@ BUGGY = [
     Variant("ub_eval_pass", U, UB_EVAL_PASS, UT, visible="training mode", hidden="training mode"),
     Variant("ub_tuples_not_unpacked", U, UB_TUPLES, UT, visible="tuple", hidden="tuples"),
     Variant("ub_only_batchnorm1d", U, UB_ONLY_1D, UT, visible=None, hidden="BatchNorm2d"),
+    # torch's own batch norm (the tests' oracle) called instead of written: right numbers, no work
+    Variant("fwd_calls_torch", F, FWD_TORCH, FT, visible=None, hidden="batch_norm_forward must be written by you"),
+    Variant("bwd_autograd", B, BWD_AUTOGRAD, BT, visible=None, hidden="batch_norm_backward must be written by you"),
+    Variant("mod_subclasses_torch", M, MOD_TORCH, MT, visible=None, hidden="BatchNorm1d must be written by you"),
+    Variant("ub_swa_utils", U, UB_SWA, UT, visible=None, hidden="update_bn must be written by you"),
 ]
 
 CORRECT = [
