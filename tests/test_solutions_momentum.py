@@ -70,7 +70,7 @@ def test_heavy_ball_params_edges():
 
 
 @pytest.mark.parametrize("lr,beta,lam", [(0.1, 0.2, [0.5, 2.0, 9.0]), (0.1, 0.9, [0.5, 2.0, 9.0]),
-                                          (0.3, 0.5, [0.5, 2.0, 9.0]), (0.05, 0.95, [1.0, 4.0, 10.0])])
+                                          (0.35, 0.5, [0.5, 2.0, 9.0]), (0.05, 0.95, [1.0, 4.0, 10.0])])
 def test_heavy_ball_rate_is_the_growth_of_matrix_powers(lr, beta, lam):
     worst = 0.0
     for x in lam:

@@ -312,8 +312,8 @@ BUGGY = [
             hidden="only the real roots"),
     Variant("bug-hbr-fastest-direction", "heavy_ball_rate", HBR_MIN, P3, visible="the heavy ball contracts",
             hidden="the slowest direction"),
-    Variant("bug-hbr-momentum-ignored", "heavy_ball_rate", HBR_NO_BETA, P3, visible="the heavy ball contracts",
-            hidden="large beta"),
+    Variant("bug-hbr-momentum-ignored", "heavy_ball_rate", HBR_NO_BETA, P3, visible="beta is ignored",
+            hidden="beta is ignored"),
     Variant("bug-hbr-list-only", "heavy_ball_rate", HBR_LIST_ONLY, P3, hidden="one float"),
     # part 4
     Variant("bug-ema-dampening-beta", "ema_to_torch", EMA_DAMPENING, P4, visible="at the first step",
