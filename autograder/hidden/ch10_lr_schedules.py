@@ -16,7 +16,7 @@ import json
 import math
 
 import numpy as np
-from torch.optim.lr_scheduler import LRScheduler
+import torch.nn.functional as F
 
 from coursekit.checks import lr_schedules as checks
 from coursekit.checks.lr_schedules import MESSAGES, TORCH
@@ -343,11 +343,12 @@ def _static(name):
             return
         for node in ast.walk(tree):
             if isinstance(node, ast.Attribute) and node.attr in _FORBIDDEN and "lr_scheduler" in ast.unparse(node):
-                raise Failure(f"{name} must compute the rates itself: your answer uses torch's "
-                              f"lr_scheduler.{node.attr}")
+                raise Failure(f"{name} must be written by you (compute the rates in get_lr): your answer uses "
+                              f"torch's lr_scheduler.{node.attr}")
             if isinstance(node, ast.ImportFrom) and "lr_scheduler" in (node.module or "") and \
                     {a.name for a in node.names} & _FORBIDDEN:
-                raise Failure(f"{name} must compute the rates itself: your answer imports one of torch's schedulers")
+                raise Failure(f"{name} must be written by you (compute the rates in get_lr): your answer imports "
+                              "one of torch's schedulers")
     return check
 
 
@@ -366,7 +367,7 @@ FIT_CONTRACT = {
 FIT_SCENARIOS = [
     ("the visible test's settings", ("order", "epoch", "step", "history", "rates"),
      [(3, 3, "epoch", "step", 0.2), (2, 2, "step", "step", 0.2), (3, 1, "epoch", "step", 0.0),
-      (2, 3, "epoch", "warmup", 0.2)]),
+      (2, 1, "epoch", "step", 0.2), (2, 3, "epoch", "warmup", 0.2)]),
     ("interval='epoch'", ("epoch", "order", "rates", "training"), [(4, 3, "epoch", "step", 0.3)]),
     ("interval='step'", ("step", "order", "rates", "training"), [(3, 2, "step", "step", 0.3)]),
     ("a warmup stepped per step", ("rates", "any_schedule"), [(3, 2, "step", "warmup", 0.4)]),
@@ -375,9 +376,33 @@ FIT_SCENARIOS = [
 ]
 
 
+def _fit_no_zero_grad(net, optimizer, scheduler, batches, num_epochs, interval="epoch"):
+    """The named mistake: gradients never zeroed (they accumulate over the batches)."""
+    net.train()
+    history = []
+    for _ in range(num_epochs):
+        losses = []
+        for X_batch, y_batch in batches:
+            loss = F.cross_entropy(net(X_batch), y_batch)
+            loss.backward()
+            optimizer.step()
+            if interval == "step":
+                scheduler.step()
+            losses.append(loss.item())
+        if interval == "epoch":
+            scheduler.step()
+        history.append(sum(losses) / len(losses))
+    return history
+
+
 @functools.lru_cache(maxsize=None)
 def _fit_reference(args):
     return _plain(checks.run_fit(ref.fit, *args))
+
+
+@functools.lru_cache(maxsize=None)
+def _fit_accumulating(args):
+    return _plain(checks.run_fit(_fit_no_zero_grad, *args))
 
 
 def _check_fit(cases):
@@ -406,8 +431,12 @@ def _check_fit(cases):
             if not (isinstance(hist, list) and len(hist) == ne):
                 raise Failure(f"{what}: return a list with one loss per epoch")
             if not got["floats"]:
-                raise Failure(f"{what}: return Python floats (loss.item()), not tensors")
+                raise Mistake(f"{what}: return Python floats (loss.item()), not tensors")
             if not _same(got["params"], want["params"]):
+                wrong = _fit_accumulating(args)
+                if not _same(wrong["params"], want["params"]) and _same(got["params"], wrong["params"]):
+                    raise Mistake(f"{what}: gradients accumulate: call optimizer.zero_grad() before every "
+                                  "backward pass")
                 raise Failure(f"{what}: the parameters after training differ from a plain loop's (zero_grad, "
                               "mean cross-entropy, backward, optimizer.step() for each batch)")
             if not _same(hist, want["history"]):

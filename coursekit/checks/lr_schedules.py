@@ -289,6 +289,18 @@ def check_fit(fit) -> None:
     if not np.isclose(out["history"][0], want, rtol=1e-9):
         raise AssertionError(f"{what}: with lr = 0 the first epoch's loss must be the mean of the batches' mean "
                              "cross-entropy")
+    # two batches, one epoch, a constant rate within the epoch: two SGD steps on fresh gradients
+    net = _net(0)
+    for X, y in _batches(2):
+        grads = torch.autograd.grad(torch.nn.functional.cross_entropy(net(X), y), list(net.parameters()))
+        with torch.no_grad():
+            for p, g in zip(net.parameters(), grads):
+                p -= 0.2 * g
+    want_p = torch.cat([p.detach().reshape(-1) for p in net.parameters()]).numpy()
+    if not np.allclose(run_fit(fit, 2, 1, lr=0.2)["params"], want_p, rtol=1e-9, atol=1e-12):
+        raise AssertionError(f"{what}: after one epoch of two batches the parameters are not those of two SGD steps "
+                             "on fresh gradients: gradients accumulate? Call optimizer.zero_grad() before every "
+                             "backward pass")
     used = run_fit(fit, 2, 3, interval="epoch", schedule="warmup")["lrs"]
     if not np.allclose(used, [0.05, 0.05, 0.1, 0.1, 0.15, 0.15]):
         raise AssertionError(f"{what}: with LinearLR(start_factor=0.25, total_iters=3) from lr = 0.2, two batches "
