@@ -47,6 +47,7 @@ class BuggySGD(Optimizer):
                 else:
                     state = self.state[p]
                 buf = state.get("momentum_buffer")
+                old = torch.zeros_like(p) if buf is None else buf.clone()
                 if buf is None or bug == "recreated":
                     if bug == "ema":
                         buf = (1 - mu) * g
@@ -68,6 +69,8 @@ class BuggySGD(Optimizer):
                     d = (mu * g + buf) if bug == "nesterov" else (g + mu * buf)
                     if bug == "velocity":
                         d = lr * g + mu * buf
+                    if bug == "nesterov_old":
+                        d = g + mu * old
                 else:
                     d = buf
                 if bug == "decay_after" and wd:
@@ -87,6 +90,7 @@ MOMENTUM_MISTAKES = {
     "velocity": MESSAGES["velocity"],
     "first_dampening": MESSAGES["first_dampening"],
     "nesterov": MESSAGES["nesterov"],
+    "nesterov_old": MESSAGES["nesterov"],
     "recreated": MESSAGES["recreated"],
     "shared": MESSAGES["shared"],
     "decay_after": MESSAGES["decay_after"],

@@ -284,7 +284,7 @@ BUGGY = [
     Variant("bug-sgd-nesterov-swapped", "sgd", SGD_NESTEROV_SWAPPED, P1, visible="wrong Nesterov look-ahead",
             hidden="wrong Nesterov look-ahead"),
     Variant("bug-sgd-nesterov-old-buffer", "sgd", SGD_NESTEROV_OLD_BUFFER, P1, visible="wrong Nesterov look-ahead",
-            hidden="nesterov=True"),
+            hidden="wrong Nesterov look-ahead"),
     Variant("bug-sgd-buffer-recreated", "sgd", SGD_RECREATED, P1, visible="re-created every step",
             hidden="re-created every step"),
     Variant("bug-sgd-buffer-shared", "sgd", SGD_SHARED, P1, visible="shared between parameters",
