@@ -194,7 +194,8 @@ def batch_size_experiment(X, y, X_val, y_val, batch_size: int, lr: float, num_ep
     DataLoader with shuffle=True draws them (torch's RandomSampler inside a BatchSampler, last partial batch
     kept; the tensors are indexed directly, which skips the DataLoader's per-batch collation). Returns per-epoch
     training loss (on the whole training set, after the epoch), validation loss and accuracy, cumulative
-    wall-clock seconds of training and the number of optimizer steps. A run whose training loss rises above
+    CPU seconds of training (``time.process_time``: this process only, so other programs on a shared machine
+    barely change it) and the number of optimizer steps. A run whose training loss rises above
     its starting value is stopped (diverged or unstable) and keeps the loss it reached."""
     from torch.utils.data import BatchSampler, RandomSampler
 
@@ -216,14 +217,14 @@ def batch_size_experiment(X, y, X_val, y_val, batch_size: int, lr: float, num_ep
     hist["steps"].append(0)
     elapsed, steps = 0.0, 0
     for _ in range(num_epochs):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         for idx in sampler:
             xb, yb = X[idx], y[idx]
             opt.zero_grad()
             F.cross_entropy(net(xb), yb).backward()
             opt.step()
             steps += 1
-        elapsed += time.perf_counter() - t0
+        elapsed += time.process_time() - t0
         evaluate()
         hist["seconds"].append(elapsed)
         hist["steps"].append(steps)
