@@ -26,7 +26,10 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 # Test files of a chapter's reference code, whose ids do not name the chapter.
-FILE_CHAPTER = {"test_solutions_optimizers": "ch09", "test_solutions_regularization": "ch02"}
+FILE_CHAPTER = {f"test_solutions_{topic}": chapter for topic, chapter in [
+    ("generalization", "ch01"), ("regularization", "ch02"), ("lasso", "ch03"), ("dropout", "ch04"),
+    ("early_stopping", "ch05"), ("batch_norm", "ch06"), ("sgd", "ch07"), ("momentum", "ch08"),
+    ("optimizers", "ch09"), ("lr_schedules", "ch10")]}
 
 
 def chapters() -> dict[str, list[str]]:

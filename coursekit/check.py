@@ -39,12 +39,35 @@ DEFAULT_TIMEOUT = 60  # seconds a cell may run: the grader's default (python -m 
 # notebook whatever its file is called, and show which graded cells are missing.
 # tests/test_coursekit_check.py fails, naming the entry to write, when this drifts from autograder/source.
 EXERCISES: dict[str, dict[str, tuple[float, str]]] = {
+    "generalization": {"test_kfold_indices": (2, "tests"), "test_cross_val_score": (2, "tests"),
+                       "test_bias_variance": (3, "tests"), "test_learning_curve": (2, "tests"),
+                       "test_select_degree": (2, "tests"), "written_learning_curve": (2, "hand")},
     "weight_decay": {"test_l2_penalty": (1, "tests"), "test_ridge_loss_and_grad": (3, "tests"),
                      "test_ridge_fit": (3, "tests"), "test_decay_param_groups": (2, "tests"),
                      "test_select_lambda": (2, "tests"), "written_why_not_decay_biases": (2, "hand")},
+    "lasso": {"test_soft_threshold": (1, "tests"), "test_lasso_loss_and_subgradient": (2, "tests"),
+              "test_lasso_fit": (3, "tests"), "test_lasso_path": (2, "tests"), "test_l1_prox": (2, "tests"),
+              "written_lasso_selection": (2, "hand")},
+    "dropout": {"test_dropout_forward": (2, "tests"), "test_dropout_backward": (2, "tests"),
+                "test_dropout_module": (3, "tests"), "test_mc_dropout_predict": (3, "tests"),
+                "written_weight_scaling": (2, "hand")},
+    "early_stopping": {"test_early_stopping": (3, "tests"), "test_train_with_early_stopping": (2, "tests"),
+                       "test_random_shift": (2, "tests"), "test_mixup": (2, "tests"),
+                       "written_how_patient": (2, "hand")},
+    "batch_norm": {"test_batch_norm_forward": (3, "tests"), "test_batch_norm_backward": (2, "tests"),
+                   "test_batchnorm_module": (4, "tests"), "test_update_bn": (2, "tests"),
+                   "written_batch_dependence": (2, "hand")},
+    "sgd": {"test_minibatches": (3, "tests"), "test_quadratic_step_sizes": (2, "tests"), "test_sgd": (3, "tests"),
+            "test_train_epoch": (2, "tests"), "written_batch_size_and_lr": (2, "hand")},
+    "momentum": {"test_sgd": (4, "tests"), "test_heavy_ball_params": (2, "tests"),
+                 "test_heavy_ball_rate": (2, "tests"), "test_ema_to_torch": (2, "tests"),
+                 "written_forms_and_lr_changes": (2, "hand")},
     "adaptive_methods": {"test_adagrad": (2, "tests"), "test_rmsprop": (2, "tests"), "test_adadelta": (2, "tests"),
                          "test_adam": (3, "tests"), "test_adamw": (2, "tests"),
                          "written_adamw_vs_adam_l2": (2, "hand")},
+    "lr_schedules": {"test_step_lr": (2, "tests"), "test_cosine_lr": (2, "tests"), "test_linear_lr": (2, "tests"),
+                     "test_warmup_cosine": (2, "tests"), "test_fit": (2, "tests"),
+                     "written_wrong_interval": (2, "hand")},
 }
 
 UNANSWERED = "YOUR ANSWER HERE"  # what nbgrader leaves in a written-answer cell of the student copy
