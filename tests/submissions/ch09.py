@@ -20,9 +20,10 @@ VISIBLE_EXCEPTIONS = {
     ("Adam", "step_off_by_one"): HINTS["no_bias_correction"].format(name="Adam"),
     # needs two parameters of one shape; the hidden tests' network has them, the scalar probe does not
     ("Adam", "shared_state"): None,
-    # the visible test runs Adagrad without lr_decay, where this mistake changes nothing
-    ("Adagrad", "lr_decay_early"): None,
 }
+# Mistakes the visible test cannot see at all, so its message is not checked: it runs Adagrad without lr_decay,
+# where starting the decay early changes nothing (the probes above still name it on a laptop).
+VISIBLE_TEST_PASSES = {("Adagrad", "lr_decay_early")}
 
 
 def _mistake(opt: str, bug: str) -> Variant:
@@ -39,7 +40,8 @@ def _mistake(opt: str, bug: str) -> Variant:
         return Variant(f"ok-{opt.lower()}-mistakes-module-correct-path", opt.lower(), code, f"test_{opt.lower()}")
     hint = mistakes.MISTAKES[opt][bug][1]
     return Variant(f"bug-{opt.lower()}-{bug.replace('_', '-')}", opt.lower(), code, f"test_{opt.lower()}",
-                   visible=VISIBLE_EXCEPTIONS.get((opt, bug), hint), hidden=hint)
+                   visible=None if (opt, bug) in VISIBLE_TEST_PASSES else VISIBLE_EXCEPTIONS.get((opt, bug), hint),
+                   hidden=hint)
 
 
 def _reference_package(opt: str) -> Variant:
