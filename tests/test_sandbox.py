@@ -76,3 +76,9 @@ def test_grading_refuses_without_a_sandbox_unless_told(tmp_path, monkeypatch):
     proc = run_cli("grade", "ch02_weight_decay", tmp_path / "sub", "--out", tmp_path / "out", "--no-sandbox",
                    "--no-progress", check=False, env=env)
     assert "WARNING: --no-sandbox" in proc.stderr
+
+
+def test_grading_runs_are_marked_as_plain_nbgrader_marks_them(tmp_path):
+    # nbgrader autograde sets NBGRADER_EXECUTION=autograde; a notebook may shorten long runs on it (ch12's study).
+    res = run("import os; print(os.environ.get('NBGRADER_EXECUTION'))", tmp_path)
+    assert res.stdout.strip() == "autograde", res
