@@ -16,15 +16,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from coursekit.checks import assert_same_trajectory, optimizer_trajectory
 from coursekit.checks import sgd as checks
 from coursekit.checks.sgd import MESSAGES
 from solutions import sgd as ref
 
 from ..harness import encode
 from ..verdicts import Failure, Foreign, Mistake, Part, Scenario, decode, returned
-from .ch09_adaptive_methods import uses_torch_optimizer
 from .common import call, expect, probe
+from .trajectories import Trajectories
 
 
 def _plain(value):
@@ -345,71 +344,7 @@ SGD_SCENARIOS = [  # (label, covers, [(kwargs, run), ...])
 ]
 
 
-def _sgd_run(run):
-    run = {"steps": STEPS, **run}
-    tol = (run.pop("rtol", 1e-9), run.pop("atol", 1e-12))
-    return run, tol
-
-
-@functools.lru_cache(maxsize=None)
-def _sgd_reference(index, k):
-    kwargs, run = SGD_SCENARIOS[index][2][k]
-    run, _ = _sgd_run(run)
-    return optimizer_trajectory(torch.optim.SGD, kwargs, **run)
-
-
-@functools.lru_cache(maxsize=None)
-def _sgd_mistakes(index, k):
-    kwargs, run = SGD_SCENARIOS[index][2][k]
-    run, _ = _sgd_run(run)
-    want = _sgd_reference(index, k).double()
-    out = []
-    for cls, hint in SGD_MISTAKES:
-        traj = optimizer_trajectory(cls, kwargs, **run).double()
-        if not torch.allclose(traj, want, rtol=1e-5, atol=1e-8):  # only mistakes this scenario can show
-            out.append((traj, hint))
-    return tuple(out)
-
-
-def _check_sgd(index):
-    label = SGD_SCENARIOS[index][0]
-
-    def check(values):
-        for k, got in enumerate(returned(values, "SGD")):
-            if isinstance(got, Foreign) or not isinstance(got, np.ndarray):
-                raise Failure("SGD: the optimizer did not produce parameters")
-            _, (rtol, atol) = _sgd_run(SGD_SCENARIOS[index][2][k][1])
-            got = torch.from_numpy(got).to(torch.float64)
-            want = _sgd_reference(index, k).to(torch.float64)
-            try:
-                assert_same_trajectory(got, want, "SGD", label, rtol=rtol, atol=atol)
-            except AssertionError as exc:
-                for traj, hint in _sgd_mistakes(index, k):
-                    if traj.shape == got.shape and torch.allclose(traj.double(), got, rtol=1e-6, atol=1e-9):
-                        raise Mistake(f"SGD: {hint}") from None
-                if got.shape == want.shape and torch.allclose(got, want, rtol=1e-4, atol=1e-8):
-                    raise Mistake("SGD: agrees with torch.optim.SGD only to about float32 precision: look for a "
-                                  "float32 tensor in the computation") from None
-                raise Failure(str(exc).replace(f"SGD ({label}): ", "")) from None
-    return check
-
-
-def _sgd_call(kwargs, run):
-    run, _ = _sgd_run(run)
-    if "dtype" in run:
-        run["dtype"] = str(run["dtype"]).replace("torch.", "")
-    return {"kind": "trajectory", "name": "SGD", "kwargs": kwargs, "run": run}
-
-
-def _sgd_scenarios():
-    return [Scenario(label, [_sgd_call(kw, run) for kw, run in runs], _check_sgd(i), covers)
-            for i, (label, covers, runs) in enumerate(SGD_SCENARIOS)]
-
-
-def _static_sgd(source):
-    if uses_torch_optimizer(source, "SGD"):
-        raise Failure("SGD must implement the update itself: your answer uses torch.optim.SGD "
-                      "(or its functional form)")
+SGD = Trajectories("SGD", torch.optim.SGD, SGD_SCENARIOS, SGD_MISTAKES, steps=STEPS)
 
 
 # ---------------------------------------------------------------- part 4: train_epoch
@@ -554,6 +489,6 @@ PARTS = {
                                       scenarios=[Scenario(label, [call("quadratic_step_sizes", A) for A in As],
                                                           _check_steps(As), covers)
                                                  for label, covers, As in STEP_SCENARIOS]),
-    "test_sgd": Part("sgd", contract=dict(SGD_CONTRACT), scenarios=_sgd_scenarios(), static=_static_sgd),
+    "test_sgd": Part("sgd", contract=dict(SGD_CONTRACT), scenarios=SGD.scenarios(), static=SGD.static),
     "test_train_epoch": Part("train_epoch", contract=dict(TRAIN_CONTRACT), scenarios=_train_scenarios()),
 }

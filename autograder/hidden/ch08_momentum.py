@@ -14,14 +14,13 @@ import functools
 import numpy as np
 import torch
 
-from coursekit.checks import assert_same_trajectory, optimizer_trajectory
 from coursekit.checks import momentum as checks
 from coursekit.checks.momentum import MESSAGES, VISIBLE_SETTINGS
 from solutions import momentum as ref
 
-from ..verdicts import Failure, Foreign, Mistake, Part, Scenario, returned
-from .ch09_adaptive_methods import uses_torch_optimizer
+from ..verdicts import Failure, Mistake, Part, Scenario, returned
 from .common import call, expect, probe
+from .trajectories import Trajectories
 from .momentum_mistakes import MISTAKES
 
 # ---------------------------------------------------------------- part 1: SGD
@@ -76,64 +75,7 @@ class _StateIgnored(torch.optim.SGD):
         pass
 
 
-def _sgd_run(run):
-    run = {"steps": STEPS, **run}
-    tol = (run.pop("rtol", 1e-9), run.pop("atol", 1e-12))
-    return run, tol
-
-
-@functools.lru_cache(maxsize=None)
-def _sgd_reference(index, k):
-    kwargs, run = SGD_SCENARIOS[index][2][k]
-    run, _ = _sgd_run(run)
-    return optimizer_trajectory(torch.optim.SGD, kwargs, **run)
-
-
-@functools.lru_cache(maxsize=None)
-def _sgd_mistakes(index, k):
-    kwargs, run = SGD_SCENARIOS[index][2][k]
-    run, _ = _sgd_run(run)
-    want = _sgd_reference(index, k).double()
-    out = []
-    for cls, hint in MISTAKES:
-        traj = optimizer_trajectory(cls, kwargs, **run).double()
-        if not torch.allclose(traj, want, rtol=1e-5, atol=1e-8):  # only mistakes this scenario can show
-            out.append((traj, hint))
-    return tuple(out)
-
-
-def _judge(got, want, mistakes, label, rtol, atol):
-    if isinstance(got, Foreign) or not isinstance(got, np.ndarray):
-        raise Failure("SGD: the optimizer did not produce parameters")
-    got = torch.from_numpy(got).to(torch.float64)
-    want = want.to(torch.float64)
-    try:
-        assert_same_trajectory(got, want, "SGD", label, rtol=rtol, atol=atol)
-    except AssertionError as exc:
-        for traj, hint in mistakes:
-            if traj.shape == got.shape and torch.allclose(traj.double(), got, rtol=1e-6, atol=1e-9):
-                raise Mistake(f"SGD: {hint}") from None
-        if got.shape == want.shape and torch.allclose(got, want, rtol=1e-4, atol=1e-8):
-            raise Mistake("SGD: agrees with torch.optim.SGD only to about float32 precision: look for a "
-                          "float32 tensor in the computation") from None
-        raise Failure(str(exc).replace(f"SGD ({label}): ", "")) from None
-
-
-def _check_sgd(index):
-    label = SGD_SCENARIOS[index][0]
-
-    def check(values):
-        for k, got in enumerate(returned(values, "SGD")):
-            _, (rtol, atol) = _sgd_run(SGD_SCENARIOS[index][2][k][1])
-            _judge(got, _sgd_reference(index, k), _sgd_mistakes(index, k), label, rtol, atol)
-    return check
-
-
-def _sgd_call(kwargs, run):
-    run, _ = _sgd_run(run)
-    if "dtype" in run:
-        run["dtype"] = str(run["dtype"]).replace("torch.", "")
-    return {"kind": "trajectory", "name": "SGD", "kwargs": kwargs, "run": run}
+SGD = Trajectories("SGD", torch.optim.SGD, SGD_SCENARIOS, MISTAKES, steps=STEPS)
 
 
 @functools.lru_cache(maxsize=None)
@@ -144,22 +86,14 @@ def _load_reference(cls=torch.optim.SGD):
 def _check_load(values):
     (got,) = returned(values, "SGD")
     fresh = ((_load_reference(_StateIgnored).double(), MESSAGES["state_key"]),)
-    _judge(got, _load_reference(), fresh, "a state_dict saved by torch.optim.SGD", 1e-9, 1e-12)
+    SGD.judge(got, _load_reference(), fresh, "a state_dict saved by torch.optim.SGD", 1e-9, 1e-12)
 
 
 def _sgd_scenarios():
-    out = [Scenario(label, [_sgd_call(kw, run) for kw, run in runs], _check_sgd(i), covers)
-           for i, (label, covers, runs) in enumerate(SGD_SCENARIOS)]
-    out.append(Scenario("a state_dict saved by torch.optim.SGD, loaded into your optimizer",
-                        [probe("coursekit.checks.momentum:torch_state_into", "SGD", LOAD_KWARGS)], _check_load,
-                        ("state_key",)))
-    return out
-
-
-def _static_sgd(source):
-    if uses_torch_optimizer(source, "SGD"):
-        raise Failure("SGD must implement the update itself: your answer uses torch.optim.SGD "
-                      "(or its functional form)")
+    return SGD.scenarios() + [
+        Scenario("a state_dict saved by torch.optim.SGD, loaded into your optimizer",
+                 [probe("coursekit.checks.momentum:torch_state_into", "SGD", LOAD_KWARGS)], _check_load,
+                 ("state_key",))]
 
 
 # ---------------------------------------------------------------- part 2: heavy_ball_params
@@ -300,7 +234,7 @@ def _check_ema(cases):
 
 
 PARTS = {
-    "test_sgd": Part("sgd", contract=dict(SGD_CONTRACT), scenarios=_sgd_scenarios(), static=_static_sgd),
+    "test_sgd": Part("sgd", contract=dict(SGD_CONTRACT), scenarios=_sgd_scenarios(), static=SGD.static),
     "test_heavy_ball_params": Part("heavy_ball_params", contract=dict(HBP_CONTRACT),
                                    scenarios=[Scenario(label, [call("heavy_ball_params", *c) for c in cases],
                                                        _check_hbp(cases), covers)

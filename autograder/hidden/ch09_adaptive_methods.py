@@ -9,16 +9,11 @@ scenario is judged and reported.
 
 from __future__ import annotations
 
-import ast
-import functools
-
-import numpy as np
 import torch
 
-from coursekit.checks import assert_same_trajectory, optimizer_trajectory
-
-from ..verdicts import Failure, Foreign, Mistake, Part, Scenario, returned
+from ..verdicts import Part
 from .mistakes import MISTAKES
+from .trajectories import Trajectories
 
 # float32 runs accumulate rounding (about 1e-7 per operation); sign-like updates
 # (RMSprop early on) can amplify it, so they are kept to 20 steps of a
@@ -136,121 +131,20 @@ def scenarios(name):
     return out
 
 
-def _jsonable_run(run):
-    run = dict(run)
-    if "dtype" in run:
-        run["dtype"] = str(run["dtype"]).replace("torch.", "")
-    return run
-
-
-@functools.lru_cache(maxsize=None)
-def _reference(name, index):
-    """torch.optim's trajectory for one scenario: computed once per grading process."""
-    _, kwargs, run, _, _ = scenarios(name)[index]
-    return optimizer_trajectory(getattr(torch.optim, name), kwargs, **run)
-
-
-@functools.lru_cache(maxsize=None)
-def _mistake_trajectories(name, index):
-    _, kwargs, run, _, _ = scenarios(name)[index]
-    out = []
-    for bug_cls, hint in MISTAKES[name].values():
-        try:
-            out.append((optimizer_trajectory(bug_cls, kwargs, **run), hint))
-        except Exception:
-            continue
-    return tuple(out)
-
-
-def _diagnose(name, index, got) -> str | None:
-    """The hint of the first known mistake whose trajectory the student's follows."""
-    for traj, hint in _mistake_trajectories(name, index):
-        if traj.shape == got.shape and torch.allclose(traj.double(), got.double(), rtol=1e-5, atol=1e-8):
-            return hint
-    return None
-
-
-# A trajectory this close to torch's, but not within the scenario's tolerance, is rounding, not a wrong formula.
-PRECISION_RTOL = 1e-4
-
-
-def _precision_only(got, want, rtol) -> bool:
-    return rtol < PRECISION_RTOL and bool(torch.allclose(got, want, rtol=PRECISION_RTOL, atol=1e-8))
-
-
+# float64 runs are compared to 1e-7; an answer this far off only through float32 arithmetic is told so.
 PRECISION = ("agrees with torch.optim.{name} to about {err:.0e} relative, but not to the 1e-7 required in float64: "
              "a precision problem, not a wrong formula. Look for float32 in the computation, e.g. "
              "torch.tensor(beta) ** step (a float32 tensor) where torch uses Python floats (float64) for the bias "
              "correction, or state created as float32")
 
 
-def _dotted(node) -> str:
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-    return ".".join(reversed(parts))
+def trajectories(name) -> Trajectories:
+    table = [(label, _covers(label), [(kwargs, {**run, "rtol": rtol, "atol": atol})])
+             for label, kwargs, run, rtol, atol in scenarios(name)]
+    return Trajectories(name, getattr(torch.optim, name), table, MISTAKES[name].values(), steps=STEPS,
+                        match=(1e-5, 1e-8), precision=PRECISION)
 
 
-def uses_torch_optimizer(source: str, name: str) -> bool:
-    """Does the code reach torch.optim.<name>, its module or its functional form?"""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return False
-    targets = {name, name.lower(), "_functional"}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and node.attr in targets and "optim" in _dotted(node.value).split("."):
-            return True
-        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("torch.optim"):
-            module_tail = (node.module or "").split(".")[2:]
-            if set(module_tail) & targets or {a.name for a in node.names} & targets:
-                return True
-        if isinstance(node, ast.Import) and any(
-                set(a.name.split(".")[2:]) & targets for a in node.names if a.name.startswith("torch.optim")):
-            return True
-    return False
-
-
-def _static(name):
-    def check(source):
-        if uses_torch_optimizer(source, name):
-            raise Failure(f"{name} must implement the update itself: your answer uses torch.optim.{name} "
-                          "(or its functional form)")
-    return check
-
-
-def _check(name, index):
-    label, _, _, rtol, atol = scenarios(name)[index]
-
-    def check(values):
-        (got,) = returned(values, name)
-        if isinstance(got, Foreign) or not isinstance(got, np.ndarray):
-            raise Failure(f"{name}: the optimizer did not produce parameters")
-        got = torch.from_numpy(got).to(torch.float64)
-        want = _reference(name, index).to(torch.float64)
-        try:
-            assert_same_trajectory(got, want, name, label, rtol=rtol, atol=atol)
-        except AssertionError as exc:
-            hint = _diagnose(name, index, got)
-            if hint:
-                raise Mistake(f"{name}: {hint}") from None
-            if got.shape == want.shape and _precision_only(got, want, rtol):
-                err = float(((got - want).abs() / want.abs().clamp_min(1e-12)).max())
-                raise Mistake(f"{name}: " + PRECISION.format(name=name, err=err)) from None
-            # the label is in the report already: keep what differs
-            raise Failure(str(exc).replace(f"{name} ({label}): ", "")) from None
-    return check
-
-
-def _scenarios(name):
-    return [Scenario(label, [{"kind": "trajectory", "name": name, "kwargs": kwargs, "run": _jsonable_run(run)}],
-                     _check(name, index), _covers(label))
-            for index, (label, kwargs, run, _, _) in enumerate(scenarios(name))]
-
-
-PARTS = {f"test_{name.lower()}": Part(name.lower(), contract=dict(CONTRACT_ITEMS), scenarios=_scenarios(name),
-                                      static=_static(name))
-         for name in NAMES}
+PARTS = {f"test_{name.lower()}": Part(name.lower(), contract=dict(CONTRACT_ITEMS), scenarios=t.scenarios(),
+                                      static=t.static)
+         for name in NAMES for t in [trajectories(name)]}
