@@ -1,0 +1,469 @@
+"""Hidden tests for Chapter 12: the capstone study.
+
+Each part states the contract the exercise's text gives and tries every item of it in a scenario. The student's
+functions run inside the sandbox through the drivers of ``coursekit.checks.capstone`` (the same ones the visible
+tests use); here the values they return are compared with the same drivers run on ``solutions.capstone``, whose
+split is scikit-learn's and whose runs follow the exercise's recipe of randomness (both ways it allows). When an
+answer behaves like a known-wrong implementation (the mistakes the chapter names), the message names the mistake.
+Messages never contain the hidden inputs or the expected values. Every run is tiny (a few epochs on ~100 digits).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import types
+
+import numpy as np
+
+from coursekit.checks import capstone as ck
+from solutions import capstone as ref
+
+from .common import Failure, Mistake, call, close, probe, returned
+from ..verdicts import Part, Scenario
+
+DRIVER = "coursekit.checks.capstone:"
+
+
+# ---------------------------------------------------------------- part 1: make_splits
+NAMED_SPLIT = (ck.LEAKAGE, ck.OWN_STATISTICS, ck.NOT_STRATIFIED, ck.SAMPLE_STD, ck.ZERO_VARIANCE)
+
+
+def _split_scenario(label, covers, X, y, seed, fractions=None):
+    args = [X, y, seed] + (list(fractions) if fractions else [])
+    calls = [probe(DRIVER + "split_run", "make_splits", *args)]
+    vf, tf = fractions or (0.2, 0.2)
+
+    def check(values):
+        (out,) = returned(values, "make_splits")
+        if not isinstance(out, dict) or "idx_train" not in out:
+            raise Failure("make_splits should return a dict with the keys idx_*, X_* and y_* of the three parts")
+        problems = ck.split_problems(X, y, out, vf, tf)
+        if problems:
+            raise (Mistake if problems[0] in NAMED_SPLIT else Failure)(problems[0])
+    return Scenario(label, calls, check, covers)
+
+
+def _seed_scenario(X, y):
+    calls = [probe(DRIVER + "split_seed_run", "make_splits", X, y, 21, 22)]
+
+    def check(values):
+        (out,) = returned(values, "make_splits")
+        a, b, c = (np.asarray(v, float) for v in out)
+        if a.shape != b.shape or not np.array_equal(a, b):
+            raise Mistake(ck.SEED_IGNORED)
+        if a.shape == c.shape and np.array_equal(a, c):
+            raise Mistake(ck.SEED_IGNORED.replace("the same seed must give the same split (and a different seed "
+                                                  "another one)", "another seed must give another split"))
+    return Scenario("the same seed twice, and another seed", calls, check, ("seed",))
+
+
+def _skewed(n_per, d, seed, labels=None, extreme=None):
+    rng = np.random.default_rng(seed)
+    y = np.repeat(np.arange(len(n_per)) if labels is None else np.asarray(labels), n_per)
+    X = rng.normal(size=(len(y), d)) * rng.uniform(0.5, 3, d) + rng.uniform(-3, 3, d)
+    if extreme is not None:
+        X[y == extreme, 0] += 50.0
+    perm = rng.permutation(len(y))
+    return np.round(X[perm], 6), y[perm].astype(float)
+
+
+def _digits_rows(n, seed):
+    from coursekit.demos.capstone import load_digits_arrays
+
+    X, y = load_digits_arrays()
+    idx = np.random.default_rng(seed).permutation(len(y))[:n]
+    return X[idx], y[idx].astype(float)
+
+
+_Xv, _yv = ck._visible_split_data()
+_Xd, _yd = _digits_rows(300, 1)
+_Xs, _ys = _skewed([200, 100, 50, 30, 20], 5, 2)
+_Xe, _ye = _skewed([60, 40, 30, 20, 10], 4, 3, extreme=4)
+_Xl, _yl = _skewed([40, 30, 30], 3, 4, labels=[7, 3, 9])
+
+MAKE_SPLITS = Part(
+    "make_splits",
+    contract={
+        "parts": "idx_train, idx_val and idx_test are disjoint and together hold every row of X once",
+        "sizes": "the validation and test parts hold val_fraction * n and test_fraction * n rows (within 2)",
+        "fractions": "val_fraction and test_fraction other than the defaults are respected",
+        "stratified": "every class keeps its share in every part (within 2 rows)",
+        "seed": "the same seed gives the same split whatever the global random state; another seed another split",
+        "train_stats": "X_train, X_val and X_test are standardized with the training rows' mean and std only",
+        "population_std": "the std is the population std (ddof=0), as StandardScaler's",
+        "constant": "a column constant on the training rows is divided by 1 (centred only, no NaN)",
+        "labels": "y_train, y_val and y_test are y[idx_train], y[idx_val] and y[idx_test]",
+        "any_labels": "labels need not be 0..k-1 (any integers)",
+        "no_inplace": "X and y are not changed in place",
+    },
+    scenarios=[
+        _split_scenario("the notebook's visible data", ("parts", "stratified", "train_stats", "constant", "labels"),
+                        _Xv, _yv, 3),
+        _split_scenario("300 digit images (constant border pixels)", ("constant", "train_stats", "population_std",
+                                                                      "no_inplace"), _Xd, _yd, 5),
+        _split_scenario("a skewed label vector", ("stratified", "sizes", "parts"), _Xs, _ys, 6),
+        _split_scenario("a rare class with extreme values", ("train_stats", "stratified"), _Xe, _ye, 7),
+        _split_scenario("val_fraction = 0.3, test_fraction = 0.15", ("fractions", "sizes", "stratified"),
+                        _Xs, _ys, 8, (0.3, 0.15)),
+        _split_scenario("labels 3, 7 and 9", ("any_labels", "labels", "stratified"), _Xl, _yl, 9),
+        _seed_scenario(_Xs, _ys),
+    ],
+)
+
+
+# ---------------------------------------------------------------- part 2: train
+def _key(obj):
+    return json.dumps(obj, sort_keys=True, default=float)
+
+
+_ARRAYS = {name: ck._digits_arrays(*spec) for name, spec in {
+    "visible": (120, 60, 60, 7), "small": (96, 48, 48, 11), "odd": (100, 40, 40, 12)}.items()}
+_OTHER_TEST = {name: (np.random.default_rng(99).normal(size=(len(a[4]), 64)),
+                      np.random.default_rng(98).integers(0, 10, len(a[4])).astype(float))
+               for name, a in _ARRAYS.items()}
+
+
+@functools.lru_cache(maxsize=None)
+def _train_reference(config_key, seed, arrays, loader, bug="", salt=0, fixed_init=False, other_test=False):
+    config = json.loads(config_key)
+
+    def fn(c, s, d):
+        return train(c, s, d, loader=loader, bug=bug)  # noqa: F821 (a name of solutions.capstone, see below)
+    # the reference's own globals, so that the driver's fixed-initialization patch of make_net reaches it
+    fn = types.FunctionType(fn.__code__, ref.__dict__, "train", None, fn.__closure__)
+    return ck.train_run(fn, config, seed, _ARRAYS[arrays], salt=salt, fixed_init=fixed_init,
+                        other_test=_OTHER_TEST[arrays] if other_test else None)
+
+
+def _same_run(got, want, rtol=1e-4, atol=1e-6) -> bool:
+    if not isinstance(got, dict):
+        return False
+    for k in ("train_loss", "val_loss", "val_acc", "net_val_loss", "net_val_acc"):
+        if k not in got or not close(got[k], want[k], rtol=rtol, atol=atol):
+            return False
+    return True
+
+
+TRAIN_BUGS = {"stop_on_test": ck.TEST_USED, "val_in_train_mode": ck.VAL_TRAIN_MODE, "no_restore": ck.NO_RESTORE,
+              "stop_on_train": ck.STOP_ON_TRAIN, "adam_adamw_swapped": ck.ADAM_ADAMW, "no_momentum": ck.NO_MOMENTUM,
+              "noise_global": ck.NOISE_GLOBAL,
+              "seed_init_only": ck.SEED_INIT_ONLY, "seed_order_only": ck.SEED_ORDER_ONLY}
+
+
+def _judge_run(out, config, seed, arrays, **run):
+    """A Failure (or Mistake) unless ``out`` is the run of either recipe the text allows."""
+    if not isinstance(out, dict) or "train_loss" not in out:
+        raise Failure("train should return (net, history) with history['train_loss'], ['val_loss'], ['val_acc']")
+    key = _key(config)
+    wants = [_train_reference(key, seed, arrays, loader, **run) for loader in (False, True)]
+    if any(_same_run(out, w) for w in wants):
+        return
+    for bug, message in TRAIN_BUGS.items():
+        for loader in (False, True):
+            wrong = _train_reference(key, seed, arrays, loader, bug=bug, **run)
+            if _same_run(out, wrong) and not _same_run(wrong, wants[0]):
+                raise Mistake(message)
+    want = wants[0]
+    if len(out["val_loss"]) != len(want["val_loss"]):
+        raise Failure(f"the run lasted {'more' if len(out['val_loss']) > len(want['val_loss']) else 'fewer'} "
+                      "epochs than it should (num_epochs, or the patience rule on the validation loss)")
+    if not math.isclose(out["net_val_loss"], out["val_loss"][-1], rel_tol=1e-4) and config.get("patience") is None:
+        if config.get("dropout", 0) > 0:
+            raise Mistake(ck.VAL_TRAIN_MODE)
+        raise Failure("history['val_loss'][-1] is not the validation loss of the returned net")
+    if close(out["train_loss"][:1], want["train_loss"][:1], rtol=1e-4) or \
+            close(out["train_loss"][:1], wants[1]["train_loss"][:1], rtol=1e-4):
+        raise Failure("the first epoch matches, later ones do not: check the optimizer's settings and that "
+                      "every epoch draws a new order from the same generator g")
+    raise Failure("the history differs from the run of the recipe in the text (seeding, the order of the random "
+                  "draws, the optimizer, the noise, or the mean of the batch losses)")
+
+
+def _run_scenario(label, covers, config, seed=1, arrays="small"):
+    config = {**ck.VISIBLE_TRAIN_CONFIG, **config}
+    calls = [probe(DRIVER + "train_run", "train", config, seed, _ARRAYS[arrays], 5)]
+
+    def check(values):
+        (out,) = returned(values, "train")
+        _judge_run(out, config, seed, arrays, salt=5)
+    return Scenario(label, calls, check, covers)
+
+
+def _determinism_scenario():
+    config = {**ck.VISIBLE_TRAIN_CONFIG, "dropout": 0.2, "noise": 0.1}
+    plain = {**config, "dropout": 0.0}  # with fixed initial weights, only the order and the noise are random
+    calls = [probe(DRIVER + "train_run", "train", cfg, 3, _ARRAYS["small"], salt, fixed)
+             for cfg, fixed in ((config, False), (plain, True)) for salt in (6, 7)]
+
+    def check(values):
+        a, b, fa, fb = returned(values, "train")
+        if not _same_run(a, b, rtol=0, atol=0):
+            # with the initial weights held fixed the runs agree: only the initialization escaped the seed
+            raise Mistake(ck.SEED_ORDER_ONLY if _same_run(fa, fb, rtol=0, atol=0) else ck.NOT_DETERMINISTIC)
+        _judge_run(a, config, 3, "small", salt=6)
+    return Scenario("the same seed after the global random state changed", calls, check,
+                    ("deterministic", "seed_init"))
+
+
+def _order_scenario():
+    config = {**ck.VISIBLE_TRAIN_CONFIG, "dropout": 0.0, "noise": 0.0, "optimizer": "sgd-momentum", "lr": 0.05}
+    calls = [probe(DRIVER + "train_run", "train", config, s, _ARRAYS["small"], 8, True) for s in (1, 2)]
+
+    def check(values):
+        a, b = returned(values, "train")
+        if _same_run(a, b, rtol=0, atol=0):
+            raise Mistake(ck.SEED_INIT_ONLY)
+        _judge_run(a, config, 1, "small", salt=8, fixed_init=True)
+    return Scenario("initial weights held fixed, two seeds", calls, check, ("seed_order", "seeds_differ"))
+
+
+def _test_untouched_scenario():
+    config = {**ck.VISIBLE_TRAIN_CONFIG, "patience": 1, "num_epochs": 6, "lr": 0.02}
+    calls = [probe(DRIVER + "train_run", "train", config, 4, _ARRAYS["small"], 9, False, other)
+             for other in (None, _OTHER_TEST["small"])]
+
+    def check(values):
+        a, b = returned(values, "train")
+        if not _same_run(a, b, rtol=0, atol=0):
+            raise Mistake(ck.TEST_USED)
+        _judge_run(a, config, 4, "small", salt=9)
+    return Scenario("other test rows", calls, check, ("no_test",))
+
+
+def _bad_optimizer_scenario():
+    config = {**ck.VISIBLE_TRAIN_CONFIG, "optimizer": "rmsprop"}
+    calls = [probe(DRIVER + "train_run", "train", config, 1, _ARRAYS["small"], 1)]
+
+    def check(values):
+        (v,) = values
+        if v.get("ok"):
+            raise Failure("an unknown optimizer name should raise ValueError")
+        if not str(v.get("error", "")).startswith("ValueError"):
+            raise Failure("an unknown optimizer name should raise ValueError, not another error")
+    return Scenario("an unknown optimizer", calls, check, ("unknown_optimizer",))
+
+
+TRAIN = Part(
+    "train",
+    contract={
+        "deterministic": "the same (config, seed) gives the same history whatever the global random state",
+        "seed_init": "torch.manual_seed(seed) before make_net(config): the seed fixes the initial weights",
+        "seed_order": "the order of every epoch is torch.randperm(n, generator=g), g seeded with seed (or a "
+                      "DataLoader with generator=g): the seed controls the batch order",
+        "seeds_differ": "different seeds give different histories",
+        "history": "history holds train_loss (mean of the epoch's batch losses), val_loss and val_acc per epoch",
+        "num_epochs": "without patience, num_epochs epochs run",
+        "last_batch": "the last mini-batch may be smaller (n not a multiple of batch_size)",
+        "sgd": "'sgd-momentum' is torch.optim.SGD with momentum=0.9 and the given lr and weight_decay",
+        "adam": "'adam' is torch.optim.Adam with the given lr and weight_decay (L2 through the moments)",
+        "adamw": "'adamw' is torch.optim.AdamW with the given lr and weight_decay (decoupled)",
+        "unknown_optimizer": "another optimizer name raises ValueError",
+        "dropout": "dropout from make_net(config); its masks from the global state seeded in step 1",
+        "eval_mode": "validation numbers in eval mode under no_grad; the returned net in eval mode",
+        "noise": "noise > 0 adds noise * torch.randn(xb.shape, generator=g) to every training batch",
+        "early_stopping": "patience: stop after patience epochs without a strict improvement of the val loss",
+        "restore": "with patience, the returned net has the best epoch's state",
+        "no_test": "the test rows are never used",
+    },
+    scenarios=[
+        _run_scenario("the notebook's visible config", ("history", "adam", "dropout", "noise", "num_epochs"), {},
+                      arrays="visible"),
+        _run_scenario("sgd-momentum", ("sgd", "seed_init", "seed_order", "history"),
+                      {"optimizer": "sgd-momentum", "lr": 0.05, "dropout": 0.0, "noise": 0.0, "weight_decay": 0.0}),
+        _run_scenario("sgd-momentum with weight_decay", ("sgd",),
+                      {"optimizer": "sgd-momentum", "lr": 0.05, "dropout": 0.0, "noise": 0.0, "weight_decay": 0.05}),
+        _run_scenario("adam with a large weight_decay", ("adam",),
+                      {"optimizer": "adam", "lr": 0.01, "dropout": 0.0, "noise": 0.0, "weight_decay": 0.3}),
+        _run_scenario("adamw with a large weight_decay", ("adamw",),
+                      {"optimizer": "adamw", "lr": 0.01, "dropout": 0.0, "noise": 0.0, "weight_decay": 0.3}),
+        _run_scenario("dropout p = 0.5", ("dropout", "eval_mode"),
+                      {"optimizer": "adamw", "lr": 0.005, "dropout": 0.5, "noise": 0.0}),
+        _run_scenario("noise = 0.5", ("noise",), {"optimizer": "sgd-momentum", "lr": 0.03, "dropout": 0.0,
+                                                  "noise": 0.5}),
+        _run_scenario("early stopping, patience = 2", ("early_stopping", "restore", "eval_mode"),
+                      {"optimizer": "sgd-momentum", "lr": 0.3, "dropout": 0.0, "noise": 0.0, "patience": 2,
+                       "num_epochs": 12, "batch_size": 16}),
+        _run_scenario("early stopping with dropout", ("early_stopping", "restore"),
+                      {"optimizer": "adam", "lr": 0.02, "dropout": 0.3, "noise": 0.0, "patience": 1,
+                       "num_epochs": 8}),
+        _run_scenario("100 rows in batches of 32", ("last_batch",), {"batch_size": 32, "num_epochs": 2}, arrays="odd"),
+        _determinism_scenario(),
+        _order_scenario(),
+        _test_untouched_scenario(),
+        _bad_optimizer_scenario(),
+    ],
+)
+
+
+# ---------------------------------------------------------------- part 3: run_study
+@functools.lru_cache(maxsize=None)
+def _study_reference(configs_key, seeds, arrays):
+    return ck.study_run(ref.run_study, json.loads(configs_key), list(seeds), _ARRAYS[arrays])
+
+
+def _study_scenario(label, covers, configs, seeds, arrays="small"):
+    calls = [probe(DRIVER + "study_run", "run_study", configs, list(seeds), _ARRAYS[arrays])]
+
+    def check(values):
+        (out,) = returned(values, "run_study")
+        want = _study_reference(json.dumps(configs), tuple(seeds), arrays)
+        if not isinstance(out, dict) or not isinstance(out.get("rows"), list):
+            raise Failure("run_study should return a list of dicts, one per run")
+        calls_ = [list(c) for c in out["calls"]]
+        if [c[:2] for c in calls_] != [c[:2] for c in want["calls"]]:
+            raise Mistake(ck.STUDY_SEEDS)
+        if not all(c[2] for c in calls_):
+            raise Mistake(ck.STUDY_TEST_AS_VAL)
+        rows = out["rows"]
+        if len(rows) != len(want["rows"]):
+            raise Failure("the table should hold one row per (config, seed)")
+        for k in ("config", "seed"):
+            if [r.get(k) for r in rows] != [r[k] for r in want["rows"]]:
+                raise Mistake(ck.STUDY_SEEDS) if k == "seed" else \
+                    Failure("each row's config should be the config's name, in the order of configs")
+        for k in ("num_epochs", "epochs_run"):
+            if [r.get(k) for r in rows] != [r[k] for r in want["rows"]]:
+                raise Failure({"num_epochs": "num_epochs should be the config's budget, config['num_epochs']",
+                               "epochs_run": "epochs_run should be len(history['val_loss'])"}[k])
+        got = [[r.get("val_acc"), r.get("test_acc")] for r in rows]
+        acc = [[r["val_acc"], r["test_acc"]] for r in want["rows"]]
+        if not close(got, acc, atol=1e-6):
+            if close(got, [a[::-1] for a in acc], atol=1e-6):
+                raise Mistake(ck.STUDY_SWAPPED)
+            if close(np.asarray(got, float) / 100, acc, atol=1e-6):
+                raise Failure("accuracies should be fractions in [0, 1], not percentages")
+            raise Mistake(ck.STUDY_TRAIN_MODE)
+    return Scenario(label, calls, check, covers)
+
+
+_vis_cfg, _vis_seeds, _ = ck._visible_study()
+
+RUN_STUDY = Part(
+    "run_study",
+    contract={
+        "order": "one row per (config, seed): configs in their order, seeds in their order (as given, unsorted)",
+        "seed_passed": "train_fn(config, seed, data) is called with each seed's value, and the row records it",
+        "data": "train_fn gets the data with its own validation part (never the test set as validation data)",
+        "budget": "num_epochs is the config's budget; epochs_run is len(history['val_loss'])",
+        "accuracies": "val_acc and test_acc are fractions of the returned net on X_val and X_test, in eval mode",
+        "one": "a study of one config and one seed gives one row",
+    },
+    scenarios=[
+        _study_scenario("the notebook's visible study", ("order", "seed_passed", "budget", "accuracies"),
+                        _vis_cfg, _vis_seeds, arrays="visible"),
+        _study_scenario("three configs, unsorted seeds", ("order", "seed_passed", "data", "accuracies"),
+                        {"c": {"tag": 3, "num_epochs": 4}, "a": {"tag": 4, "num_epochs": 4},
+                         "b": {"tag": 5, "num_epochs": 4}}, [7, 2, 9]),
+        _study_scenario("runs stopped early", ("budget",),
+                        {"es": {"tag": 6, "num_epochs": 10, "epochs_run": 4},
+                         "full": {"tag": 7, "num_epochs": 10}}, [1, 2]),
+        _study_scenario("one config, one seed", ("one", "accuracies"), {"only": {"tag": 8, "num_epochs": 3}}, [13]),
+    ],
+)
+
+
+# ---------------------------------------------------------------- part 4: summarize
+def _rows(cells, budget=10, budgets=None, interleave=False):
+    rows = []
+    for name, (vals, vvals) in cells.items():
+        for s, (v, vv) in enumerate(zip(vals, vvals)):
+            rows.append({"config": name, "seed": s, "num_epochs": (budgets or {}).get(name, budget),
+                         "val_acc": vv, "test_acc": v})
+    if interleave:
+        rows = [rows[i] for i in np.random.default_rng(0).permutation(len(rows))]
+    return rows
+
+
+def _summary_reference(rows, metric, ddof=1, quantile="t", sqrt_n=True):
+    """cell -> [n, mean, std, ci_low, ci_high]; the keyword arguments reproduce the named mistakes."""
+    from scipy import stats
+
+    cells = {}
+    for r in rows:
+        cells.setdefault(r["config"], []).append(float(r[metric or "test_acc"]))
+    out = {}
+    for name, v in cells.items():
+        v = np.asarray(v)
+        n, m, sd = len(v), float(v.mean()), float(v.std(ddof=ddof))
+        q = stats.t.ppf(0.975, n - 1) if quantile == "t" else 1.959963984540054
+        half = q * sd / (math.sqrt(n) if sqrt_n else 1.0)
+        out[name] = [n, m, sd, m - half, m + half]
+    return out
+
+
+def _summary_scenario(label, covers, rows, metric=None, raises=False):
+    calls = [probe(DRIVER + "summary_run", "summarize", rows, metric)]
+
+    def check(values):
+        (out,) = returned(values, "summarize")
+        if raises:
+            if out != "ValueError":
+                raise Mistake(ck.BUDGETS) if "budget" in label else \
+                    Failure("a cell with fewer than 2 runs should raise ValueError")
+            return
+        if out == "ValueError":
+            raise Failure("summarize raised ValueError on a table with one budget and at least 2 runs per cell")
+        want = _summary_reference(rows, metric)
+        if not isinstance(out, dict) or sorted(out) != sorted(want):
+            raise Failure("summarize should return one entry per config name")
+        if list(out) != list(want):
+            raise Failure("the entries should be in the order the configs first appear in the table")
+        got = np.array([out[k] for k in want], float)
+        exp = np.array([want[k] for k in want], float)
+        if close(got, exp, rtol=1e-6, atol=1e-9):
+            return
+        if metric is not None and close(got, np.array(list(_summary_reference(rows, None).values()), float)):
+            raise Failure("the metric argument is ignored: use row[metric]")
+        for wrong, message in (({"ddof": 0}, ck.DDOF0), ({"quantile": "z"}, ck.NORMAL_QUANTILE),
+                               ({"sqrt_n": False}, ck.NO_SQRT_N)):
+            if close(got, np.array(list(_summary_reference(rows, metric, **wrong).values()), float), rtol=1e-6):
+                raise Mistake(message)
+        if not close(got[:, :2], exp[:, :2]):
+            raise Failure("n or the mean of a cell is wrong")
+        if not close(got[:, 2], exp[:, 2], rtol=1e-6):
+            raise Failure("the std of a cell is wrong (sample std, ddof=1)")
+        raise Failure("the 95 % interval of a cell is wrong: mean ± t.ppf(0.975, n - 1) * std / sqrt(n)")
+    return Scenario(label, calls, check, covers)
+
+
+_r = np.random.default_rng(12)
+_CELLS = {"sgd": (list(np.round(0.95 + 0.01 * _r.standard_normal(3), 4)), list(np.round(0.9 + 0.01 * _r.random(3), 4))),
+          "adam": (list(np.round(0.96 + 0.01 * _r.standard_normal(5), 4)), list(np.round(0.9 + 0.02 * _r.random(5), 4))),
+          "adamw": (list(np.round(0.94 + 0.02 * _r.standard_normal(2), 4)), list(np.round(0.9 + 0.01 * _r.random(2), 4)))}
+
+SUMMARIZE = Part(
+    "summarize",
+    contract={
+        "cells": "one entry per config, in the order the configs first appear",
+        "mean_std": "n, the mean and the sample std (ddof=1) of row[metric] over the cell's runs",
+        "t_interval": "ci_low, ci_high = mean ± t.ppf(0.975, n - 1) * std / sqrt(n)",
+        "n2": "a cell of 2 runs (t with 1 degree of freedom)",
+        "metric": "metric='val_acc' summarizes val_acc; the default is test_acc",
+        "interleaved": "rows of the cells may come interleaved",
+        "budgets": "rows with different num_epochs raise ValueError (within a cell or between cells)",
+        "one_run": "a cell of one run raises ValueError",
+    },
+    scenarios=[
+        _summary_scenario("the notebook's visible table", ("cells", "mean_std", "t_interval"), ck._VISIBLE_RESULTS),
+        _summary_scenario("cells of 3, 5 and 2 runs", ("mean_std", "t_interval", "n2"), _rows(_CELLS)),
+        _summary_scenario("metric = 'val_acc'", ("metric",), _rows(_CELLS), "val_acc"),
+        _summary_scenario("rows in mixed order", ("interleaved", "cells"), _rows(_CELLS, interleave=True)),
+        _summary_scenario("two budgets within a cell", ("budgets",),
+                          _rows(_CELLS)[:2] + [{**_rows(_CELLS)[2], "num_epochs": 20}] + _rows(_CELLS)[3:],
+                          raises=True),
+        _summary_scenario("two budgets, one per cell", ("budgets",), _rows(_CELLS, budgets={"adam": 30}), raises=True),
+        _summary_scenario("a cell of one run", ("one_run",), _rows(_CELLS) + [{"config": "lone", "seed": 0,
+                                                                              "num_epochs": 10, "val_acc": 0.9,
+                                                                              "test_acc": 0.9}], raises=True),
+    ],
+)
+
+
+PARTS = {
+    "test_make_splits": MAKE_SPLITS,
+    "test_train": TRAIN,
+    "test_run_study": RUN_STUDY,
+    "test_summarize": SUMMARIZE,
+}

@@ -1,0 +1,292 @@
+"""Chapter 12 (the capstone study): known-buggy and correct answers.
+
+Most buggy answers are the source's own solution with one named mistake edited in (COURSE.md's list and issue 15's:
+leakage, a split that is not stratified, a seed that does not control initialization and batch order, results
+averaged over different budgets, a test set used during tuning), plus contract items. ``visible`` and ``hidden``
+are words the visible test's message and the grader's feedback must contain. The correct ones are other valid ways
+of writing each answer, which must keep full marks.
+"""
+
+from __future__ import annotations
+
+import re
+
+import nbformat
+
+from autograder.course import SOURCE
+from submissions import Variant
+
+_NB = nbformat.read(SOURCE / "ch12_capstone" / "capstone.ipynb", as_version=4)
+_SOL = {c.metadata["nbgrader"]["grade_id"]: re.sub(r" *### (BEGIN|END) SOLUTION\n", "", c.source)
+        for c in _NB.cells if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")}
+
+
+def _edit(answer: str, *pairs: tuple[str, str]) -> str:
+    code = _SOL[answer]
+    for old, new in pairs:
+        assert old in code, f"{answer}: {old!r} not in the solution"
+        code = code.replace(old, new)
+    return code
+
+
+# ---------------------------------------------------------------- part 1
+SPLIT_LEAKAGE = _edit("make_splits", ("StandardScaler().fit(X[idx_train])", "StandardScaler().fit(X)"))
+SPLIT_OWN = _edit("make_splits", ('out[f"X_{part}"] = scaler.transform(X[idx])',
+                                  'out[f"X_{part}"] = StandardScaler().fit_transform(X[idx])'))
+SPLIT_NOT_STRATIFIED = _edit("make_splits", (", stratify=y,", ","), (", stratify=y[rest],", ","))
+SPLIT_SEED_IGNORED = _edit("make_splits", ("random_state=seed)", "random_state=None)"))
+_MANUAL = '''
+    mean, std = X[idx_train].mean(axis=0), X[idx_train].std(axis=0{ddof})
+    {fix}
+    out = {{"idx_train": idx_train, "idx_val": idx_val, "idx_test": idx_test}}
+    for part, idx in (("train", idx_train), ("val", idx_val), ("test", idx_test)):
+        out[f"X_{{part}}"] = (X[idx] - mean) / std
+        out[f"y_{{part}}"] = y[idx]
+    return out
+'''
+_HEAD = _SOL["make_splits"].split("    scaler = ")[0]
+SPLIT_ZERO_VAR = _HEAD + _MANUAL.format(ddof="", fix="pass")
+SPLIT_SAMPLE_STD = _HEAD + _MANUAL.format(ddof=", ddof=1", fix="std[std == 0] = 1.0")
+SPLIT_MANUAL_OK = _HEAD + _MANUAL.format(ddof="", fix="std = np.where(std > 0, std, 1.0)")
+SPLIT_PER_CLASS_OK = '''
+def make_splits(X, y, seed, val_fraction=0.2, test_fraction=0.2):
+    from sklearn.model_selection import StratifiedShuffleSplit
+
+    X, y = np.array(X, dtype=float), np.array(y)
+    first = StratifiedShuffleSplit(n_splits=1, test_size=test_fraction, random_state=seed)
+    rest, idx_test = next(first.split(X, y))
+    second = StratifiedShuffleSplit(n_splits=1, test_size=val_fraction / (1 - test_fraction), random_state=seed + 1)
+    tr, va = next(second.split(X[rest], y[rest]))
+    idx_train, idx_val = rest[tr], rest[va]
+    mu = X[idx_train].mean(0)
+    sd = X[idx_train].std(0)
+    sd[sd == 0] = 1
+    parts = dict(train=idx_train, val=idx_val, test=idx_test)
+    out = {f"idx_{k}": v for k, v in parts.items()}
+    out.update({f"X_{k}": (X[v] - mu) / sd for k, v in parts.items()})
+    out.update({f"y_{k}": y[v] for k, v in parts.items()})
+    return out
+'''
+
+# ---------------------------------------------------------------- part 2
+TRAIN_INIT_UNSEEDED = _edit("train", ("    torch.manual_seed(seed)  # the initial weights (and later the dropout masks)\n", ""))
+TRAIN_ORDER_FIXED = _edit("train", ("g = torch.Generator().manual_seed(seed)", "g = torch.Generator().manual_seed(0)"))
+TRAIN_NUMPY_ORDER = _edit("train", ("order = torch.randperm(len(X_train), generator=g)",
+                                    "order = torch.as_tensor(np.random.permutation(len(X_train)))"))
+TRAIN_STOP_ON_TEST = _edit("train", ('X_val = torch.as_tensor(data["X_val"]', 'X_val = torch.as_tensor(data["X_test"]'),
+                           ('y_val = torch.as_tensor(data["y_val"]', 'y_val = torch.as_tensor(data["y_test"]'))
+TRAIN_VAL_TRAIN_MODE = _edit("train", ("        net.eval()\n        with torch.no_grad():",
+                                       "        with torch.no_grad():"))
+TRAIN_NO_RESTORE = _edit("train", ("        net.load_state_dict(best_state)\n", "        pass\n"))
+TRAIN_SWAPPED = _edit("train", ("opt = torch.optim.Adam(net.parameters()", "opt = torch.optim.AdamW(net.parameters()"),
+                      ("opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=wd)\n    else",
+                       "opt = torch.optim.Adam(net.parameters(), lr=lr, weight_decay=wd)\n    else"))
+TRAIN_NO_MOMENTUM = _edit("train", ("momentum=0.9, ", ""))
+TRAIN_STOP_ON_TRAIN = _edit("train", ("            if val_loss < best:\n                best, wait, best_state = val_loss",
+                                      "            if history['train_loss'][-1] < best:\n"
+                                      "                best, wait, best_state = history['train_loss'][-1]"))
+TRAIN_WD_IGNORED = _edit("train", ('wd = config["lr"], config.get("weight_decay", 0.0)',
+                                   'wd = config["lr"], 0.0'))
+TRAIN_DROP_LAST = _edit("train", ("for start in range(0, len(order), batch_size):",
+                                  "for start in range(0, len(order) - batch_size + 1, batch_size):"))
+TRAIN_NOISE_GLOBAL = _edit("train", ("noise * torch.randn(xb.shape, generator=g)", "noise * torch.randn_like(xb)"))
+TRAIN_LOADER_OK = _edit("train", ("    history = {", "    from torch.utils.data import DataLoader, TensorDataset\n"
+                                                  "    loader = DataLoader(TensorDataset(X_train, y_train), "
+                                                  "batch_size=batch_size, shuffle=True, generator=g)\n    history = {"),
+                        ("        order = torch.randperm(len(X_train), generator=g)\n", ""),
+                        ("        for start in range(0, len(order), batch_size):\n"
+                         "            rows = order[start:start + batch_size]\n"
+                         "            xb, yb = X_train[rows], y_train[rows]\n", "        for xb, yb in loader:\n"))
+TRAIN_SPLIT_OK = '''
+def train(config, seed, data):
+    """One deterministic training run; returns (net, history)."""
+    optimizers = {"sgd-momentum": lambda p, lr, wd: torch.optim.SGD(p, lr=lr, momentum=0.9, weight_decay=wd),
+                  "adam": lambda p, lr, wd: torch.optim.Adam(p, lr=lr, weight_decay=wd),
+                  "adamw": lambda p, lr, wd: torch.optim.AdamW(p, lr=lr, weight_decay=wd)}
+    if config["optimizer"] not in optimizers:
+        raise ValueError(config["optimizer"])
+    torch.manual_seed(seed)
+    net = make_net(config)
+    g = torch.Generator()
+    g.manual_seed(seed)
+    opt = optimizers[config["optimizer"]](net.parameters(), config["lr"], config.get("weight_decay", 0.0))
+    t = {k: torch.tensor(np.asarray(v), dtype=torch.float32 if k[0] == "X" else torch.int64)
+         for k, v in data.items() if k in ("X_train", "y_train", "X_val", "y_val")}
+    loss_fn = nn.CrossEntropyLoss()
+    history = {"train_loss": [], "val_loss": [], "val_acc": []}
+    best, kept, bad = float("inf"), None, 0
+    epoch = 0
+    while epoch < config["num_epochs"]:
+        epoch += 1
+        net.train()
+        losses = []
+        for rows in torch.split(torch.randperm(t["X_train"].shape[0], generator=g), config["batch_size"]):
+            xb = t["X_train"][rows]
+            if config.get("noise", 0) > 0:
+                xb = xb + config["noise"] * torch.randn(xb.shape, generator=g)
+            opt.zero_grad()
+            loss = loss_fn(net(xb), t["y_train"][rows])
+            loss.backward()
+            opt.step()
+            losses.append(float(loss))
+        net.eval()
+        with torch.inference_mode():
+            out = net(t["X_val"])
+            history["val_loss"].append(float(loss_fn(out, t["y_val"])))
+            history["val_acc"].append(float((out.argmax(1) == t["y_val"]).double().mean()))
+        history["train_loss"].append(float(np.mean(losses)))
+        if config.get("patience") is not None:
+            if history["val_loss"][-1] < best:
+                best, bad = history["val_loss"][-1], 0
+                kept = {k: v.detach().clone() for k, v in net.state_dict().items()}
+            elif (bad := bad + 1) >= config["patience"]:
+                break
+    if kept is not None:
+        net.load_state_dict(kept)
+    return net.eval(), history
+'''
+
+# ---------------------------------------------------------------- part 3
+STUDY_SAME_SEED = _edit("run_study", ("train_fn(config, seed, data)", "train_fn(config, 0, data)"))
+STUDY_TRAIN_MODE = _edit("run_study", ("        net.eval()\n        with torch.no_grad():",
+                                       "        with torch.no_grad():"))
+STUDY_SWAPPED = _edit("run_study", ('"val_acc": accuracy(net, data["X_val"], data["y_val"])',
+                                    '"val_acc": accuracy(net, data["X_test"], data["y_test"])'),
+                      ('"test_acc": accuracy(net, data["X_test"], data["y_test"])',
+                       '"test_acc": accuracy(net, data["X_val"], data["y_val"])'))
+STUDY_TEST_AS_VAL = _edit("run_study", ("train_fn(config, seed, data)",
+                                        'train_fn(config, seed, {**data, "X_val": data["X_test"], '
+                                        '"y_val": data["y_test"]})'))
+STUDY_PRODUCT_OK = '''
+def run_study(configs, seeds, train_fn, data):
+    import itertools
+
+    def acc(net, part):
+        with torch.inference_mode():
+            logits = net.eval()(torch.tensor(np.asarray(data["X_" + part]), dtype=torch.float32))
+        return float(np.mean(logits.argmax(1).numpy() == np.asarray(data["y_" + part])))
+
+    table = []
+    for (name, config), seed in itertools.product(configs.items(), seeds):
+        net, history = train_fn(config, seed, data)
+        table.append(dict(config=name, seed=seed, num_epochs=config["num_epochs"],
+                          epochs_run=len(history["val_loss"]), val_acc=acc(net, "val"), test_acc=acc(net, "test")))
+    return table
+'''
+STUDY_COMPREHENSION_OK = '''
+def run_study(configs, seeds, train_fn, data):
+    def row(name, config, seed):
+        net, history = train_fn(config, seed, data)
+        net.eval()
+        with torch.no_grad():
+            accs = {f"{p}_acc": (net(torch.as_tensor(data[f"X_{p}"]).float()).argmax(1)
+                                 == torch.as_tensor(data[f"y_{p}"]).long()).float().mean().item() for p in ("val", "test")}
+        return {"config": name, "seed": seed, "num_epochs": config["num_epochs"],
+                "epochs_run": len(history["val_loss"]), **accs}
+    return [row(name, config, seed) for name, config in configs.items() for seed in seeds]
+'''
+
+# ---------------------------------------------------------------- part 4
+SUM_DDOF0 = _edit("summarize", ("values.std(ddof=1)", "values.std()"))
+SUM_Z = _edit("summarize", ("stats.t.ppf(0.975, n - 1)", "1.96"))
+SUM_NO_SQRT = _edit("summarize", (" * std / math.sqrt(n)", " * std"))
+SUM_NO_BUDGET = _edit("summarize", ('raise ValueError("the rows use different budgets (num_epochs)")', "pass"))
+SUM_METRIC_IGNORED = _edit("summarize", ('append(row[metric])', 'append(row["test_acc"])'))
+SUM_ONE_RUN_OK = _edit("summarize", ('raise ValueError(f"cell {name!r} has only {n} run")', "pass"))
+SUM_INTERVAL_OK = '''
+def summarize(results, metric="test_acc"):
+    from scipy import stats
+
+    budgets = set(r["num_epochs"] for r in results)
+    if len(budgets) != 1:
+        raise ValueError(f"different budgets: {budgets}")
+    names = list(dict.fromkeys(r["config"] for r in results))
+    out = {}
+    for name in names:
+        v = np.array([r[metric] for r in results if r["config"] == name], dtype=float)
+        if v.size < 2:
+            raise ValueError("need two runs per cell")
+        low, high = stats.t.interval(0.95, v.size - 1, loc=v.mean(), scale=stats.sem(v))
+        out[name] = dict(n=v.size, mean=v.mean(), std=v.std(ddof=1), ci_low=low, ci_high=high)
+    return out
+'''
+SUM_STATISTICS_OK = '''
+def summarize(results, metric="test_acc"):
+    import statistics
+    from scipy.stats import t
+
+    if any(r["num_epochs"] != results[0]["num_epochs"] for r in results):
+        raise ValueError("one budget per study")
+    groups = {}
+    for r in results:
+        groups.setdefault(r["config"], []).append(float(r[metric]))
+    summary = {}
+    for name, v in groups.items():
+        if len(v) < 2:
+            raise ValueError(name)
+        m, s = statistics.fmean(v), statistics.stdev(v)
+        h = t.ppf(0.975, len(v) - 1) * s / len(v) ** 0.5
+        summary[name] = {"n": len(v), "mean": m, "std": s, "ci_low": m - h, "ci_high": m + h}
+    return summary
+'''
+
+BUGGY = [
+    Variant("split_leakage", "make_splits", SPLIT_LEAKAGE, "test_make_splits", visible="leakage", hidden="leakage"),
+    Variant("split_own_statistics", "make_splits", SPLIT_OWN, "test_make_splits", visible="its own mean",
+            hidden="its own mean"),
+    Variant("split_not_stratified", "make_splits", SPLIT_NOT_STRATIFIED, "test_make_splits", visible="not stratified",
+            hidden="not stratified"),
+    Variant("split_seed_ignored", "make_splits", SPLIT_SEED_IGNORED, "test_make_splits", visible="seed is not",
+            hidden="seed is not respected"),
+    Variant("split_zero_variance_nan", "make_splits", SPLIT_ZERO_VAR, "test_make_splits", visible="constant",
+            hidden="constant on the training rows"),
+    Variant("split_sample_std", "make_splits", SPLIT_SAMPLE_STD, "test_make_splits", visible="ddof=1",
+            hidden="sample std"),
+    Variant("train_init_unseeded", "train", TRAIN_INIT_UNSEEDED, "test_train", visible="initialization",
+            hidden="does not control the initialization"),
+    Variant("train_order_fixed_seed", "train", TRAIN_ORDER_FIXED, "test_train", visible="batch order",
+            hidden="does not control the batch order"),
+    Variant("train_order_global_numpy", "train", TRAIN_NUMPY_ORDER, "test_train", visible="not deterministic",
+            hidden="not deterministic"),
+    Variant("train_noise_global", "train", TRAIN_NOISE_GLOBAL, "test_train", hidden="noise is drawn from torch's global"),
+    Variant("train_stops_on_test", "train", TRAIN_STOP_ON_TEST, "test_train", visible="test set was used",
+            hidden="test set was used"),
+    Variant("train_val_in_train_mode", "train", TRAIN_VAL_TRAIN_MODE, "test_train", visible="training mode",
+            hidden="training mode"),
+    Variant("train_no_restore", "train", TRAIN_NO_RESTORE, "test_train", visible="not the best one",
+            hidden="not the best one"),
+    Variant("train_adam_adamw_swapped", "train", TRAIN_SWAPPED, "test_train", hidden="swapped"),
+    Variant("train_no_momentum", "train", TRAIN_NO_MOMENTUM, "test_train", hidden="momentum=0.9"),
+    Variant("train_stops_on_train_loss", "train", TRAIN_STOP_ON_TRAIN, "test_train", hidden="training loss"),
+    Variant("train_weight_decay_ignored", "train", TRAIN_WD_IGNORED, "test_train", hidden="weight_decay"),
+    Variant("train_drops_last_batch", "train", TRAIN_DROP_LAST, "test_train", hidden="100 rows in batches of 32"),
+    Variant("study_same_seed", "run_study", STUDY_SAME_SEED, "test_run_study", visible="one run per",
+            hidden="one run per (config, seed)"),
+    Variant("study_train_mode", "run_study", STUDY_TRAIN_MODE, "test_run_study", visible="training mode",
+            hidden="training mode"),
+    Variant("study_val_test_swapped", "run_study", STUDY_SWAPPED, "test_run_study", visible="swapped",
+            hidden="swapped"),
+    Variant("study_test_as_validation", "run_study", STUDY_TEST_AS_VAL, "test_run_study", visible="test set as",
+            hidden="test set as its validation"),
+    Variant("summary_ddof0", "summarize", SUM_DDOF0, "test_summarize", visible="ddof=0", hidden="ddof=0"),
+    Variant("summary_normal_quantile", "summarize", SUM_Z, "test_summarize", visible="normal quantile",
+            hidden="normal quantile"),
+    Variant("summary_no_standard_error", "summarize", SUM_NO_SQRT, "test_summarize", visible="standard error",
+            hidden="standard error"),
+    Variant("summary_different_budgets", "summarize", SUM_NO_BUDGET, "test_summarize", visible="different budgets",
+            hidden="different budgets"),
+    Variant("summary_metric_ignored", "summarize", SUM_METRIC_IGNORED, "test_summarize", visible="val_acc",
+            hidden="metric argument"),
+    Variant("summary_one_run_accepted", "summarize", SUM_ONE_RUN_OK, "test_summarize", hidden="fewer than 2 runs"),
+]
+
+CORRECT = [
+    Variant("split_stratified_shuffle_split", "make_splits", SPLIT_PER_CLASS_OK, "test_make_splits"),
+    Variant("split_manual_standardization", "make_splits", SPLIT_MANUAL_OK, "test_make_splits"),
+    Variant("train_dataloader", "train", TRAIN_LOADER_OK, "test_train"),
+    Variant("train_torch_split_while", "train", TRAIN_SPLIT_OK, "test_train"),
+    Variant("study_itertools_product", "run_study", STUDY_PRODUCT_OK, "test_run_study"),
+    Variant("study_comprehension", "run_study", STUDY_COMPREHENSION_OK, "test_run_study"),
+    Variant("summary_t_interval", "summarize", SUM_INTERVAL_OK, "test_summarize"),
+    Variant("summary_statistics_module", "summarize", SUM_STATISTICS_OK, "test_summarize"),
+]
