@@ -1,0 +1,508 @@
+"""Hidden tests for Chapter 11: hyperparameter tuning.
+
+Each part states the contract the exercise's text gives and tries every item of it in a scenario. The searches
+take callbacks, so every call goes through a driver of ``coursekit.checks.tuning`` (``probe``) that builds the
+callback from plain numbers, records what the student's function asked of it and returns plain values. Here the
+values are compared with ``solutions.tuning`` (the oracle for the searches), scipy's ``loguniform`` (Part 1) and
+scikit-learn's ``ParameterGrid`` (Part 2). When an answer matches a known mistake, the message names it. Messages
+never contain the hidden inputs or the expected values.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.stats import loguniform
+from sklearn.model_selection import ParameterGrid
+
+from coursekit.checks import tuning as ck
+from solutions import tuning as ref
+
+from ..verdicts import Foreign, Part, Scenario
+from .common import Failure, Mistake, close, expect, forbid, probe, returned
+
+DRIVER = "coursekit.checks.tuning:"
+
+
+def _scenarios(table, make_calls, check):
+    return [Scenario(label, make_calls(*case), check(*case), covers) for label, covers, case in table]
+
+
+# ---------------------------------------------------------------- part 1: log_uniform
+LOG_UNIFORM_CONTRACT = {
+    "exact": "with a seeded generator, the values of scipy.stats.loguniform(low, high).rvs(size, random_state=rng): "
+             "exp of one rng.uniform(log low, log high, size) draw",
+    "decades": "the logarithm of the samples is uniform: every decade between low and high gets the same share",
+    "range": "every sample lies in [low, high]",
+    "size_tuple": "size may be a tuple: the result has that shape",
+    "size_none": "size=None gives a single number",
+    "narrow": "bounds that are not powers of ten, inside one decade",
+    "generator": "the samples come from rng only: the same seed gives the same samples, another seed others",
+    "errors": "low <= 0 or high <= low raises ValueError",
+}
+LOG_UNIFORM_SCENARIOS = [  # (label, covers, (low, high, size, seeds))
+    ("a seeded generator, a few samples", ("exact",), (1e-4, 1.0, 6, (42,))),
+    ("20000 samples over five decades", ("decades", "range"), (1e-6, 1e-1, 20000, (123,))),
+    ("size given as a tuple", ("size_tuple",), (1e-3, 10.0, (3, 4), (5,))),
+    ("size=None", ("size_none",), (1e-5, 1e-2, None, (8,))),
+    ("bounds inside one decade", ("narrow",), (0.3, 0.7, 50, (17,))),
+    ("the same seed twice, then another seed", ("generator",), (1e-4, 1e-1, 20, (9, 9, 10))),
+    ("the visible test's samples", ("exact", "range"), (1e-5, 1e-1, 4000, (7,))),
+]
+
+
+def _lu_calls(low, high, size, seeds):
+    return [probe(DRIVER + "log_uniform_run", "log_uniform", low, high, size, seed) for seed in seeds]
+
+
+def _lu_want(low, high, size, seed):
+    return loguniform(low, high).rvs(size=size, random_state=np.random.default_rng(seed))
+
+
+def _check_log_uniform(low, high, size, seeds):
+    def check(values):
+        what = "log_uniform"
+        outs = returned(values, what)
+        if len(seeds) == 3 and close(outs[0], outs[1], 0, 0) and close(outs[0], outs[2], 0, 0):
+            raise Mistake(f"{what}: two generators with different seeds gave the same samples: " + ck.IGNORES_GENERATOR)
+        if len(seeds) == 3 and not close(outs[0], outs[1], 0, 0):
+            raise Mistake(f"{what}: two generators with the same seed gave different samples: "
+                          + ck.IGNORES_GENERATOR)
+        for got, seed in zip(outs, seeds):
+            want = np.asarray(_lu_want(low, high, size, seed), dtype=float)
+            if isinstance(got, (Foreign, str)) or got is None:
+                expect(got, want, what)
+            got_arr = np.asarray(got, dtype=float)
+            if got_arr.shape != want.shape:
+                raise Failure(f"{what}: size={size!r} should give shape {want.shape}, got shape {got_arr.shape}")
+            rng = lambda: np.random.default_rng(seed)  # noqa: E731
+            if close(got_arr, rng().uniform(low, high, size)):
+                raise Mistake(f"{what}: " + ck.UNIFORM_NOT_LOG)
+            if close(got_arr, rng().uniform(math.log(low), math.log(high), size)) or \
+                    close(got_arr, rng().uniform(math.log10(low), math.log10(high), size)):
+                raise Mistake(f"{what}: you returned the logarithm (the exponent), not the sample: exponentiate it")
+            if close(got_arr, 10.0 ** rng().uniform(math.log(low), math.log(high), size)) or \
+                    close(got_arr, np.exp(rng().uniform(math.log10(low), math.log10(high), size))):
+                raise Mistake(f"{what}: the logarithm and the exponential use different bases (log vs log10)")
+            if got_arr.size >= 1000:
+                share = np.histogram(np.log10(got_arr), bins=np.linspace(np.log10(low), np.log10(high), 6))[0]
+                if share[0] < 0.05 * got_arr.size:
+                    raise Mistake(f"{what}: " + ck.UNIFORM_NOT_LOG)
+            if np.any(got_arr < low) or np.any(got_arr > high):
+                raise Failure(f"{what}: some samples lie outside [low, high]")
+            if not close(got_arr, want, 1e-9, 0) and got_arr.size >= 1000:
+                share = np.histogram(np.log10(got_arr), bins=np.linspace(np.log10(low), np.log10(high), 5))[0]
+                if np.all(np.abs(share / got_arr.size - 0.25) < 0.03):
+                    raise Mistake(f"{what}: log-uniform, but not the values of the generator's rng.uniform: "
+                                  + ck.IGNORES_GENERATOR)
+            expect(got_arr, want, what, rtol=1e-9, atol=0)
+    return check
+
+
+ERROR_BOUNDS = [(0.0, 1.0), (-1e-3, 1.0), (1.0, 1.0), (2.0, 1.0)]
+
+
+def _check_errors(values):
+    what = "log_uniform"
+    for (low, high), got in zip(ERROR_BOUNDS, returned(values, what)):
+        if got is None:
+            raise Failure(f"{what}: low={low}, high={high} should raise ValueError; your function returned samples")
+        if got != "ValueError":
+            raise Failure(f"{what}: low={low}, high={high} should raise ValueError, not {got}")
+
+
+LOG_UNIFORM_PARTS = _scenarios(LOG_UNIFORM_SCENARIOS, _lu_calls, _check_log_uniform) + [
+    Scenario("invalid bounds", [probe(DRIVER + "log_uniform_error", "log_uniform", lo, hi) for lo, hi in ERROR_BOUNDS],
+             _check_errors, ("errors",))]
+
+
+# ---------------------------------------------------------------- the searches' results
+def _config_close(a, b) -> bool:
+    if not (isinstance(a, dict) and isinstance(b, dict)) or sorted(a) != sorted(b):
+        return False
+    for k in a:
+        x, y = a[k], b[k]
+        if isinstance(y, float) and not isinstance(x, (bool, str)) and isinstance(x, (int, float)):
+            if not math.isclose(x, y, rel_tol=1e-9, abs_tol=0.0):
+                return False
+        elif x != y or type(x) is bool and type(y) is not bool:
+            return False
+    return True
+
+
+def _results(out, what):
+    if isinstance(out, Foreign) or not isinstance(out, dict) or not {"best", "results", "calls"} <= set(out):
+        raise Failure(f"{what}: return a tuple (best_config, results)")
+    results = out["results"]
+    if not isinstance(results, list) or not all(isinstance(r, (tuple, list)) and len(r) == 2
+                                                and isinstance(r[0], dict) and isinstance(r[1], dict)
+                                                for r in results):
+        raise Failure(f"{what}: results must be a list of (config, scores) tuples, config and scores both dicts")
+    return out["best"], [(c, s) for c, s in results], out["calls"]
+
+
+def _check_scores_and_best(what, best, results, calls, salt):
+    if len(calls) != len(results):
+        raise Failure(f"{what}: evaluate was called {len(calls)} times for {len(results)} configurations: call it "
+                      "exactly once per configuration")
+    for (config, scores), called in zip(results, calls):
+        if not _config_close(config, called) or scores != ck.synthetic_scores(called, salt):
+            raise Failure(f"{what}: each result must hold a configuration and the scores evaluate returned for it, "
+                          "in the order evaluated")
+    vals = [s["val"] for _, s in results]
+    right = results[int(np.argmin(vals))][0]
+    if not _config_close(best, right):
+        if isinstance(best, dict):
+            for key, message in (("test", ck.CHOSE_ON_TEST), ("train", ck.CHOSE_ON_TRAIN)):
+                if _config_close(best, results[int(np.argmin([s[key] for _, s in results]))][0]):
+                    raise Mistake(f"{what}: " + message)
+            if _config_close(best, results[int(np.argmax(vals))][0]):
+                raise Mistake(f"{what}: " + ck.CHOSE_LARGEST)
+        raise Failure(f"{what}: best_config is not the configuration with the smallest validation loss")
+
+
+# ---------------------------------------------------------------- part 2: grid_search
+GRID_CONTRACT = {
+    "product": "every combination of the values (the Cartesian product) is evaluated, each once",
+    "order": "in ParameterGrid's order: names sorted, the last name varying fastest, lists in their given order",
+    "evaluate_once": "evaluate is called exactly once per configuration, with the configuration as a dict",
+    "results": "results holds (config, scores) in the order evaluated, scores as evaluate returned them",
+    "choose_val": "best_config has the smallest validation loss, also when the test and training losses disagree",
+    "one_value": "a name with a single value",
+    "one_name": "a space with a single name",
+    "mixed_types": "values of any type: strings, booleans, None, ints and floats",
+}
+GRID_SCENARIOS = [  # (label, covers, (space, salt))
+    ("a 3 x 2 grid", ("product", "evaluate_once", "results", "choose_val"),
+     ({"lr": [1e-3, 1e-2, 1e-1], "momentum": [0.0, 0.9]}, 1)),
+    ("names not given in sorted order", ("order", "product"),
+     ({"weight_decay": [0.0, 1e-3, 1e-2], "batch_size": [32, 128], "lr": [0.1, 0.01]}, 2)),
+    ("a name with one value", ("one_value",), ({"lr": [0.05, 0.5], "nesterov": [True], "momentum": [0.9, 0.5]}, 3)),
+    ("a space with one name", ("one_name",), ({"lr": [1e-4, 1e-3, 1e-2, 1e-1, 1.0]}, 103)),
+    ("strings, booleans and None as values", ("mixed_types",),
+     ({"activation": ["relu", "gelu", "tanh"], "scheduler": [None, "cosine"], "amsgrad": [False, True]}, 102)),
+    ("the visible test's grid", ("product", "order", "choose_val"),
+     ({"weight_decay": [0.0, 1e-4], "lr": [1e-3, 1e-2, 1e-1], "activation": ["relu", "tanh"]}, 16)),
+]
+
+
+def _grid_calls(space, salt):
+    return [probe(DRIVER + "grid_run", "grid_search", space, salt)]
+
+
+def _check_grid(space, salt):
+    def check(values):
+        what = "grid_search"
+        (out,) = returned(values, what)
+        best, results, calls = _results(out, what)
+        want = list(ParameterGrid(space))
+        configs = [c for c, _ in results]
+        n_all = len(want)
+        distinct = [c for i, c in enumerate(configs) if c not in configs[:i]]
+        if len(distinct) < len(configs):
+            raise Failure(f"{what}: a configuration was evaluated twice; evaluate each combination once")
+        if any(c not in want for c in configs):
+            raise Failure(f"{what}: some configurations are not combinations of the values in space")
+        if len(configs) < n_all:
+            raise Mistake(f"{what}: " + ck.ZIPPED_GRID)
+        if configs != want:
+            raise Mistake(f"{what}: " + ck.GRID_ORDER)
+        _check_scores_and_best(what, best, results, calls, salt)
+    return check
+
+
+# ---------------------------------------------------------------- part 3: random_search
+RANDOM_CONTRACT = {
+    "exact": "with a seeded generator: trial after trial, names in sorted order, one draw each (the reference)",
+    "log_uniform": "a 'log-uniform' name is sampled log-uniformly (with log_uniform(low, high, None, rng))",
+    "uniform": "a 'uniform' name is rng.uniform(low, high)",
+    "choice": "a 'choice' name is one of the listed values, values[rng.integers(len(values))], of any type",
+    "evaluate_once": "evaluate is called exactly once per trial; results hold (config, scores) in that order",
+    "choose_val": "best_config has the smallest validation loss, also when the test and training losses disagree",
+    "one_trial": "n_trials = 1",
+    "generator": "only rng is used: the same seed gives the same search",
+}
+RANDOM_SCENARIOS = [  # (label, covers, (space, n_trials, seed, salt))
+    ("a log-uniform lr and weight decay, 12 trials", ("exact", "log_uniform", "evaluate_once", "choose_val"),
+     ({"lr": ("log-uniform", 1e-5, 1.0), "weight_decay": ("log-uniform", 1e-6, 1e-2)}, 12, 4, 21)),
+    ("a uniform name", ("uniform", "exact"), ({"dropout": ("uniform", 0.0, 0.5)}, 8, 5, 22)),
+    ("choices of strings and of numbers", ("choice", "exact"),
+     ({"activation": ("choice", ["relu", "gelu", "tanh"]), "batch_size": ("choice", [16, 32, 64, 128])}, 10, 6, 23)),
+    ("names not given in sorted order, all three kinds", ("exact",),
+     ({"momentum": ("uniform", 0.8, 0.99), "lr": ("log-uniform", 1e-4, 1.0), "act": ("choice", ["relu", "tanh"])},
+      9, 7, 100)),
+    ("one trial", ("one_trial",), ({"lr": ("log-uniform", 1e-3, 1.0)}, 1, 8, 25)),
+    ("the visible test's space, 400 trials", ("log_uniform", "uniform", "choice", "choose_val"),
+     ({"lr": ("log-uniform", 1e-5, 1.0), "momentum": ("uniform", 0.8, 0.99),
+       "batch_size": ("choice", [32, 64, 128])}, 400, 3, 12)),
+]
+STAT_SPACE = {"lr": ("log-uniform", 1e-6, 1.0)}
+
+
+def _random_calls(space, n_trials, seed, salt):
+    return [probe(DRIVER + "random_run", "random_search", space, n_trials, seed, salt)]
+
+
+def _uniform_instead(space, n_trials, seed, salt):
+    """What sampling every 'log-uniform' name uniformly would give."""
+    bad = {k: ("uniform", v[1], v[2]) if v[0] == "log-uniform" else v for k, v in space.items()}
+    return ref.random_search(bad, n_trials, np.random.default_rng(seed), lambda c: ck.synthetic_scores(c, salt))[1]
+
+
+def _insertion_order(space, n_trials, seed):
+    rng, out = np.random.default_rng(seed), []
+    for _ in range(n_trials):
+        out.append({k: ref.sample_config({k: v}, rng)[k] for k, v in space.items()})
+    return out
+
+
+def _check_random(space, n_trials, seed, salt):
+    def check(values):
+        what = "random_search"
+        (out,) = returned(values, what)
+        best, results, calls = _results(out, what)
+        want = ref.random_search(space, n_trials, np.random.default_rng(seed),
+                                 lambda c: ck.synthetic_scores(c, salt))[1]
+        configs = [c for c, _ in results]
+        if len(configs) != n_trials:
+            raise Failure(f"{what}: {n_trials} trials should give {n_trials} results, got {len(configs)}")
+        if any(sorted(c) != sorted(space) for c in configs):
+            raise Failure(f"{what}: every configuration needs one value for each name of the space, and nothing else")
+        for name, (kind, *args) in space.items():
+            vals = [c[name] for c in configs]
+            if kind == "choice" and any(v not in args[0] or type(v) is not type(args[0][0]) for v in vals):
+                raise Failure(f"{what}: a 'choice' value must be one of the listed values (of the same type)")
+            if kind != "choice" and any(isinstance(v, (bool, str)) or not isinstance(v, (int, float))
+                                        or not args[0] <= v <= args[1] for v in vals):
+                raise Failure(f"{what}: a '{kind}' value must be a number between low and high")
+        if not all(_config_close(c, w) for c, (w, _) in zip(configs, want)):
+            if all(_config_close(c, w) for c, (w, _) in zip(configs, _uniform_instead(space, n_trials, seed, salt))):
+                raise Mistake(f"{what}: a 'log-uniform' name was " + ck.UNIFORM_NOT_LOG)
+            for name, (kind, *args) in space.items():
+                if kind == "log-uniform" and len(configs) >= 100:
+                    x = np.log10([c[name] for c in configs])
+                    if np.mean(x < np.log10(args[0]) + 0.4 * (np.log10(args[1]) - np.log10(args[0]))) < 0.2:
+                        raise Mistake(f"{what}: a 'log-uniform' name was " + ck.UNIFORM_NOT_LOG)
+            if list(space) != sorted(space) and all(_config_close(c, w) for c, w in
+                                                    zip(configs, _insertion_order(space, n_trials, seed))):
+                raise Mistake(f"{what}: the names were drawn in the order of the space, not in sorted order")
+            raise Failure(f"{what}: the trials differ from the rule's with the same seed (trial after trial, names "
+                          "sorted, one draw from rng per name)")
+        _check_scores_and_best(what, best, results, calls, salt)
+    return check
+
+
+def _check_same_seed(values):
+    what = "random_search"
+    first, second, other = (_results(out, what)[1] for out in returned(values, what))
+    a, b, c = ([config for config, _ in r] for r in (first, second, other))
+    if a != b:
+        raise Mistake(f"{what}: the same seed gave two different searches: " + ck.IGNORES_GENERATOR)
+    if a == c:
+        raise Mistake(f"{what}: two different seeds gave the same search: " + ck.IGNORES_GENERATOR)
+
+
+def _check_stats(values):
+    what = "random_search"
+    (out,) = returned(values, what)
+    if not isinstance(out, dict) or not isinstance(out.get("configs"), list) or len(out["configs"]) != 2000:
+        raise Failure(f"{what}: 2000 trials should give 2000 results")
+    try:
+        x = np.log10(np.array([c["lr"] for c in out["configs"]], dtype=float))
+    except (KeyError, TypeError, ValueError):
+        raise Failure(f"{what}: every configuration needs a numeric value for each name") from None
+    share = np.histogram(x, bins=np.arange(-6, 1))[0] / len(x)   # six decades, 1/6 each
+    if share[:3].sum() < 0.1:
+        raise Mistake(f"{what}: a 'log-uniform' name was " + ck.UNIFORM_NOT_LOG)
+    if np.any(np.abs(share - 1 / 6) > 0.04):
+        raise Failure(f"{what}: a 'log-uniform' name does not give each decade the same share of the samples")
+
+
+RANDOM_PARTS = _scenarios(RANDOM_SCENARIOS, _random_calls, _check_random) + [
+    Scenario("2000 trials (the log-uniform statistics)", [probe(DRIVER + "random_run", "random_search", STAT_SPACE,
+                                                                2000, 99, 26, True)], _check_stats, ("log_uniform",)),
+    Scenario("the same seed twice, then another seed", [probe(DRIVER + "random_run", "random_search",
+                                           {"lr": ("log-uniform", 1e-4, 1.0), "momentum": ("uniform", 0.5, 0.99)},
+                                           6, seed, 27) for seed in (31, 31, 32)], _check_same_seed, ("generator",)),
+]
+
+
+# ---------------------------------------------------------------- part 4: successive_halving
+HALVING_CONTRACT = {
+    "sizes": "each rung keeps max(1, n // eta) configurations (rounded down), also when eta does not divide n",
+    "budgets": "rung k trains with min_budget * eta**k",
+    "ranking": "the survivors are the configurations with the smallest validation losses of their rung",
+    "stop": "the rung with one configuration is the last, and that configuration is the winner",
+    "calls": "train_eval is called once per configuration and rung, with that rung's budget",
+    "eta": "any integer eta >= 2 (2, 3, 4)",
+    "float_budget": "min_budget may be a float",
+    "single": "a single configuration: one rung at min_budget",
+    "few": "fewer configurations than eta: one survives",
+}
+HALVING_SCENARIOS = [  # (label, covers, (n_configs, min_budget, eta, salt))
+    ("27 configurations, eta = 3", ("sizes", "budgets", "ranking", "stop", "calls"), (27, 1, 3, 41)),
+    ("10 configurations, eta = 3 (the visible test's)", ("sizes",), (10, 1, 3, 13)),
+    ("12 configurations, eta = 2", ("eta", "sizes"), (12, 2, 2, 42)),
+    ("20 configurations, eta = 4", ("eta", "sizes"), (20, 1, 4, 43)),
+    ("a float min_budget", ("float_budget", "budgets"), (9, 0.5, 3, 44)),
+    ("one configuration", ("single", "stop"), (1, 3, 3, 45)),
+    ("two configurations and eta = 3", ("few", "stop"), (2, 1, 3, 46)),
+]
+
+
+def _configs(n):
+    return [{"id": i} for i in range(n)]
+
+
+def _halving_calls(n, min_budget, eta, salt):
+    return [probe(DRIVER + "halving_run", "successive_halving", _configs(n), min_budget, eta, salt)]
+
+
+def _check_halving(n, min_budget, eta, salt):
+    def check(values):
+        what = "successive_halving"
+        (out,) = returned(values, what)
+        if isinstance(out, Foreign) or not isinstance(out, dict):
+            raise Failure(f"{what}: return a tuple (winner, rungs)")
+        rungs = out["rungs"]
+        if not isinstance(rungs, list) or not rungs or not all(
+                isinstance(r, dict) and {"configs", "budget", "losses"} <= set(r) for r in rungs):
+            raise Failure(f"{what}: rungs must be a list of dicts with keys 'configs', 'budget' and 'losses'")
+        want_winner, want = ref.successive_halving(_configs(n), lambda c, b: ck.synthetic_curve(c, b, salt),
+                                                   min_budget, eta)
+        sizes = [len(r["configs"]) if isinstance(r["configs"], list) else -1 for r in rungs]
+        want_sizes = [len(r["configs"]) for r in want]
+        budgets = [r["budget"] for r in rungs]
+        if len(rungs) > 1 and all(close(b, budgets[0]) for b in budgets):
+            raise Mistake(f"{what}: " + ck.BUDGET_CONSTANT)
+        if len(rungs) > 2 and all(close(b, min_budget * (k + 1)) for k, b in enumerate(budgets)):
+            raise Mistake(f"{what}: the budget grows by min_budget per rung; it grows by a factor eta "
+                          "(min_budget * eta**k)")
+        if sizes != want_sizes:
+            if len(sizes) < len(want_sizes) and sizes == want_sizes[:len(sizes)]:
+                raise Mistake(f"{what}: the last rung is missing: when one configuration survives, train it with the "
+                              "next budget too; stop after the rung with one configuration")
+            j = next((k for k, (a, b) in enumerate(zip(sizes, want_sizes)) if a != b), min(len(sizes),
+                                                                                         len(want_sizes)))
+            if 0 < j < len(sizes):
+                prev = sizes[j - 1]
+                if sizes[j] == prev - prev // eta and sizes[j] != -(-prev // eta):
+                    raise Mistake(f"{what}: " + ck.DROPS_FRACTION)
+                if sizes[j] == -(-prev // eta) and sizes[j] != prev // eta:
+                    raise Mistake(f"{what}: " + ck.KEEPS_TOO_MANY)
+            if out.get("runaway"):
+                raise Failure(f"{what}: the loop never stopped (train_eval was called more than "
+                              f"{ck.MAX_HALVING_CALLS} times): stop after the rung with one configuration")
+            raise Failure(f"{what}: the number of configurations per rung is wrong (keep max(1, n // eta), stop "
+                          "after the rung with one configuration)")
+        for k, (rung, ref_rung) in enumerate(zip(rungs, want)):
+            if not close(rung["budget"], ref_rung["budget"], 1e-12, 0):
+                raise Failure(f"{what}: rung {k} has the wrong budget (min_budget * eta**k)")
+            ids = [c.get("id") if isinstance(c, dict) else None for c in rung["configs"]]
+            losses = rung["losses"]
+            if not isinstance(losses, list) or len(losses) != len(ids):
+                raise Failure(f"{what}: rung {k} needs one loss per configuration, in the same order")
+            if k > 0 and sorted(ids) != sorted(c["id"] for c in ref_rung["configs"]):
+                prev = want[k - 1]
+                order = np.argsort(prev["losses"], kind="stable")
+                worst = sorted(prev["configs"][i]["id"] for i in order[::-1][:len(ids)])
+                if sorted(ids) == worst:
+                    raise Mistake(f"{what}: " + ck.KEEPS_WORST)
+                raise Failure(f"{what}: the survivors of rung {k - 1} are not the ones with the smallest losses")
+            for i, loss in zip(ids, losses):
+                if not close(loss, ck.synthetic_curve({"id": i}, ref_rung["budget"], salt), 1e-12, 0):
+                    raise Failure(f"{what}: rung {k}: each loss must be what train_eval returned for that "
+                                  "configuration at that rung's budget")
+        calls = out["calls"]
+        if len(calls) != sum(want_sizes):
+            raise Failure(f"{what}: train_eval was called {len(calls)} times; call it once per configuration and "
+                          "rung")
+        if out["winner"] != want_winner:
+            raise Failure(f"{what}: the winner must be the one configuration of the last rung")
+    return check
+
+
+# ---------------------------------------------------------------- part 5: final_report
+REPORT_CONTRACT = {
+    "mean": "mean is the mean of the test losses over the seeds, never the best seed's",
+    "std": "std is the sample standard deviation (ddof=1)",
+    "losses": "test_losses is a numpy array of the losses in the order of seeds",
+    "refit": "each fit is on ('train', 'val'): training and validation data together, never the test set",
+    "once": "fit_and_test is called exactly once per seed",
+    "two_seeds": "two seeds are enough",
+    "seed_order": "seeds in any order: the losses follow it",
+    "errors": "fewer than two seeds raise ValueError",
+}
+REPORT_SCENARIOS = [  # (label, covers, (config, seeds, salt))
+    ("five seeds", ("mean", "std", "losses", "refit", "once"), ({"lr": 0.02, "weight_decay": 3e-4}, [0, 1, 2, 3, 4],
+                                                                51)),
+    ("two seeds", ("two_seeds", "std"), ({"lr": 0.3}, [11, 12], 52)),
+    ("seeds not in sorted order", ("seed_order", "losses"), ({"lr": 0.1, "act": "relu"}, [7, 2, 9, 4], 53)),
+    ("the visible test's seeds", ("mean", "std", "refit"), ({"lr": 0.01, "weight_decay": 1e-4}, [0, 1, 2, 3, 4], 14)),
+]
+
+
+def _report_calls(config, seeds, salt):
+    return [probe(DRIVER + "report_run", "final_report", config, seeds, salt)]
+
+
+def _check_report(config, seeds, salt):
+    def check(values):
+        what = "final_report"
+        (run,) = returned(values, what)
+        if isinstance(run, Foreign) or not isinstance(run, dict):
+            raise Failure(f"{what}: return a tuple (mean, std, test_losses)")
+        out, calls = run["out"], run["calls"]
+        if not (isinstance(out, tuple) and len(out) == 3):
+            raise Failure(f"{what}: return a tuple (mean, std, test_losses)")
+        mean, std, losses = out
+        if len(calls) > len(seeds):
+            raise Mistake(f"{what}: " + ck.TESTED_TWICE)
+        if sorted(s for s, _ in calls) != sorted(seeds):
+            raise Failure(f"{what}: call fit_and_test once for every seed you were given")
+        fitted = {tuple(on) for _, on in calls}
+        if any("test" in on for on in fitted):
+            raise Mistake(f"{what}: " + ck.FIT_ON_TEST)
+        if fitted == {("train",)}:
+            raise Mistake(f"{what}: " + ck.REFIT_TRAIN_ONLY)
+        if fitted != {("train", "val")}:
+            raise Failure(f"{what}: fit_on must name the splits ('train', 'val')")
+        want = np.array([ck.synthetic_test_loss(config, s, ("train", "val"), salt) for s in seeds])
+        if close(mean, want.min()):
+            raise Mistake(f"{what}: " + ck.BEST_SEED)
+        if close(losses, np.sort(want)) and not close(losses, want):
+            raise Failure(f"{what}: test_losses must follow the order of seeds, not be sorted")
+        expect(losses, want, f"{what}: test_losses", rtol=1e-12)
+        expect(mean, want.mean(), f"{what}: mean", rtol=1e-12)
+        if close(std, want.std(), 1e-9):
+            raise Mistake(f"{what}: " + ck.STD_DDOF0)
+        expect(std, want.std(ddof=1), f"{what}: std", rtol=1e-9)
+    return check
+
+
+def _check_report_errors(values):
+    what = "final_report"
+    for seeds, got in zip(([3], []), returned(values, what)):
+        if got != "ValueError":
+            raise Failure(f"{what}: {len(seeds)} seed(s) should raise ValueError (a spread needs two runs)"
+                          + ("" if got is None else f", not {got}"))
+
+
+REPORT_PARTS = _scenarios(REPORT_SCENARIOS, _report_calls, _check_report) + [
+    Scenario("one seed, and no seed", [probe(DRIVER + "report_error", "final_report", s) for s in ([3], [])],
+             _check_report_errors, ("errors",))]
+
+
+PARTS = {
+    "test_log_uniform": Part("log_uniform", contract=LOG_UNIFORM_CONTRACT, scenarios=LOG_UNIFORM_PARTS,
+                             static=forbid(("loguniform", "reciprocal"), "log_uniform")),
+    "test_grid_search": Part("grid_search", contract=GRID_CONTRACT,
+                             scenarios=_scenarios(GRID_SCENARIOS, _grid_calls, _check_grid),
+                             static=forbid(("ParameterGrid", "GridSearchCV"), "grid_search")),
+    "test_random_search": Part("random_search", contract=RANDOM_CONTRACT, scenarios=RANDOM_PARTS,
+                               static=forbid(("ParameterSampler", "RandomizedSearchCV"), "random_search")),
+    "test_successive_halving": Part("successive_halving", contract=HALVING_CONTRACT,
+                                    scenarios=_scenarios(HALVING_SCENARIOS, _halving_calls, _check_halving)),
+    "test_final_report": Part("final_report", contract=REPORT_CONTRACT, scenarios=REPORT_PARTS),
+}
