@@ -20,7 +20,7 @@ from torch import nn
 
 from coursekit.demos.capstone import make_net
 
-OPTIMIZERS = ("sgd-momentum", "adam", "adamw")
+OPTIMIZERS = ("sgd-momentum", "adam", "adamw")  # the names train accepts
 
 
 # ---------------------------------------------------------------- part 1: the data pipeline
