@@ -143,6 +143,9 @@ def _results(out, what):
 
 
 def _check_scores_and_best(what, best, results, calls, salt):
+    if len(calls) > len(results):
+        raise Mistake(f"{what}: evaluate was called more than once for some configurations: call it exactly once "
+                      "per configuration and keep its scores (each call is a whole training run)")
     if len(calls) != len(results):
         raise Failure(f"{what}: evaluate was called {len(calls)} times for {len(results)} configurations: call it "
                       "exactly once per configuration")

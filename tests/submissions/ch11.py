@@ -27,7 +27,7 @@ LU_NO_ERRORS = '''
 def log_uniform(low, high, size, rng):
     return np.exp(rng.uniform(np.log(low), np.log(high), size))
 '''
-LU_SCIPY = LU_HEAD + "    return loguniform(low, high).rvs(size=size, random_state=rng)\n"
+LU_SCIPY = "from scipy.stats import loguniform\n" + LU_HEAD + "    return loguniform(low, high).rvs(size=size, random_state=rng)\n"
 LU_LOG10 = LU_HEAD + "    return 10.0 ** rng.uniform(np.log10(low), np.log10(high), size)\n"
 LU_RANDOM = '''
 import math
@@ -91,6 +91,8 @@ def grid_search(space, evaluate):
     return best, [(c, evaluate(c)) for c in configs]
 '''
 GRID_PARAMETERGRID = '''
+from sklearn.model_selection import ParameterGrid
+
 def grid_search(space, evaluate):
     results = [(dict(c), evaluate(dict(c))) for c in ParameterGrid(space)]
     return min(results, key=lambda r: r[1]["val"])[0], results
