@@ -57,6 +57,8 @@ def make_splits(X, y, seed, val_fraction=0.2, test_fraction=0.2):
 # ---------------------------------------------------------------- part 2: one deterministic training run
 def make_optimizer(config, params, bug=""):
     name, lr, wd = config["optimizer"], config["lr"], config.get("weight_decay", 0.0)
+    if bug == "weight_decay_ignored":
+        wd = 0.0
     if bug == "adam_adamw_swapped":
         name = {"adam": "adamw", "adamw": "adam"}.get(name, name)
     if name == "sgd-momentum":
@@ -98,8 +100,9 @@ def train(config, seed, data, loader=False, bug=""):
             epoch = batches
         else:
             perm = torch.randperm(n, generator=g)
+            last = n - batch_size + 1 if bug == "drop_last" else n
             epoch = ((X_train[perm[k:k + batch_size]], y_train[perm[k:k + batch_size]])
-                     for k in range(0, n, batch_size))
+                     for k in range(0, last, batch_size))
         losses = []
         for xb, yb in epoch:
             if noise > 0:

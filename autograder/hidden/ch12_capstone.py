@@ -146,10 +146,11 @@ def _same_run(got, want, rtol=1e-4, atol=1e-6) -> bool:
     return True
 
 
-TRAIN_BUGS = {"stop_on_test": ck.TEST_USED, "val_in_train_mode": ck.VAL_TRAIN_MODE, "no_restore": ck.NO_RESTORE,
+TRAIN_BUGS = {"weight_decay_ignored": ck.WD_IGNORED, "drop_last": ck.DROP_LAST, "stop_on_test": ck.TEST_USED,
+              "val_in_train_mode": ck.VAL_TRAIN_MODE, "no_restore": ck.NO_RESTORE,
               "stop_on_train": ck.STOP_ON_TRAIN, "adam_adamw_swapped": ck.ADAM_ADAMW, "no_momentum": ck.NO_MOMENTUM,
-              "noise_global": ck.NOISE_GLOBAL,
-              "seed_init_only": ck.SEED_INIT_ONLY, "seed_order_only": ck.SEED_ORDER_ONLY}
+              "noise_global": ck.NOISE_GLOBAL, "seed_init_only": ck.SEED_INIT_ONLY,
+              "seed_order_only": ck.SEED_ORDER_ONLY}
 
 
 def _judge_run(out, config, seed, arrays, **run):

@@ -46,6 +46,9 @@ ADAM_ADAMW = ("'adam' and 'adamw' are swapped or the same: 'adam' is torch.optim
               "through the moments), 'adamw' torch.optim.AdamW (decay decoupled from the moments)")
 NOISE_GLOBAL = ("the noise is drawn from torch's global random state: draw it from the generator g of the run, "
                 "noise * torch.randn(xb.shape, generator=g), right after the batch is taken")
+WD_IGNORED = "weight_decay is ignored: pass config['weight_decay'] to the optimizer as its weight_decay"
+DROP_LAST = ("the last, smaller mini-batch of each epoch is dropped: when n_train is not a multiple of "
+             "batch_size, the last batch holds the remaining rows and is trained on too")
 NO_MOMENTUM = "'sgd-momentum' must be torch.optim.SGD with momentum=0.9"
 STUDY_SEEDS = ("the results table does not hold one run per (config, seed) with that seed: call train_fn(config, "
                "seed, data) for every config and every seed, in that order, and record the seed")
