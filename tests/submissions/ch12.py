@@ -32,7 +32,7 @@ def _edit(answer: str, *pairs: tuple[str, str]) -> str:
 # ---------------------------------------------------------------- part 1
 SPLIT_LEAKAGE = _edit("make_splits", ("StandardScaler().fit(X[idx_train])", "StandardScaler().fit(X)"))
 SPLIT_OWN = _edit("make_splits", ('out[f"X_{part}"] = scaler.transform(X[idx])',
-                                  'out[f"X_{part}"] = StandardScaler().fit_transform(X[idx])'))
+                                  'out[f"X_{part}"] = preprocessing.StandardScaler().fit_transform(X[idx])'))
 SPLIT_NOT_STRATIFIED = _edit("make_splits", (", stratify=y,", ","), (", stratify=y[rest],", ","))
 SPLIT_SEED_IGNORED = _edit("make_splits", ("random_state=seed)", "random_state=None)"))
 _MANUAL = '''
