@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parent.parent
 FILE_CHAPTER = {f"test_solutions_{topic}": chapter for topic, chapter in [
     ("generalization", "ch01"), ("regularization", "ch02"), ("lasso", "ch03"), ("dropout", "ch04"),
     ("early_stopping", "ch05"), ("batch_norm", "ch06"), ("sgd", "ch07"), ("momentum", "ch08"),
-    ("optimizers", "ch09"), ("lr_schedules", "ch10")]}
+    ("optimizers", "ch09"), ("lr_schedules", "ch10"), ("tuning", "ch11"), ("capstone", "ch12")]}
 
 
 def chapters() -> dict[str, list[str]]:

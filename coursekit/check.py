@@ -68,6 +68,11 @@ EXERCISES: dict[str, dict[str, tuple[float, str]]] = {
     "lr_schedules": {"test_step_lr": (2, "tests"), "test_cosine_lr": (2, "tests"), "test_linear_lr": (2, "tests"),
                      "test_warmup_cosine": (2, "tests"), "test_fit": (2, "tests"),
                      "written_wrong_interval": (2, "hand")},
+    "tuning": {"test_log_uniform": (2, "tests"), "test_grid_search": (2, "tests"), "test_random_search": (2, "tests"),
+               "test_successive_halving": (3, "tests"), "test_final_report": (2, "tests"),
+               "written_random_vs_grid": (2, "hand")},
+    "capstone": {"test_make_splits": (2, "tests"), "test_train": (3, "tests"), "test_run_study": (2, "tests"),
+                 "test_summarize": (2, "tests"), "written_report": (4, "hand")},
 }
 
 UNANSWERED = "YOUR ANSWER HERE"  # what nbgrader leaves in a written-answer cell of the student copy

@@ -91,3 +91,10 @@ def test_leak_check_would_see_a_leak(site_files):
     """The check above is not vacuous: the published notebook text is searched as shown."""
     _, page = site_files[HTML / "chapters" / "exercises" / "ch09_adaptive_methods" / "adaptive_methods.html"]
     assert "compare_with_torch(Adam, torch.optim.Adam" in page
+
+
+def test_instructors_page_lists_every_assignment(site_files):
+    _, text = site_files[HTML / "chapters" / "instructors.html"]
+    for assignment, notebook in NOTEBOOKS:
+        assert assignment in text and f"{notebook}.ipynb" in text, f"the instructors' page misses {assignment}"
+    assert "python -m autograder grade" in text and "formgrader" in text
