@@ -376,3 +376,11 @@ def test_stub_detection():
     assert not ck.has_stub("def f():\n    # raise NotImplementedError()\n    return 1")
     assert not ck.has_stub('def f():\n    """Do not raise NotImplementedError."""\n    return 1')
     assert not ck.has_stub("try:\n    g()\nexcept NotImplementedError:\n    pass")
+
+
+def test_the_notebook_runs_marked_as_graded(tmp_path):
+    # As the grader does (and plain nbgrader autograde): a long cell, like the capstone's study, may shorten itself.
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import os\nassert os.environ.get('NBGRADER_EXECUTION') == 'autograde', os.environ.get('NBGRADER_EXECUTION')")])
+    ck._run(nb, tmp_path, timeout=60)
+    assert ck._error(nb.cells[0]) is None, nb.cells[0].outputs
