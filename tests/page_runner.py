@@ -76,7 +76,12 @@ def glue_references(nb) -> set[str]:
 
 
 def _short(message: str) -> str:
-    """The error lines of a cell failure (nbclient prepends the whole cell source)."""
+    """The error of a cell failure: a failed claim's whole message (page, sentence, values), else the last lines."""
+    import re
+
+    message = re.sub(r"\x1b\[[0-9;]*m", "", message)         # the traceback's colours
+    if "ClaimFailed: " in message:
+        return message[message.rindex("ClaimFailed: "):].strip()
     lines = [ln for ln in message.splitlines() if ln.strip()]
     tail = [ln for ln in lines if "Error" in ln or "claim" in ln.lower()]
     return "\n".join(tail[-6:] or lines[-6:])

@@ -98,3 +98,19 @@ def test_instructors_page_lists_every_assignment(site_files):
     for assignment, notebook in NOTEBOOKS:
         assert assignment in text and f"{notebook}.ipynb" in text, f"the instructors' page misses {assignment}"
     assert "python -m autograder grade" in text and "formgrader" in text
+
+
+def test_claims_page_lists_the_evidence_of_every_chapter(site_files):
+    """The Claims page shows, for each of the twelve chapters, what its page checked when the site was built."""
+    _, text = site_files[HTML / "chapters" / "claims.html"]
+    chapters = sorted((REPO / "chapters").glob("[0-9][0-9]_*.md"))
+    for chapter in chapters:
+        n = int(chapter.name[:2])
+        assert re.search(rf"Chapter {n}: \d+ claims checked, \d+ of them over 3 or more seeds", text), \
+            f"the Claims page has no record of chapter {n}"
+    summary = re.search(r"(\d+) claims in (\d+) chapters; (\d+) of them are measured over 3 or more seeds", text)
+    assert summary and int(summary[2]) == len(chapters), "the Claims page misses chapters"
+    assert int(summary[3]) >= 3 * len(chapters), "fewer than three multi-seed claims per chapter"
+    assert "FAILED" not in text and "seed offset" in text and "torch CPU kernels" in text
+    raw, _ = site_files[HTML / "intro.html"]
+    assert 'href="chapters/claims.html' in raw, "the home page does not link the Claims page"
