@@ -52,6 +52,9 @@ site: exercises $(MATHJAX)
 	# -W: warnings are errors; -n: nitpicky cross-references; --keep-going: report them all;
 	# --all: rewrite every page (an incremental build kept a References page without a new citation).
 	# Unchanged pages are not re-executed either way (jupyter-cache).
+	# The chapter pages execute first, one kernel per core, into the build's cache (_ext/execute_pages.py); the
+	# build then takes them from the cache. A failing claim stops here, naming the page, the sentence and the values.
+	$(BIN)/python _ext/execute_pages.py
 	$(BIN)/jupyter-book build . -W -n --keep-going --all
 
 # -n 2: two test processes (CI has 2 cores); --dist loadfile: a test file runs in one process, so its
