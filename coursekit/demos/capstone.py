@@ -102,16 +102,27 @@ def page_run(config: Mapping, seed: int, splits: dict) -> dict:
             curves["val_acc"].append((out.argmax(1) == splits["y_val"]).float().mean().item())
             curves["test_acc"].append((net(splits["X_test"]).argmax(1) == splits["y_test"]).float().mean().item())
         curves["train_loss"].append(total / len(splits["y_train"]))
-    last = len(curves["val_loss"]) - 1
-    if config["patience"] is not None:
-        stop, last = _patience_stop(curves["val_loss"], int(config["patience"]))
-        curves["epochs_run"] = stop + 1
-    else:
-        curves["epochs_run"] = len(curves["val_loss"])
-    curves["val"], curves["test"] = curves["val_acc"][last], curves["test_acc"][last]
     curves["weight_norm"] = float(torch.sqrt(sum((m.weight.detach() ** 2).sum() for m in net
                                                  if isinstance(m, nn.Linear))))  # after the last epoch
-    return curves
+    return apply_patience(curves, config["patience"])
+
+
+def apply_patience(curves: Mapping, patience: int | None) -> dict:
+    """The reported numbers of a run whose recorded curves are ``curves``, with early stopping of ``patience``.
+
+    Returns a copy of ``curves`` with ``epochs_run`` and the reported ``val`` and ``test`` accuracy: those of the
+    last epoch without a ``patience`` (None), else those of the epoch the patience rule on the validation loss
+    restores. The curves after a stop do not change what came before, so one full run serves every patience.
+    """
+    out = dict(curves)
+    last = len(out["val_loss"]) - 1
+    if patience is not None:
+        stop, last = _patience_stop(out["val_loss"], int(patience))
+        out["epochs_run"], out["restored"] = stop + 1, last
+    else:
+        out["epochs_run"], out["restored"] = len(out["val_loss"]), last
+    out["val"], out["test"] = out["val_acc"][last], out["test_acc"][last]
+    return out
 
 
 def t_interval(values, level: float = 0.95) -> tuple[float, float, float]:
