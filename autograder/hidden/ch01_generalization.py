@@ -163,8 +163,16 @@ def _cv_call(X, y, folds, degree):
 
 
 def _check_cv(value, X, y, folds, degree):
+    """Judge the scores' values; the recorded calls only name the mistake of a wrong answer. An answer whose
+    scores are right passes, however it called fit and predict (e.g. predicting on every row and keeping the
+    validation rows)."""
     what = "cross_val_score"
     out = _dict(value, what, ["scores", "fits", "predicts", "paired"])
+    fit, predict = polynomial_model(degree)
+    want = ref.cross_val_score(fit, predict, X, y, folds)
+    scores = out["scores"]
+    if close(scores, want, rtol=1e-9):
+        return
     fits = [set(np.asarray(f, dtype=float).astype(int).tolist()) for f in out["fits"]]
     predicts = [sorted(np.asarray(p, dtype=float).astype(int).tolist()) for p in out["predicts"]]
     if any(-1 in f for f in fits):
@@ -180,13 +188,11 @@ def _check_cv(value, X, y, folds, degree):
             raise Mistake(CV_LEAK)
         if f != set(np.asarray(train).tolist()):
             raise Failure(f"{what}: fit must receive exactly the training part of each fold")
-    fit, predict = polynomial_model(degree)
-    want = ref.cross_val_score(fit, predict, X, y, folds)
     on_train = [ref.mse(predict(fit(X[tr], y[tr]), X[tr]), y[tr]) for tr, _ in folds]
-    scores = out["scores"]
-    if close(scores, on_train) and not close(scores, want):
+    if close(scores, on_train):
         raise Mistake(ON_TRAIN)
-    if not any(sorted(np.asarray(va).tolist()) in predicts for _, va in folds):
+    val_rows = [set(np.asarray(va).tolist()) for _, va in folds]     # the i-th predict call sees fold i's rows
+    if len(predicts) < len(folds) or not all(rows <= set(predicts[i]) for i, rows in enumerate(val_rows)):
         raise Failure(f"{what}: predict never received a validation fold")
     expect(scores, want, f"{what}: the fold scores", rtol=1e-9)
 

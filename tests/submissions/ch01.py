@@ -146,6 +146,15 @@ def cross_val_score(fit, predict, X, y, folds):
     return scores
 '''
 
+CV_PREDICT_ALL_ROWS = '''
+def cross_val_score(fit, predict, X, y, folds):
+    scores = []
+    for train_idx, val_idx in folds:
+        predictions = predict(fit(X[train_idx], y[train_idx]), X)     # every row, then keep the fold's
+        scores.append(np.mean((predictions[val_idx] - y[val_idx]) ** 2))
+    return np.array(scores)
+'''
+
 # ---------------------------------------------------------------- part 3: bias_variance
 BV_SINGLE_FITS = '''
 def bias_variance(fit, predict, x_train, f_train, x_test, f_test, train_noise, test_noise):
@@ -447,6 +456,7 @@ CORRECT = [
     Variant("ok-kfold-masks", "kfold_indices", KFOLD_MASKS, P1),
     Variant("ok-cv-comprehension", "cross_val_score", CV_COMPREHENSION, P2),
     Variant("ok-cv-preallocated", "cross_val_score", CV_PREALLOCATED, P2),
+    Variant("ok-cv-predict-all-rows", "cross_val_score", CV_PREDICT_ALL_ROWS, P2),
     Variant("ok-bv-np-var", "bias_variance", BV_NP_VAR, P3),
     Variant("ok-bv-loops", "bias_variance", BV_LOOPS, P3),
     Variant("ok-lc-preallocated", "learning_curve", LC_PREALLOCATED, P4),
