@@ -78,6 +78,27 @@ def path(l1_ratio: float = 1.0):
     return alphas, coefs
 
 
+def entry_alpha(j: int, l1_ratio: float = 1.0, rel_tol: float = 1e-6) -> float:
+    """The largest alpha at which weight ``j`` of the ten-feature problem is nonzero (where it enters the path
+    as alpha decreases), found by bisection on the exact fits of :func:`fit`, to a relative tolerance
+    ``rel_tol``: not limited by the resolution of a path's grid."""
+    X, y, _ = path_data()
+    Xc, yc = X - X.mean(0), y - y.mean()
+    hi = float(np.max(np.abs(Xc.T @ yc)) / len(y)) / max(l1_ratio, 1e-12) * 1.0001   # every weight is 0 here
+    lo = hi
+    while fit(X, y, lo, l1_ratio)[0][j] == 0:
+        lo /= 2
+        if lo < 1e-6:
+            return 0.0
+    while hi / lo - 1 > rel_tol:
+        mid = float(np.sqrt(lo * hi))
+        if fit(X, y, mid, l1_ratio)[0][j] != 0:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
 def penalty(W1, W2, l1_ratio: float):
     """The elastic-net penalty per unit alpha, ``l1_ratio * ||w||_1 + (1 - l1_ratio)/2 * ||w||^2``, on a grid."""
     return l1_ratio * (np.abs(W1) + np.abs(W2)) + 0.5 * (1 - l1_ratio) * (W1 ** 2 + W2 ** 2)
@@ -274,3 +295,38 @@ def accuracy(net, X, y) -> float:
 
     with torch.no_grad():
         return float((net(X).argmax(dim=1) == y).float().mean())
+
+
+def l1_study(seed: int = 0, lambdas=DIGITS_LAMBDAS, n_train: int = 500, n_val: int = 500, **kwargs) -> dict:
+    """The chapter's network experiment on one seed: the seed draws the split (``digits_splits``) as well as
+    the initialization and batch order. Trains the unpenalized network and both methods on every ``lam`` of
+    ``lambdas``; returns ``{"base": row, ("penalty" | "prox", lam): row}``, each row a dict of ``val_acc``,
+    ``test_acc``, ``zeros`` (W1 entries exactly 0), ``tiny`` (|W1| < 1e-3), ``dead`` (pixels with no nonzero
+    outgoing weight), ``dead_constant`` (those among them constant in the training images, whose
+    standardized value is 0 there, so their weights get no gradient), ``dead_varying`` (the others: pixels L1
+    removed), ``kept_both_signs`` and ``kept_range`` (largest over smallest |w| of the nonzero W1 entries).
+    ``kwargs`` go to :func:`train_l1_mlp`. Also ``"constant_pixels"``: pixels constant in the training images.
+    """
+    from coursekit.demos.weight_decay import digits_splits
+
+    splits = digits_splits(n_train=n_train, n_val=n_val, seed=seed)
+    constant = (splits["X_train"].std(dim=0) == 0).numpy()
+
+    def row(net, history):
+        W = net[0].weight.detach()
+        dead = (W == 0).all(dim=0).numpy()
+        kept = W[W != 0].abs()
+        return {"val_acc": float(history["val_acc"][-1]),
+                "test_acc": accuracy(net, splits["X_test"], splits["y_test"]),
+                "zeros": int((W == 0).sum()), "tiny": int((W.abs() < 1e-3).sum()),
+                "dead": int(dead.sum()), "dead_constant": int((dead & constant).sum()),
+                "dead_varying": int((dead & ~constant).sum()),
+                "kept_both_signs": bool((W[W != 0] > 0).any() and (W[W != 0] < 0).any()),
+                "kept_range": float(kept.max() / kept.min()) if kept.numel() else 0.0}
+
+    out = {"base": row(*train_l1_mlp(0.0, "prox", seed=seed, splits=splits, **kwargs)),
+           "constant_pixels": int(constant.sum())}
+    for method in ("penalty", "prox"):
+        for lam in lambdas:
+            out[(method, lam)] = row(*train_l1_mlp(lam, method, seed=seed, splits=splits, **kwargs))
+    return out
