@@ -89,3 +89,13 @@ def test_range_test_grows_the_rate_geometrically():
     rates, losses = demo.range_test(lr_min=1e-3, lr_max=1.0, num_steps=10)
     np.testing.assert_allclose(rates, np.geomspace(1e-3, 1.0, 10), rtol=1e-9)
     assert len(losses) == 10 and np.isfinite(losses[0])
+
+
+def test_batched_runs_match_separate_runs():
+    data = demo.digits_data(seed=1)
+    runs = [("cosine", 0.2), ("step", 0.4)]
+    batched = demo.train_digits_batched(runs, num_epochs=2, seed=1, data=data, momentum=0.9)
+    for (name, peak), b in zip(runs, batched):
+        single = demo.train_digits(name, peak, num_epochs=2, seed=1, data=data, momentum=0.9)
+        for key in ("train_loss", "val_loss", "val_acc"):
+            np.testing.assert_allclose(b[key], single[key], rtol=1e-4, atol=1e-5)

@@ -190,8 +190,10 @@ def mlp(seed: int = 0, hidden: int = 64):
 def train_digits(schedule: str, peak: float, num_epochs: int = 20, batch_size: int = 128, seed: int = 0,
                  data=None, momentum: float = 0.0):
     """The MLP trained with torch.optim.SGD (``momentum``, torch's default 0) at peak rate ``peak`` under
-    ``schedule``, stepped after every optimizer step. Returns {"train_loss", "val_loss", "val_acc"}: per epoch,
-    the mean training loss over the epoch's batches and the validation loss and accuracy after the epoch."""
+    ``schedule``, stepped after every optimizer step. ``seed`` sets the initialization and the batch order.
+    Returns {"train_loss", "val_loss", "val_acc"}: per epoch, the loss of the weights after the epoch on the
+    whole training set (not a running mean of batch losses, which would penalize large rates), and the
+    validation loss and accuracy after the epoch."""
     X_train, X_val, y_train, y_val = data if data is not None else digits_data()
     net = mlp(seed)
     opt = torch.optim.SGD(net.parameters(), lr=peak, momentum=momentum)
@@ -203,7 +205,6 @@ def train_digits(schedule: str, peak: float, num_epochs: int = 20, batch_size: i
     for _ in range(num_epochs):
         net.train()
         order = torch.randperm(n, generator=g)
-        losses = []
         for k in range(per_epoch):
             idx = order[k * batch_size:(k + 1) * batch_size]
             opt.zero_grad()
@@ -211,13 +212,12 @@ def train_digits(schedule: str, peak: float, num_epochs: int = 20, batch_size: i
             loss.backward()
             opt.step()
             sched.step()
-            losses.append(loss.item())
         net.eval()
         with torch.no_grad():
             logits = net(X_val)
             out["val_loss"].append(F.cross_entropy(logits, y_val).item())
             out["val_acc"].append((logits.argmax(1) == y_val).float().mean().item())
-        out["train_loss"].append(float(np.mean(losses)))
+            out["train_loss"].append(F.cross_entropy(net(X_train), y_train).item())
     return {k: np.array(v) for k, v in out.items()}
 
 
@@ -246,3 +246,67 @@ def range_test(lr_min: float = 1e-3, lr_max: float = 10.0, num_steps: int = 120,
         sched.step()
         losses.append(loss.item() if np.isfinite(loss.item()) else np.inf)
     return np.array(rates), np.array(losses)
+
+
+def train_digits_batched(runs: Sequence[tuple[str, float]], num_epochs: int = 20, batch_size: int = 128,
+                         seed: int = 0, data=None, momentum: float = 0.9):
+    """Many runs of :func:`train_digits` at once, one per (schedule, peak) in ``runs``, on the same data, the
+    same initialization and the same batch order (all set by ``seed``), so the runs are paired.
+
+    The networks are stacked and trained together with batched matrix products; the update is torch.optim.SGD's
+    (``momentum``, dampening 0, the buffer starting at the first gradient) with the rate each step of
+    :func:`lr_curve` gives, i.e. the rate torch's scheduler would set. It matches :func:`train_digits` up to
+    floating-point rounding and is several times faster. Returns a list of dicts like :func:`train_digits`.
+    """
+    X_train, X_val, y_train, y_val = data if data is not None else digits_data()
+    n, R = len(X_train), len(runs)
+    per_epoch = (n + batch_size - 1) // batch_size
+    total = num_epochs * per_epoch
+    # every schedule here is a factor times the peak: read torch's factors once per schedule, scale by the peak
+    lrs = torch.tensor(np.array([peak * lr_curve(name, total, 1.0) for name, peak in runs]), dtype=torch.float32)
+    layers = [m for m in mlp(seed) if isinstance(m, torch.nn.Linear)]
+    params = []
+    for m in layers:  # (R, in, out) weights and (R, 1, out) biases, every run starting from the same net
+        params.append(m.weight.detach().t().unsqueeze(0).repeat(R, 1, 1).requires_grad_())
+        params.append(m.bias.detach().view(1, 1, -1).repeat(R, 1, 1).requires_grad_())
+    bufs = [None] * len(params)
+
+    def forward(X):
+        h = X.unsqueeze(0).expand(R, -1, -1)
+        for k in range(0, len(params), 2):
+            h = torch.baddbmm(params[k + 1], h, params[k])
+            if k + 2 < len(params):
+                h = torch.relu(h)
+        return h  # (R, batch, 10)
+
+    def losses(logits, y):  # mean cross-entropy of each run
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.repeat(R), reduction="none").view(R, -1).mean(1)
+
+    g = torch.Generator().manual_seed(seed)
+    out = [{"train_loss": [], "val_loss": [], "val_acc": []} for _ in range(R)]
+    step = 0
+    for _ in range(num_epochs):
+        order = torch.randperm(n, generator=g)
+        for k in range(per_epoch):
+            idx = order[k * batch_size:(k + 1) * batch_size]
+            for p in params:
+                p.grad = None
+            losses(forward(X_train[idx]), y_train[idx]).sum().backward()  # runs are independent
+            with torch.no_grad():
+                lr = lrs[:, step].view(R, 1, 1)
+                for i, p in enumerate(params):
+                    d = p.grad
+                    if momentum:
+                        bufs[i] = d.clone() if bufs[i] is None else bufs[i].mul_(momentum).add_(d)
+                        d = bufs[i]
+                    p.sub_(lr * d)
+            step += 1
+        with torch.no_grad():
+            logits = forward(X_val)
+            val_loss, val_acc = losses(logits, y_val), (logits.argmax(-1) == y_val).float().mean(1)
+            train_loss = losses(forward(X_train), y_train)
+        for r in range(R):
+            out[r]["val_loss"].append(float(val_loss[r]))
+            out[r]["val_acc"].append(float(val_acc[r]))
+            out[r]["train_loss"].append(float(train_loss[r]))
+    return [{k: np.array(v) for k, v in o.items()} for o in out]
