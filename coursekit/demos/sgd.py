@@ -25,7 +25,8 @@ from matplotlib.figure import Figure
 from coursekit.demos.slider import png_bytes
 
 __all__ = ["ANGLE", "START", "quadratic", "gd_path", "frame", "DEMO_KAPPAS", "DEMO_FRACTIONS", "site_demo",
-           "interactive", "digits_split", "per_example_gradients", "gradient_noise", "batch_size_experiment"]
+           "interactive", "digits_split", "per_example_gradients", "gradient_noise", "batch_size_experiment",
+           "top_hessian_eigenvalue", "softmax_regression_past_limit"]
 
 ANGLE = 30.0          # degrees between the eigenvectors and the coordinate axes
 START = (-2.0, 1.5)   # where every path starts (the minimum is at the origin)
@@ -231,3 +232,53 @@ def batch_size_experiment(X, y, X_val, y_val, batch_size: int, lr: float, num_ep
         if not hist["train_loss"][-1] < hist["train_loss"][0]:
             break
     return {k: np.array(v) for k, v in hist.items()}
+
+
+def top_hessian_eigenvalue(loss_fn, theta: torch.Tensor, num_iters: int = 100, seed: int = 0) -> float:
+    """The largest eigenvalue of the Hessian of ``loss_fn`` at ``theta`` (a flat float64 tensor), by power
+    iteration on Hessian-vector products (the Hessian of a convex loss has no negative eigenvalues)."""
+    theta = theta.detach().clone().requires_grad_()
+    grad = torch.autograd.grad(loss_fn(theta), theta, create_graph=True)[0]
+    v = torch.randn(theta.shape, dtype=theta.dtype, generator=torch.Generator().manual_seed(seed))
+    v /= v.norm()
+    value = 0.0
+    for _ in range(num_iters):
+        hv = torch.autograd.grad(grad, theta, v, retain_graph=True)[0]
+        value = float(v @ hv)
+        v = hv / hv.norm()
+    return value
+
+
+def softmax_regression_past_limit(multiples: Sequence[float], num_steps: int = 40, seed: int = 0) -> dict:
+    """Full-batch gradient descent (torch.optim.SGD) on softmax regression over all 1797 digits scaled to
+    [0, 1] (float64, torch's default initialization with ``seed``), at learning rates ``multiples`` times the
+    quadratic limit 2/L0, where L0 is the largest Hessian eigenvalue at the start.
+
+    Returns ``{"L0": ..., "runs": {multiple: {"loss": losses of steps 0..num_steps, "L_end": ...}}}``.
+    """
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    X, y = torch.tensor(X / 16.0, dtype=torch.float64), torch.tensor(y)
+    torch.manual_seed(seed)
+    lin = torch.nn.Linear(64, 10).double()
+    theta0 = torch.cat([lin.weight.detach().flatten(), lin.bias.detach()])
+
+    def loss_fn(theta):
+        return F.cross_entropy(X @ theta[:640].reshape(10, 64).T + theta[640:], y)
+
+    L0 = top_hessian_eigenvalue(loss_fn, theta0, seed=seed)
+    runs = {}
+    for m in multiples:
+        theta = theta0.clone().requires_grad_()
+        opt = torch.optim.SGD([theta], lr=m * 2.0 / L0)
+        losses = []
+        for _ in range(num_steps):
+            opt.zero_grad()
+            loss = loss_fn(theta)
+            losses.append(loss.item())
+            loss.backward()
+            opt.step()
+        losses.append(loss_fn(theta).item())
+        runs[m] = {"loss": np.array(losses), "L_end": top_hessian_eigenvalue(loss_fn, theta.detach(), seed=seed)}
+    return {"L0": L0, "runs": runs}
