@@ -53,7 +53,8 @@ def shifted_copies(X, shifts=SHIFTS):
 def train_mlp(splits: dict, *, num_epochs: int = 150, augment: bool = False, seed: int = 0,
               keep_states: bool = False, hidden: int = HIDDEN, lr: float = LR, patience: int | None = None,
               batch_size: int = BATCH_SIZE):
-    """Train a 64-``hidden``-10 ReLU MLP with ``torch.optim.SGD(lr, momentum=0.9)``, batches of 32, on the
+    """Train a 64-``hidden``-10 ReLU MLP with ``torch.optim.SGD(lr, momentum=0.9)``, batches of ``batch_size``
+    (``BATCH_SIZE`` = 64 by default), on the
     mean cross-entropy; with ``augment``, each training image of each epoch is shifted by one of the nine
     shifts of at most one pixel, drawn uniformly (validation and test data are never augmented).
 
@@ -175,12 +176,15 @@ def _draw(fig, history: dict, patience: int, sweep: dict) -> None:
     epochs = np.arange(1, len(history["val_loss"]) + 1)
     stop, best = patience_stop(history["val_loss"], patience)
     ax_curve, ax_sweep = fig.subplots(1, 2, width_ratios=(3, 2))
-    ax_curve.semilogy(epochs, history["train_loss"], color="tab:blue", label="training")
-    ax_curve.semilogy(epochs, history["val_loss"], color="tab:orange", label="validation")
+    # A linear axis, clipped at 3.5 times the lowest validation loss: a log axis would hide the few per cent
+    # by which the validation loss creeps back up after its minimum.
+    ax_curve.plot(epochs, history["train_loss"], color="tab:blue", label="training")
+    ax_curve.plot(epochs, history["val_loss"], color="tab:orange", label="validation")
     ax_curve.axvspan(stop + 1, epochs[-1], color="0.85", label="not trained")
     ax_curve.axvline(best + 1, color="tab:green", lw=1.5, label=f"restored: {best + 1}")
     ax_curve.axvline(stop + 1, color="tab:red", lw=1.5, ls="--", label=f"stopped: {stop + 1}")
-    ax_curve.set(xlabel="epoch", ylabel="mean cross-entropy", ylim=(1e-3, 100), xlim=(1, epochs[-1]),
+    ax_curve.set(xlabel="epoch", ylabel="mean cross-entropy",
+                 ylim=(0, 3.5 * float(np.min(history["val_loss"]))), xlim=(1, epochs[-1]),
                  title=f"patience = {patience}")
     ax_curve.legend(loc="upper right", fontsize=10, ncol=2, framealpha=0.9)
     ax_curve.grid(True, alpha=0.3)
