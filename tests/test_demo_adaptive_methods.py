@@ -445,3 +445,26 @@ def test_widget_survives_a_diverging_choice():
     w.controls["log10_lr"].value = 0.0  # lr = 1 explodes on Rosenbrock
     assert w.state["error"] is None
     assert am.has_diverged("Rosenbrock", w.state["runs"]["SGD"])
+
+
+@pytest.mark.parametrize("optimizer", ["SGD+momentum", "Adam"])
+def test_train_digits_grid_equals_separate_runs(optimizer):
+    lrs, seeds = [1e-3, 1e-1], [0, 5]
+    grid = am.train_digits_grid(optimizer, lrs, seeds, num_epochs=2)
+    assert grid.shape == (2, 2, 3, 4)
+    for i, lr in enumerate(lrs):
+        for j, seed in enumerate(seeds):
+            (X_tr, y_tr), (X_va, y_va), _ = am.digits_splits(seed)
+            net = am.digits_mlp(seed)
+            opt = am.make_optimizer(optimizer, net.parameters(), lr)
+            g = torch.Generator().manual_seed(seed)
+            for _ in range(2):
+                perm = torch.randperm(len(X_tr), generator=g)
+                for k in range(0, len(X_tr), 64):
+                    idx = perm[k:k + 64]
+                    opt.zero_grad()
+                    torch.nn.functional.cross_entropy(net(X_tr[idx]), y_tr[idx]).backward()
+                    opt.step()
+            with torch.no_grad():
+                val = torch.nn.functional.cross_entropy(net(X_va), y_va).item()
+            assert grid[i, j, -1, 1] == pytest.approx(val, rel=1e-4, abs=1e-5)

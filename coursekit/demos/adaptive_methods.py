@@ -625,3 +625,91 @@ def interactive():
     box.state = state
     render()
     return box
+
+
+# ----------------------------------------------------------------------------- the digits network
+
+def digits_splits(seed: int = 0):
+    """scikit-learn's digits split 60/20/20 by ``seed`` (:func:`coursekit.data.train_val_test_split`),
+    standardized with the training set's pixel means and standard deviations: three (X, y) tensor pairs."""
+    from sklearn.datasets import load_digits
+
+    from coursekit.data import train_val_test_split
+
+    X, y = load_digits(return_X_y=True)
+    splits = train_val_test_split(X, y, seed=seed)
+    mean, std = splits[0][0].mean(0), splits[0][0].std(0)
+    std[std == 0] = 1.0  # pixels that are always blank
+    return [(torch.tensor((Xs - mean) / std, dtype=torch.float32), torch.tensor(ys)) for Xs, ys in splits]
+
+
+def digits_mlp(seed: int = 0) -> torch.nn.Sequential:
+    """The chapter's 64–64–10 MLP, initialized by ``seed``."""
+    torch.manual_seed(seed)
+    return torch.nn.Sequential(torch.nn.Linear(64, 64), torch.nn.ReLU(), torch.nn.Linear(64, 10))
+
+
+def train_digits_grid(optimizer: str, lrs: Sequence[float], seeds: Sequence[int], num_epochs: int = 20,
+                      batch: int = 64, **hyper) -> np.ndarray:
+    """The MLP on the digits with ``optimizer`` at every rate of ``lrs`` and on every seed, all at once.
+
+    A seed sets the split (:func:`digits_splits`), the initialization (:func:`digits_mlp`) and the batch
+    order; every rate starts from the same net on a seed. The runs are stacked and trained together with
+    batched matrix products, under ONE torch optimizer with one parameter group per rate; since every
+    ``torch.optim`` update is elementwise, each run gets exactly the updates of a separate run.
+    Returns an array (len(lrs), len(seeds), num_epochs + 1, 4): per epoch (0 = before training) the loss of the
+    weights on the whole training set, the validation loss and accuracy, and the test accuracy.
+    """
+    K, S = len(lrs), len(seeds)
+    data = [digits_splits(s) for s in seeds]
+    X_tr, y_tr = torch.stack([d[0][0] for d in data]), torch.stack([d[0][1] for d in data])
+    X_va, y_va = torch.stack([d[1][0] for d in data]), torch.stack([d[1][1] for d in data])
+    X_te, y_te = torch.stack([d[2][0] for d in data]), torch.stack([d[2][1] for d in data])
+    nets = [[m for m in digits_mlp(s) if isinstance(m, torch.nn.Linear)] for s in seeds]
+    groups = []
+    for lr in lrs:  # per rate: (S, in, out) weights and (S, 1, out) biases
+        ps = []
+        for j in range(len(nets[0])):
+            ps.append(torch.stack([net[j].weight.detach().t() for net in nets]).clone().requires_grad_())
+            ps.append(torch.stack([net[j].bias.detach().view(1, -1) for net in nets]).clone().requires_grad_())
+        groups.append({"params": ps, "lr": float(lr)})
+    opt = make_optimizer(optimizer, groups, float(lrs[0]), **hyper)
+    n_layers = len(groups[0]["params"]) // 2
+
+    def forward(X):  # X: (S, n, 64) -> logits (K, S, n, 10)
+        h = X.unsqueeze(0).expand(K, -1, -1, -1).reshape(K * S, X.shape[1], -1)
+        for j in range(n_layers):
+            W = torch.stack([g["params"][2 * j] for g in groups]).reshape(K * S, *groups[0]["params"][2 * j].shape[1:])
+            b = torch.stack([g["params"][2 * j + 1] for g in groups]).reshape(K * S, 1, -1)
+            h = torch.baddbmm(b, h, W)
+            if j + 1 < n_layers:
+                h = torch.relu(h)
+        return h.view(K, S, X.shape[1], -1)
+
+    def per_run_loss(logits, y):  # (K, S)
+        flat = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]),
+                                                 y.unsqueeze(0).expand(K, -1, -1).reshape(-1), reduction="none")
+        return flat.view(K, S, -1).mean(-1)
+
+    def record():
+        with torch.no_grad():
+            out_va, out_te = forward(X_va), forward(X_te)
+            row = [per_run_loss(forward(X_tr), y_tr), per_run_loss(out_va, y_va),
+                   (out_va.argmax(-1) == y_va).double().mean(-1), (out_te.argmax(-1) == y_te).double().mean(-1)]
+        return torch.stack([r.double() for r in row], -1)  # (K, S, 4)
+
+    gens = [torch.Generator().manual_seed(int(s)) for s in seeds]
+    n = X_tr.shape[1]
+    history = [record()]
+    for _ in range(num_epochs):
+        perms = torch.stack([torch.randperm(n, generator=g) for g in gens])  # (S, n)
+        for i in range(0, n, batch):
+            idx = perms[:, i:i + batch]
+            Xb = torch.gather(X_tr, 1, idx.unsqueeze(-1).expand(-1, -1, X_tr.shape[-1]))
+            yb = torch.gather(y_tr, 1, idx)
+            opt.zero_grad()
+            per_run_loss(forward(Xb), yb).sum().backward()  # each run's gradient is its own
+            opt.step()
+        history.append(record())
+    out = torch.stack(history, 2).numpy()  # (K, S, epochs + 1, 4)
+    return out
