@@ -215,11 +215,12 @@ def demo_figure(patience: int = 10, history: dict | None = None):
     return fig
 
 
-def site_demo(initial: int = 0):
-    """The website's demo: a slider over ``PATIENCES``, every frame drawn now from one recorded run."""
+def site_demo(initial: int = 0, seed: int = 0):
+    """The website's demo: a slider over ``PATIENCES``, every frame drawn now from one recorded run
+    (``demo_run(seed=seed)``: the seed draws the split, the initialization and the batch order)."""
     from coursekit.demos.slider import figure_slider
 
-    history = demo_run()
+    history = demo_run(seed=seed)
 
     def draw(patience):
         return demo_figure(patience, history)
