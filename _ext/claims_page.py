@@ -75,7 +75,7 @@ def _values(v, name: str = "") -> list[str]:
 
 
 def _table(headers, rows, widths):
-    table = nodes.table(classes=["course-claims"])
+    table = nodes.table(classes=["course-claims", "colwidths-given"])   # widths as <col> styles
     group = nodes.tgroup(cols=len(headers))
     table += group
     for w in widths:
@@ -156,8 +156,8 @@ class CourseClaims(SphinxDirective):
                              "—" if margin is None else _num(margin),
                              f"{c['seeds']} seeds" if c["kind"] == "over seeds" else "exact",
                              "holds" if c["holds"] else "FAILED"])
-            section += _table(["#", "Claim", "Values it was judged on", "Margin", "Kind", ""], rows,
-                              [3, 34, 40, 8, 8, 6])
+            section += _table(["#", "Claim", "Values it was judged on", "Margin", "Kind", "Result"], rows,
+                              [4, 34, 38, 9, 8, 7])
             sections.append(section)
         summary = nodes.paragraph(text=f"{total} claims in {len(sections)} chapters; {over_seeds} of them are "
                                        f"measured over 3 or more seeds, the rest are exact computations "
