@@ -1,6 +1,6 @@
 """Execute a chapter page (a MyST notebook) outside the book build, under a chosen environment.
 
-The portability test (``test_book_portable.py``) and ``bench/page_times.py`` use it to run every page with
+The portability test (``test_book_portable.py``) and its command line below use it to run every page with
 torch's CPU kernels forced to another instruction set and the experiments' seeds shifted. The page is read
 with myst-nb's own reader (as the book build reads it) and run by nbclient in a fresh kernel whose working
 directory is the page's folder, as myst-nb runs it.
