@@ -518,7 +518,10 @@ def render(report: dict) -> str:
         out.append("")
     for part in report["parts"]:
         how = ", graded by hand" if part["by_hand"] else ""
-        out.append(f"  {_LABEL[part['status']]:<5} {part['title']} ({_points(part['points'])}{how})")
+        # An edited test cell that passes is not a pass: the grader runs the original test (and the summary
+        # below does not count it), so the row must not say PASS either.
+        label = "EDIT" if part["tampered"] == "edited" and part["status"] == "pass" else _LABEL[part["status"]]
+        out.append(f"  {label:<5} {part['title']} ({_points(part['points'])}{how})")
         message = part["message"] if part["status"] not in ("pass", "answered") else ""
         if part["tampered"] == "edited":
             message = (message + "\n" if message else "") + "(this test cell was edited: the grader runs the original)"

@@ -200,6 +200,10 @@ def test_an_edited_test_cell_is_flagged_even_though_it_passes(runs):
     (edited,) = _problems(report, "edited")  # ... and the check says so
     assert edited["part"] == "test_l2_penalty" and "The test cell of Part 1 was edited" in edited["message"]
     assert "this test cell was edited" in ck.render(report)
+    # The row agrees with the summary, which does not count the part: it says EDIT, never PASS.
+    rows = [ln for ln in ck.render(report).splitlines() if ln.startswith("  ") and not ln.startswith("   ")
+            and ln.split()[0] in ("EDIT", "PASS", "FAIL") and "Part 1" in ln]
+    assert len(rows) == 1 and rows[0].split()[0] == "EDIT", rows
 
 
 def test_a_deleted_test_cell_is_flagged(runs):
