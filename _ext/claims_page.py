@@ -26,10 +26,6 @@ logger = logging.getLogger(__name__)
 MAX_SHOWN = 6          # values listed per quantity before "..."
 
 
-def _records_dir(app) -> Path:
-    return Path(os.environ["COURSE_CLAIMS_DIR"])
-
-
 def _set_records_dir(app):
     # setdefault: a caller (the portability test) may point it elsewhere.
     os.environ.setdefault("COURSE_CLAIMS_DIR", str(Path(app.outdir).parent / "claims"))
@@ -111,7 +107,7 @@ class CourseClaims(SphinxDirective):
     """``course-claims``: one section per chapter page listing its recorded claims."""
 
     def run(self):
-        folder = _records_dir(self.env.app)
+        folder = Path(os.environ["COURSE_CLAIMS_DIR"])
         chapters = sorted(Path(self.env.srcdir, "chapters").glob("[0-9][0-9]_*.md"))
         records = {}
         for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:

@@ -30,7 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
-__all__ = ["ClaimFailed", "Spread", "check", "glue", "over_seeds", "page", "seed", "seed_offset", "seeds"]
+__all__ = ["ClaimFailed", "Spread", "check", "describe", "every_seed", "glue", "over_seeds", "page",
+           "paired_difference", "seed", "seed_offset", "seeds", "t_interval"]
 
 
 class ClaimFailed(AssertionError):
@@ -216,11 +217,6 @@ def glue(name: str, value, fmt: str | None = None):
     return text
 
 
-def ordering(spreads: dict, reverse: bool = False) -> list[str]:
-    """Names sorted by mean value (ascending unless ``reverse``)."""
-    return sorted(spreads, key=lambda k: spreads[k].mean, reverse=reverse)
-
-
 def every_seed(a: Spread, b: Spread, predicate: Callable[[float, float], bool]) -> bool:
     """True when ``predicate(a_i, b_i)`` holds on every seed (paired by position)."""
     if a.seeds != b.seeds:
@@ -249,5 +245,3 @@ def describe(spread: Spread, fmt: str = "{:.3f}") -> str:
     """'mean ± std' in ``fmt``, the form the prose uses for a spread (the std is the sample std over seeds)."""
     return f"{fmt.format(spread.mean)} ± {fmt.format(spread.std)}"
 
-
-__all__ += ["ordering", "every_seed", "paired_difference", "t_interval", "describe"]
