@@ -19,7 +19,7 @@ from .nbgrader_speedups import skip_unused_imports
 skip_unused_imports()  # before anything imports nbgrader (and with it jsonschema)
 
 # The columns of `nbgrader export` (nbgrader.plugins.export.CsvExportPlugin).
-PART_COLUMNS = ["student_id", "assignment", "notebook", "part", "score", "max_score", "message"]
+PART_COLUMNS = ["student_id", "assignment", "notebook", "part", "score", "max_score", "message", "points_by_item"]
 GRADE_COLUMNS = ["assignment", "duedate", "timestamp", "student_id", "last_name", "first_name",
                  "email", "raw_score", "late_submission_penalty", "score", "max_score"]
 
@@ -653,6 +653,9 @@ def _write_parts(gb, root: Path, assignment: str, notebooks: list[str], problems
     """parts.csv: one row per student x graded part, with the message the student sees."""
     from nbgrader.api import MissingEntry
 
+    from .verdicts import parts_of
+
+    credits = {gid: part.credit for gid, part in parts_of(assignment).items()}
     with open(path, "w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(PART_COLUMNS)
@@ -670,9 +673,26 @@ def _write_parts(gb, root: Path, assignment: str, notebooks: list[str], problems
                     message = problems.get(student) or messages.get(cell.name, "not submitted")
                     if pending:
                         message = "written answer: waiting for manual grading"
+                    items = "" if pending else points_by_item(credits.get(cell.name), score, cell.max_score, message)
                     writer.writerow([student, assignment, nb, cell.name, "" if pending else score,
-                                     cell.max_score, message])
+                                     cell.max_score, message, items])
     return path
+
+
+def points_by_item(credits, score, max_score, message: str) -> str:
+    """"label earned/points; ..." for a part with partial credit ("" for others): all earned at full marks, the
+    test cell's "Points:" line when partly right, none otherwise."""
+    if not credits:
+        return ""
+    earned = {c.label: 0.0 for c in credits}
+    if score is not None and float(score) >= float(max_score):
+        earned = {c.label: c.points for c in credits}
+    elif "Points: " in message:
+        line = message.split("Points: ", 1)[1].split("\n", 1)[0]
+        for c in credits:
+            hit = re.search(r"(?:\(|· )" + re.escape(c.label) + r" ✔ ", line)
+            earned[c.label] = c.points if hit else 0.0
+    return "; ".join(f"{c.label} {earned[c.label]:g}/{c.points:g}" for c in credits)
 
 
 def _export(gb, assignment: str, path: Path) -> Path:

@@ -54,7 +54,9 @@ def encode(value, depth=0):
     if isinstance(value, (int, float)):
         return value
     mod = type(value).__module__
+    dtype = None
     if mod.startswith("torch") and hasattr(value, "detach"):
+        dtype = str(getattr(value, "dtype", "")).replace("torch.", "")
         value = value.detach().cpu().double().numpy()
         mod = "numpy"
     if mod.startswith("numpy"):
@@ -65,7 +67,9 @@ def encode(value, depth=0):
             import base64
 
             data = np.ascontiguousarray(arr, dtype="<f8").tobytes()
-            return {"__f8__": base64.b64encode(data).decode("ascii"), "shape": list(arr.shape)}
+            # the dtype it had, so that a float32 result can be told from a wrong formula
+            return {"__f8__": base64.b64encode(data).decode("ascii"), "shape": list(arr.shape),
+                    "dtype": dtype or str(arr.dtype)}
         return {"__type__": f"numpy array of {arr.dtype}"}
     if isinstance(value, (list, tuple)):
         items = [encode(v, depth + 1) for v in value[:10_000]]

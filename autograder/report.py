@@ -73,6 +73,21 @@ def _table(header, rows) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _by_item(rows) -> str:
+    """"label 80% of students" per scored item of a part, from parts.csv's points_by_item ("label e/p; ...")."""
+    earned, order = Counter(), []
+    for row in rows:
+        for entry in filter(None, (row.get("points_by_item") or "").split("; ")):
+            label, _, frac = entry.rpartition(" ")
+            got, _, points = frac.partition("/")
+            if label not in order:
+                order.append(label)
+            earned[label] += float(got) >= float(points or 0) > 0
+    if not order:
+        return "—"
+    return "<br>".join(f"{html.escape(label)}: {100 * earned[label] / len(rows):.0f}%" for label in order)
+
+
 def build(out: Path) -> Path:
     out = Path(out)
     with open(out / "grades.csv", newline="") as fh:
@@ -96,14 +111,14 @@ def build(out: Path) -> Path:
         graded = [r for r in rows if r["score"] != ""]
         waiting = f"{len(pending)} waiting for manual grading" if pending else ""
         if not graded:
-            items.append([html.escape(part), 0, "—", "—", len(pending), waiting or "—"])
+            items.append([html.escape(part), 0, "—", "—", "—", len(pending), waiting or "—"])
             continue
         failed = [r for r in graded if float(r["score"]) < float(r["max_score"])]
         common = Counter(_mistake_of(r["message"]) for r in failed if r["message"])
         top = "<br>".join(f"{n}× {html.escape(m)}" for m, n in common.most_common(5)) or "—"
         mean = sum(float(r["score"]) for r in graded) / len(graded)
         items.append([html.escape(part), len(graded), f"{100 * len(failed) / len(graded):.0f}%",
-                      f"{mean:.2f} / {float(rows[0]['max_score']):g}", len(pending), top])
+                      f"{mean:.2f} / {float(rows[0]['max_score']):g}", _by_item(graded), len(pending), top])
 
     attention = []
     for student, problem in sorted(run.get("problems", {}).items()):
@@ -142,9 +157,10 @@ vertical-align: top; text-align: left; }} th {{ background: #f3f3f3; }} .num {{ 
 {f'<img alt="histogram of scores" src="data:image/png;base64,{png}">' if png else '<p>No grades.</p>'}
 <h2>Item analysis</h2>
 <p>For each part: how many students were graded on it and how many of them failed it, how many answers still wait
-for a human, and the mistakes their feedback named most often. Submissions that could not be graded are not counted
+for a human, the share of students who earned each of its scored items (partial credit), and the mistakes
+their feedback named most often. Submissions that could not be graded are not counted
 here; they are listed under "Needs attention".</p>
-{_table(["part", "graded", "failed", "mean", "pending", "most common mistakes"], items)}
+{_table(["part", "graded", "failed", "mean", "earned by item", "pending", "most common mistakes"], items)}
 <h2>Needs attention</h2>
 {_table(["student", "what", "details"], attention) if attention else "<p>Nothing.</p>"}
 </body></html>

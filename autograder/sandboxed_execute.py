@@ -54,22 +54,29 @@ class SandboxedExecute(NbGraderPreprocessor):
             cell.execution_count = None
             if is_test_cell(cell):
                 verdict = run.verdicts.get(_meta(cell)["grade_id"])
-                cell.outputs = [self._verdict_output(verdict)]
+                cell.outputs = self._verdict_outputs(verdict, float(_meta(cell).get("points") or 0))
             else:
                 cell.outputs = [nbformat.from_dict(o) for o in run.cell_outputs.get(i, [])]
         resources.setdefault("sandbox", {})["problem"] = run.problem
         return nb, resources
 
     @staticmethod
-    def _verdict_output(verdict):
+    def _verdict_outputs(verdict, points: float) -> list:
+        """The test cell's outputs as nbgrader scores them: a stream for full marks, an error for none, and for
+        partial credit the message and, as the cell's result, the points earned (nbgrader's partial credit)."""
         if verdict is None:
-            return nbformat.v4.new_output("error", ename="AssertionError",
-                                          evalue="no hidden test is declared for this cell",
-                                          traceback=["AssertionError: no hidden test is declared for this cell"])
+            return [nbformat.v4.new_output("error", ename="AssertionError",
+                                           evalue="no hidden test is declared for this cell",
+                                           traceback=["AssertionError: no hidden test is declared for this cell"])]
         if verdict.passed:
-            return nbformat.v4.new_output("stream", name="stdout", text=f"✔ {verdict.message}\n")
-        return nbformat.v4.new_output("error", ename="AssertionError", evalue=verdict.message,
-                                      traceback=[f"AssertionError: {verdict.message}"])
+            return [nbformat.v4.new_output("stream", name="stdout", text=f"✔ {verdict.message}\n")]
+        earned = round(verdict.fraction * points, 6)
+        if earned > 0:
+            return [nbformat.v4.new_output("stream", name="stdout", text=f"✘ {verdict.message}\n"),
+                    nbformat.v4.new_output("execute_result", data={"text/plain": f"{earned:g}"},
+                                           execution_count=None)]
+        return [nbformat.v4.new_output("error", ename="AssertionError", evalue=verdict.message,
+                                       traceback=[f"AssertionError: {verdict.message}"])]
 
     @staticmethod
     def _restore_missing_test_cells(nb, assignment, notebook, parts):

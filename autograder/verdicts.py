@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -36,7 +37,26 @@ class Failure(Exception):
 
 class Mistake(Failure):
     """A wrong answer whose cause is known (a named mistake of COURSE.md, a precision problem): its message
-    names the cause and is shown before everything else in the part's feedback."""
+    names the cause.
+
+    ``key`` identifies the mistake across scenarios (a HINTS key); without one it is the message after its
+    first ": " with the numbers blanked. ``plain`` says what differs without naming a cause; it is shown
+    instead of the message when the part's other failing scenarios do not name the same mistake (see
+    :func:`scenario_report`)."""
+
+    def __init__(self, message: str, key: str | None = None, plain: str | None = None):
+        super().__init__(message)
+        self.key = key or re.sub(r"\d[\d.e+-]*", "#", str(message).split(": ", 1)[-1]).strip()
+        self.plain = plain or "wrong result"
+
+
+@dataclass
+class Credit:
+    """Points a part gives for a group of its contract items: earned when every scenario covering each of
+    ``items`` passes. A part's credits partition its contract; the first is its core behaviour."""
+    label: str                                    # shown to students: "the update with default options"
+    points: float
+    items: tuple[str, ...]
 
 
 @dataclass
@@ -64,6 +84,7 @@ class Part:
     description: str = ""
     contract: dict[str, str] = field(default_factory=dict)  # item -> what the exercise's text promises
     scenarios: list[Scenario] = field(default_factory=list)
+    credit: list[Credit] = field(default_factory=list)  # partial credit by contract item; [] = all or nothing
 
     def __post_init__(self):
         if self.scenarios:
@@ -74,8 +95,8 @@ class Part:
         elif self.judge is None:
             raise ValueError("a Part needs scenarios or a judge")
 
-    def _judge_scenarios(self, values: list) -> None:
-        """Judge every scenario; one Failure reporting all of them when any fails."""
+    def outcomes(self, values: list) -> list[tuple[str, Exception | None]]:
+        """(scenario label, its Failure or None) for every scenario."""
         outcomes, start = [], 0
         for s in self.scenarios:
             chunk, start = values[start:start + len(s.calls)], start + len(s.calls)
@@ -86,8 +107,20 @@ class Part:
                 outcomes.append((s.label, exc))
             except Exception as exc:  # an answer so odd that the comparison itself broke: still just wrong
                 outcomes.append((s.label, Failure(f"your answer could not be checked ({type(exc).__name__})")))
+        return outcomes
+
+    def _judge_scenarios(self, values: list) -> None:
+        """Judge every scenario; one Failure reporting all of them when any fails."""
+        outcomes = self.outcomes(values)
         if any(exc is not None for _, exc in outcomes):
             raise Failure(scenario_report(outcomes))
+
+    def earned(self, outcomes: list[tuple[str, Exception | None]]) -> list[tuple[Credit, bool]]:
+        """Each credit and whether it is earned: all its items met, an item being met when every scenario
+        covering it passes. A part without credits has one credit, its whole contract."""
+        failed_items = {item for s, (_, exc) in zip(self.scenarios, outcomes) if exc is not None for item in s.covers}
+        credits = self.credit or [Credit("the whole part", 1.0, tuple(self.contract))]
+        return [(c, not (set(c.items) & failed_items)) for c in credits]
 
 
 def _clip(text: str, limit: int = 240) -> str:
@@ -98,25 +131,31 @@ def _clip(text: str, limit: int = 240) -> str:
 def scenario_report(outcomes: list[tuple[str, Exception | None]]) -> str:
     """Feedback for a part from (scenario label, its Failure or None), e.g.
 
-        Likely mistake: <the first named mistake>.
-        Fails with: weight_decay > 0 (<what differs>); two parameter groups (<what differs>).
+        Likely mistake: <the mistake every failing scenario names>.
+        Fails with: weight_decay > 0; two parameter groups (<what differs>).
         Passes with: default settings, lr changed during training, a state_dict round trip.
+
+    A mistake is named only when every failing scenario names it: a mistake that one degenerate scenario
+    cannot tell from another, or that explains only some failures, is not the answer's. Those scenarios then
+    say what differs (``Mistake.plain``) without naming a cause.
     """
     failed = [(label, exc) for label, exc in outcomes if exc is not None]
     passed = [label for label, exc in outcomes if exc is None]
-    named = [str(exc) for _, exc in failed if isinstance(exc, Mistake)]
-    if not passed and len({str(exc) for _, exc in failed}) == 1:  # one cause everywhere: say it once
+    keys = {exc.key if isinstance(exc, Mistake) else None for _, exc in failed}
+    named = str(failed[0][1]) if failed and len(keys) == 1 and None not in keys else None
+    if not passed and (named or len({str(exc) for _, exc in failed}) == 1):  # one cause everywhere: say it once
         if named:
-            return f"Likely mistake: {_clip(named[0], 400).rstrip('.')}.\nFails with every scenario."
+            return f"Likely mistake: {_clip(named, 400).rstrip('.')}.\nFails with every scenario."
         return str(failed[0][1])  # "not implemented yet", a crash...
     lines = []
     if named:
-        lines.append("Likely mistake: " + _clip(named[0], 400).rstrip(".") + ".")
+        lines.append("Likely mistake: " + _clip(named, 400).rstrip(".") + ".")
     details = []
     for label, exc in failed:
-        text = str(exc)
-        # one named mistake is shown once, above; other scenarios that hit it are just listed
-        details.append(label if (named and text == named[0]) else f"{label} ({_clip(text)})")
+        if named:  # named once, above; the scenarios that show it are just listed
+            details.append(label)
+        else:
+            details.append(f"{label} ({_clip(exc.plain if isinstance(exc, Mistake) else str(exc))})")
     lines.append("Fails with: " + "; ".join(details) + ".")
     lines.append("Passes with: " + (", ".join(passed) if passed else "none of the scenarios") + ".")
     return "\n".join(lines)
@@ -126,6 +165,15 @@ def scenario_report(outcomes: list[tuple[str, Exception | None]]) -> str:
 class Verdict:
     passed: bool
     message: str
+    earned: list[tuple[str, float, float]] = field(default_factory=list)  # (credit label, earned, points)
+
+    @property
+    def fraction(self) -> float:
+        """The share of the part's points earned: 1 or 0 for a part without partial credit."""
+        if self.passed:
+            return 1.0
+        total = sum(points for _, _, points in self.earned)
+        return sum(e for _, e, _ in self.earned) / total if total else 0.0
 
 
 @dataclass
@@ -145,20 +193,35 @@ class Foreign:
         return f"<{self.what}>"
 
 
-def _f8_array(text, shape) -> np.ndarray:
+class Returned(np.ndarray):
+    """A returned array, as float64, that remembers the dtype the student's code gave it (``returned_dtype``:
+    "float32", "int64", ...): the evidence for a precision diagnosis."""
+    returned_dtype: str = "float64"
+
+    def __array_finalize__(self, obj):
+        self.returned_dtype = getattr(obj, "returned_dtype", "float64")
+
+    def __array_wrap__(self, obj, context=None, return_scalar=False):
+        out = super().__array_wrap__(obj, context, return_scalar)
+        return out[()] if isinstance(out, np.ndarray) and out.ndim == 0 else out  # reductions give numbers
+
+
+def _f8_array(text, shape, dtype=None) -> np.ndarray:
     import base64
 
     data = base64.b64decode(text, validate=True)
     if not isinstance(shape, list) or not all(isinstance(n, int) and n >= 0 for n in shape) \
             or len(data) != 8 * int(np.prod(shape, dtype=np.int64)):
         raise ValueError("a returned array does not match its shape")
-    return np.frombuffer(data, dtype="<f8").reshape(shape).copy()
+    arr = np.frombuffer(data, dtype="<f8").reshape(shape).copy().view(Returned)
+    arr.returned_dtype = str(dtype)[:20] if isinstance(dtype, str) else "float64"
+    return arr
 
 
 def decode(value):
     if isinstance(value, dict):
         if "__f8__" in value:
-            return _f8_array(value["__f8__"], value["shape"])
+            return _f8_array(value["__f8__"], value["shape"], value.get("dtype"))
         if "__tuple__" in value:
             return tuple(decode(v) for v in value["__tuple__"])
         if "__dict__" in value:
@@ -244,7 +307,18 @@ def judge(part: Part, reported: dict | None, answer_source: str, problem: str | 
         values = reported.get("values")
         if not isinstance(values, list) or len(values) != len(part.calls):
             raise Failure("this part could not be tested: incomplete results")
-        part.judge(values)
+        if part.scenarios:
+            outcomes = part.outcomes(values)
+            if any(exc is not None for _, exc in outcomes):
+                earned = [(c.label, c.points if met else 0.0, c.points) for c, met in part.earned(outcomes)]
+                if not part.credit:
+                    earned = []
+                message = scenario_report(outcomes)
+                if earned and any(e for _, e, _ in earned):
+                    message = credit_line(earned) + "\n" + message
+                return Verdict(False, message, earned)
+        else:
+            part.judge(values)
     except Failure as exc:
         return Verdict(False, str(exc))
     except Exception as exc:  # an answer so odd that the comparison itself broke: still just wrong
@@ -253,6 +327,13 @@ def judge(part: Part, reported: dict | None, answer_source: str, problem: str | 
         return Verdict(True, f"passed all {len(part.scenarios)} scenarios: "
                              + ", ".join(s.label for s in part.scenarios))
     return Verdict(True, f"passed: {len(part.calls)} checks" + (f" ({part.description})" if part.description else ""))
+
+
+def credit_line(earned: list[tuple[str, float, float]]) -> str:
+    """The points line of a partly right part: "Points: 2.5 of 3 (core ✔ 2 of 2 · weight_decay ✘ 0 of 0.5)."."""
+    got, total = sum(e for _, e, _ in earned), sum(p for _, _, p in earned)
+    items = " · ".join(f"{label} {'✔' if e == p else '✘'} {e:g} of {p:g}" for label, e, p in earned)
+    return f"Points: {got:g} of {total:g} ({items})."
 
 
 _SERVERS: dict = {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.verdicts import Failure, Mistake, Part, Scenario, parts_of, scenario_report
+from autograder.verdicts import Credit, Failure, Mistake, Part, Scenario, judge, parts_of, scenario_report
 from conftest import ASSIGNMENTS
 
 PARTS = [(a, gid) for a in sorted(ASSIGNMENTS) for gid in sorted(parts_of(a))]
@@ -56,14 +56,42 @@ def _named(values):
     raise Mistake("you used the training data")
 
 
-def test_feedback_lists_every_scenario_failed_and_passed_with_the_named_mistake_first():
-    part = _part(("defaults", _ok), ("weight_decay > 0", _wrong), ("two groups", _named), ("lr change", _ok))
+def test_feedback_names_the_mistake_every_failing_scenario_names_first():
+    part = _part(("defaults", _ok), ("weight_decay > 0", _named), ("two groups", _named), ("lr change", _ok))
     with pytest.raises(Failure) as info:
         part.judge([{"ok": True, "value": 1}] * 4)
     lines = str(info.value).splitlines()
     assert lines[0] == "Likely mistake: you used the training data."
-    assert lines[1] == "Fails with: weight_decay > 0 (wrong value); two groups."
+    assert lines[1] == "Fails with: weight_decay > 0; two groups."
     assert lines[2] == "Passes with: defaults, lr change."
+
+
+def test_a_mistake_that_explains_only_some_failures_is_not_named():
+    """Issue 23: a named mistake that one (degenerate) scenario cannot tell apart, while the answer fails others
+    for another reason, is not the answer's mistake: the report says what differs, never the name."""
+    def degenerate(values):
+        raise Mistake("f (n = 2): you divided by n, the population std", key="population_std", plain="wrong value")
+
+    part = _part(("n = 2", degenerate), ("n = 5", _wrong), ("n = 1", _ok))
+    with pytest.raises(Failure) as info:
+        part.judge([{"ok": True, "value": 1}] * 3)
+    text = str(info.value)
+    assert "population" not in text and "Likely mistake" not in text
+    assert text.splitlines() == ["Fails with: n = 2 (wrong value); n = 5 (wrong value).", "Passes with: n = 1."]
+
+
+def test_two_different_named_mistakes_name_neither():
+    def other(values):
+        raise Mistake("f: you forgot the bias correction", key="no_bias_correction")
+
+    part = _part(("a", _named), ("b", other), ("c", _ok))
+    with pytest.raises(Failure) as info:
+        part.judge([{"ok": True, "value": 1}] * 3)
+    assert "Likely mistake" not in str(info.value) and "training data" not in str(info.value)
+
+
+def test_a_mistake_key_ignores_the_numbers_in_its_message():
+    assert Mistake("f (p = 0.3): out: right to 2e-05").key == Mistake("f (p = 0.7): out: right to 3e-06").key
 
 
 def test_one_shared_message_is_given_once():
@@ -100,3 +128,54 @@ def test_one_named_mistake_everywhere_is_still_named():
 def test_report_without_named_mistake_starts_with_the_failures():
     text = scenario_report([("a", Failure("differs from step 3")), ("b", None)])
     assert text.splitlines() == ["Fails with: a (differs from step 3).", "Passes with: b."]
+
+
+# ------------------------------------------------------------- partial credit by contract item
+
+def _credit_part():
+    checks = {"core": _ok, "wd": _wrong, "dtype": _ok}
+    return Part("answer", contract={"core": "c", "wd": "w", "dtype": "d"},
+                scenarios=[Scenario(k, [{"kind": "call", "name": "f", "args": []}], c, (k,)) for k, c in checks.items()],
+                credit=[Credit("the update", 2.0, ("core",)), Credit("weight_decay", 0.5, ("wd",)),
+                        Credit("float32", 0.5, ("dtype",))])
+
+
+def test_a_part_earns_the_credits_whose_items_all_pass():
+    verdict = judge(_credit_part(), {"values": [{"ok": True, "value": 1}] * 3}, "", None)
+    assert not verdict.passed and verdict.fraction == pytest.approx(2.5 / 3)
+    assert verdict.message.splitlines()[0] == "Points: 2.5 of 3 (the update ✔ 2 of 2 · weight_decay ✘ 0 of 0.5 · " \
+                                              "float32 ✔ 0.5 of 0.5)."
+
+
+def test_a_static_failure_or_a_crash_earns_nothing():
+    part = _credit_part()
+    part.static = lambda source: (_ for _ in ()).throw(Failure("uses torch.optim.SGD"))
+    assert judge(part, {"values": [{"ok": True, "value": 1}] * 3}, "", None).fraction == 0
+    assert judge(_credit_part(), {"error": "killed"}, "", None).fraction == 0
+
+
+def _notebook(assignment):
+    import nbformat
+
+    from autograder.course import SOURCE, assignments
+    (name,) = assignments()[assignment]
+    return nbformat.read(SOURCE / assignment / f"{name}.ipynb", as_version=4)
+
+
+@pytest.mark.parametrize("assignment,grade_id", PARTS)
+def test_credits_partition_the_contract_and_add_up_to_the_cells_points(assignment, grade_id):
+    """Issue 23: every part gives points per contract item, the core most of them, and students see the weights
+    in the exercise text."""
+    part = parts_of(assignment)[grade_id]
+    assert part.credit, f"{assignment}:{grade_id} has no credit= list"
+    items = [i for c in part.credit for i in c.items]
+    assert sorted(items) == sorted(part.contract), f"{assignment}:{grade_id}: credits must partition the contract"
+    nb = _notebook(assignment)
+    (cell,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id]
+    points = float(cell.metadata["nbgrader"]["points"])
+    assert sum(c.points for c in part.credit) == pytest.approx(points)
+    assert all(c.points > 0 and (4 * c.points) == int(4 * c.points) for c in part.credit)
+    assert part.credit[0].points >= points / 2, "the core behaviour earns at least half the points"
+    line = "**Points:** " + " · ".join(f"{c.label} ({c.points:g})" for c in part.credit)
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert line in text, f"{assignment}: the exercise text must show the weights as: {line}"

@@ -7,7 +7,8 @@ import numpy as np
 
 from ..verdicts import Failure, Foreign, Mistake, returned
 
-__all__ = ["call", "probe", "close", "expect", "pair", "returned", "Failure", "Mistake", "Foreign"]
+__all__ = ["call", "probe", "close", "expect", "pair", "returned", "low_precision", "Failure", "Mistake",
+           "Foreign"]
 
 
 def _encode(a):
@@ -62,11 +63,30 @@ def expect(got, want, what, rtol=1e-7, atol=1e-9) -> None:
         raise Failure(f"{what}: the result contains NaN or inf")
     if not np.allclose(arr, want, rtol=rtol, atol=atol):
         err = float(np.max(np.abs(arr - want)))
+        rel = err / max(float(np.max(np.abs(want))), 1e-300)
         if np.allclose(arr, want, rtol=PRECISION, atol=atol):
-            raise Mistake(f"{what}: right to about {err / max(float(np.max(np.abs(want))), 1e-300):.0e} relative, "
-                          f"but not to the {rtol:g} required: a precision problem (float32 somewhere, e.g. a "
-                          "torch.float32 tensor or np.float32 array in the computation)")
+            if low_precision(got):
+                raise Mistake(f"{what}: right to about {rel:.0e} relative, but not to the {rtol:g} required: your "
+                              f"result is {low_precision(got)}, so this is a precision problem, not a wrong formula "
+                              "(compute in the input's dtype)", key="precision",
+                              plain=f"close, but only to about {rel:.0e} relative")
+            raise Failure(f"{what}: wrong value, close but not equal (about {rel:.0e} relative, {rtol:g} required): "
+                          "a small term of the formula differs")
         raise Failure(f"{what}: wrong value (largest absolute error {err:.3g})")
+
+
+LOW_PRECISION = ("float32", "float16", "bfloat16")
+
+
+def low_precision(value) -> str:
+    """The low-precision dtype (e.g. "float32") of a returned array, or of any array in a returned tuple, list or
+    dict; "" when there is none. Evidence for a precision diagnosis: without it a near miss is a formula's."""
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (list, tuple)):
+        return next((d for d in map(low_precision, value) if d), "")
+    dtype = getattr(value, "returned_dtype", "")
+    return dtype if dtype in LOW_PRECISION else ""
 
 
 def pair(value, what, n):
