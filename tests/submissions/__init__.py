@@ -45,6 +45,9 @@ STATIC_MESSAGES = ("must implement the update itself", "do not form the inverse 
 def localizes(message: str) -> bool:
     """Does a part's feedback point at the fault: a named mistake, or scenarios that fail next to ones that pass?
     (issue 10's measure; a bare "differs from torch" does not count)."""
+    lines = message.splitlines()
+    if lines and "Points: " in lines[0]:  # partial credit's points line comes first
+        message = "\n".join(lines[1:])
     if message.startswith("Likely mistake:") or any(s in message for s in STATIC_MESSAGES):
         return True
     passes = [ln for ln in message.splitlines() if ln.startswith("Passes with: ")]
