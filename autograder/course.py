@@ -8,9 +8,7 @@ from pathlib import Path
 
 from traitlets.config import Config
 
-REPO = Path(__file__).resolve().parent.parent
-SOURCE = REPO / "autograder" / "source"
-COURSE_ID = "rodl"
+from .layout import COURSE_ID, REPO, SOURCE  # noqa: F401  (re-exported: the course's places)
 
 
 class UsageError(Exception):

@@ -17,7 +17,7 @@ import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Integer
 
-from .course import SOURCE
+from .layout import SOURCE
 from .sandbox import Sandbox
 from .verdicts import parts_of, run_submission
 

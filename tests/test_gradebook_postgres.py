@@ -106,7 +106,7 @@ def test_a_server_that_stays_down_loses_no_grade(server, batch, sqlite_run, tmp_
 def test_a_server_waited_for_in_vain_is_not_waited_for_again(server):
     """Each worker waits --db-patience once for a server that stays down, not once per submission;
     once the server answers again, the next outage is waited for in full."""
-    from autograder.grade import wait_for_database
+    from autograder.gradebook import wait_for_database
 
     url = create_database(server.url, "patience")
     server.stop()

@@ -104,7 +104,7 @@ def test_a_failed_commit_is_reported_as_the_database_error(tmp_path):
 
     from nbgrader.api import Gradebook
 
-    from autograder.grade import _first_error_line
+    from autograder.gradebook import first_error_line as _first_error_line
 
     url = f"sqlite:///{tmp_path / 'gradebook.db'}?timeout=0.2"
     with Gradebook(url) as gb:

@@ -7,7 +7,7 @@ import json
 import re
 
 from autograder import report
-from autograder.grade import GRADE_COLUMNS, PART_COLUMNS
+from autograder.export import GRADE_COLUMNS, PART_COLUMNS
 
 
 def _write(out, grades, parts, problems):

@@ -1,0 +1,44 @@
+"""The grading package's structure: no module imports another that imports it back (at any depth, in any
+function), so each module can be read and tested from the bottom up."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "autograder"
+
+
+def _imports(path: Path) -> set[str]:
+    """The autograder modules ``path`` imports, anywhere in the file."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module:
+            found.add(node.module.split(".")[0])
+        elif isinstance(node, ast.ImportFrom) and node.level == 1:  # from . import report
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("autograder."):
+            found.add(node.module.split(".")[1])
+    return found & {p.stem for p in PACKAGE.glob("*.py")}
+
+
+def test_no_import_cycles_in_the_grading_package():
+    graph = {p.stem: _imports(p) for p in PACKAGE.glob("*.py")}
+    cycles = []
+
+    def visit(node, path):
+        for nxt in sorted(graph.get(node, ())):
+            if nxt in path:
+                cycles.append(" -> ".join(path[path.index(nxt):] + [nxt]))
+            elif len(path) < len(graph):
+                visit(nxt, path + [nxt])
+    for start in sorted(graph):
+        visit(start, [start])
+    assert not cycles, f"import cycles: {sorted(set(cycles))[:5]}"
+
+
+def test_the_grading_command_is_split_by_concern():
+    """grade.py orchestrates; intake, resume, dispatch, gradebook and export each hold one concern."""
+    for module in ("intake", "resume", "dispatch", "gradebook", "export"):
+        assert (PACKAGE / f"{module}.py").is_file(), module
+    assert len((PACKAGE / "grade.py").read_text().splitlines()) < 300
