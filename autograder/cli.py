@@ -81,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
         for note in notes:
             print(f"{student}: note: {note}")
     skipped = f", {len(report.unchanged)} unchanged and skipped" if report.unchanged else ""
+    if report.refreshed:
+        skipped += f" ({len(report.refreshed)} with feedback updated from formgrader)"
     print(f"graded {len(report.graded)} submission(s), {len(report.problems)} with problems{skipped}; "
           f"grades: {report.grades_csv}; parts: {report.parts_csv}; report: {report.report_html}")
     return 0

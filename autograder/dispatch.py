@@ -12,6 +12,7 @@ from pathlib import Path
 from .course import nbgrader_config, prepare_environment
 from .gradebook import GradingFailed, wait_for_database
 from .intake import _read_notebook, renamed_notebooks, tamper_notes
+from .manual import answer_checksums, keep_human_grades, load_checksums
 from .resume import state_dir
 
 
@@ -124,18 +125,36 @@ def _grade_one(api, root: Path, assignment: str, notebooks: list[str], submitted
     for nb in readable:  # under the name nbgrader expects (a renamed download gets its name back)
         shutil.copyfile(files[nb], dest / f"{nb}.ipynb")
 
+    state = state_dir(root, student, assignment)
+    before, now = load_checksums(state), answer_checksums([dest / f"{nb}.ipynb" for nb in readable])
     result = api.autograde(assignment, student, force=True, create=True)
     if not result["success"]:
         raise GradingFailed("autograde", result, notes)
+    gb = api.gradebook
+    try:  # a human's grade stands while the answer it judged is unchanged
+        notes += keep_human_grades(gb, assignment, student, readable, before, now)
+    finally:
+        gb.close()
+    state.mkdir(parents=True, exist_ok=True)
+    (state / "answers.json").write_text(json.dumps(now))
+    publish_feedback(api, root, out, assignment, student, readable, notes)
+    return None, notes
+
+
+def publish_feedback(api, root: Path, out: Path, assignment: str, student: str, notebooks: list[str],
+                     notes: list[str] | None = None) -> None:
+    """nbgrader's feedback pages for ``student``, from the gradebook as it is now, copied to
+    ``out/feedback/<student>/<assignment>/``: the one place the instructor hands them out from."""
     result = api.generate_feedback(assignment, student, force=True)
     if not result["success"]:
-        raise GradingFailed("feedback", result, notes)
-    for nb in readable:
+        raise GradingFailed("feedback", result, notes or [])
+    for nb in notebooks:
         html = root / "feedback" / student / assignment / f"{nb}.html"
+        if not html.is_file():
+            continue
         target = out / "feedback" / student / assignment / f"{nb}.html"
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(html, target)
-    return None, notes
 
 
 def _run_on_dask(todo: dict[str, str], args: tuple, workers: int, address: str):

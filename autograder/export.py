@@ -8,12 +8,13 @@ import re
 from pathlib import Path
 
 
-# The columns of `nbgrader export` (nbgrader.plugins.export.CsvExportPlugin).
+# The columns of `nbgrader export` (nbgrader.plugins.export.CsvExportPlugin), then the written answers still waiting
+# for a human (their points are not in score yet).
 PART_COLUMNS = ["student_id", "assignment", "notebook", "part", "score", "max_score", "message", "points_by_item"]
 
 
 GRADE_COLUMNS = ["assignment", "duedate", "timestamp", "student_id", "last_name", "first_name",
-                 "email", "raw_score", "late_submission_penalty", "score", "max_score"]
+                 "email", "raw_score", "late_submission_penalty", "score", "max_score", "pending_manual"]
 
 
 def part_messages(root: Path, student: str, assignment: str, notebook: str) -> dict[str, str]:
@@ -54,7 +55,7 @@ def write_parts(gb, root: Path, assignment: str, notebooks: list[str], problems:
                     try:
                         grade = gb.find_grade(cell.name, nb, assignment, student)
                         score = grade.score
-                        pending = grade.needs_manual_grade and grade.auto_score is None
+                        pending = is_pending(grade)
                     except MissingEntry:
                         score, pending = 0.0, False
                     message = problems.get(student) or messages.get(cell.name, "not submitted")
@@ -82,8 +83,24 @@ def points_by_item(credits, score, max_score, message: str) -> str:
     return "; ".join(f"{c.label} {earned[c.label]:g}/{c.points:g}" for c in credits)
 
 
+def is_pending(grade) -> bool:
+    """A written answer no human has scored yet: pending, never 0. (nbgrader also marks cells a human scored as
+    needing grading after a rerun; those keep their score: see manual.py.)"""
+    return grade.manual_score is None and grade.auto_score is None
+
+
+def pending_count(gb, assignment: str, student: str) -> int:
+    from nbgrader.api import MissingEntry
+
+    try:
+        submission = gb.find_submission(assignment, student)
+    except MissingEntry:
+        return 0
+    return sum(is_pending(g) for nb in submission.notebooks for g in nb.grades)
+
+
 def write_grades(gb, assignment: str, path: Path) -> Path:
-    """grades.csv with `nbgrader export`'s columns, written with proper CSV quoting."""
+    """grades.csv: `nbgrader export`'s columns and pending_manual, written with proper CSV quoting."""
     from nbgrader.api import MissingEntry
 
     a = gb.find_assignment(assignment)
@@ -99,10 +116,11 @@ def write_grades(gb, assignment: str, path: Path) -> Path:
             try:
                 sub = gb.find_submission(assignment, student.id)
             except MissingEntry:
-                row.update(timestamp="", raw_score=0.0, late_submission_penalty=0.0, score=0.0)
+                row.update(timestamp="", raw_score=0.0, late_submission_penalty=0.0, score=0.0, pending_manual=0)
             else:
                 penalty = sub.late_submission_penalty or 0.0
                 row.update(timestamp=sub.timestamp or "", raw_score=sub.score,
-                           late_submission_penalty=penalty, score=max(0.0, sub.score - penalty))
+                           late_submission_penalty=penalty, score=max(0.0, sub.score - penalty),
+                           pending_manual=pending_count(gb, assignment, student.id))
             writer.writerow(row)
     return path

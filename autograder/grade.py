@@ -33,6 +33,7 @@ class GradeReport:
     problems: dict[str, str] = field(default_factory=dict)  # student_id -> why it was not graded
     notes: dict[str, list[str]] = field(default_factory=dict)  # student_id -> what was odd but graded
     unchanged: list[str] = field(default_factory=list)  # skipped: graded before, files unchanged
+    refreshed: list[str] = field(default_factory=list)  # of those, feedback remade with grades from formgrader
     grades_csv: Path | None = None
     parts_csv: Path | None = None
     report_html: Path | None = None
@@ -113,6 +114,9 @@ def grade(assignment: str, submitted: Path, out: Path, db_url: str | None = None
             report.graded.append(student)
         bar.update()
     bar.close()
+    # Grades given in formgrader since the last run reach the feedback pages handed out.
+    report.refreshed = refresh_feedback(root, out, assignment, notebooks, report.unchanged, db_url, timeout,
+                                        sandbox, late_policy)
 
     problems = load_problems(root, assignment, students)
     from sqlalchemy.exc import SQLAlchemyError
@@ -174,3 +178,30 @@ def _prepare_course(root: Path, assignment: str, db_url: str, timeout: int, sand
             raise UsageError(f"cannot read the due date {due!r}; use e.g. '2026-11-20 23:59:00 UTC'") from None
         with Gradebook(db_url) as gb:
             gb.update_or_create_assignment(assignment, duedate=duedate)
+
+
+def refresh_feedback(root: Path, out: Path, assignment: str, notebooks: list[str], students: list[str], db_url: str,
+                     timeout: int, sandbox: bool, late_policy: str) -> list[str]:
+    """Remake the feedback pages of the skipped students a human graded or commented on in formgrader, so that
+    ``out/feedback`` always shows the gradebook as it is. Returns those students."""
+    from nbgrader.api import Gradebook
+    from nbgrader.apps import NbGraderAPI
+
+    from .dispatch import publish_feedback
+    from .manual import has_human_grades
+
+    with Gradebook(db_url) as gb:
+        graded_by_hand = [s for s in students if has_human_grades(gb, assignment, s)]
+    if not graded_by_hand:
+        return []
+    api = NbGraderAPI(config=nbgrader_config(root, db_url, timeout=timeout, sandbox=sandbox, late_policy=late_policy))
+    done = []
+    for student in graded_by_hand:
+        try:
+            publish_feedback(api, root, out, assignment, student, notebooks)
+            done.append(student)
+        except Exception as exc:  # one student's page never stops the others
+            import sys
+
+            print(f"{student}: feedback not updated: {exc}", file=sys.stderr)
+    return done

@@ -116,7 +116,8 @@ def test_feedback_and_grades_csv(graded):
     with open(out / "grades.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert list(rows[0]) == ["assignment", "duedate", "timestamp", "student_id", "last_name", "first_name",
-                             "email", "raw_score", "late_submission_penalty", "score", "max_score"]
+                             "email", "raw_score", "late_submission_penalty", "score", "max_score",
+                             "pending_manual"]
     by_id = {r["student_id"]: r for r in rows}
     assert set(by_id) == set(scores)
     auto_max = sum(scores["solution"][p][1] for p in auto)
