@@ -77,6 +77,21 @@ def test_module_matches_torch(kwargs, shape):
             np.testing.assert_allclose(got[key], want[key], rtol=1e-12)
 
 
+@pytest.mark.parametrize("kwargs,plan,shape,shift", [({}, "ttNtte", (8, 3), 0.0), ({"momentum": None}, "ttQte", (8, 3), 0.0),
+                                                     ({}, "tte", (1, 3, 6), 0.0), ({}, "tte", (12, 3), 1e5)])
+def test_module_matches_torch_with_momentum_changes_and_edge_batches(kwargs, plan, shape, shift):
+    """momentum changed between batches (read at every forward), a (1, C, L) batch, a channel with a large mean."""
+    got = module_run(ref.BatchNorm1d, kwargs, plan, shape, seed=4, shift=shift)
+    want = module_run(nn.BatchNorm1d, kwargs, plan, shape, seed=4, shift=shift)
+    for g, w in zip(got["steps"], want["steps"], strict=True):
+        for key in ("out", "grad_x", "grad_weight", "grad_bias"):
+            if w.get(key) is not None:
+                np.testing.assert_allclose(g[key], w[key], rtol=1e-9, atol=1e-9)
+        assert g.get("dtype") == w.get("dtype")
+    for key in ("running_mean", "running_var", "num_batches_tracked"):
+        np.testing.assert_allclose(got[key], want[key], rtol=1e-10)
+
+
 @pytest.mark.parametrize("kwargs", [{}, {"momentum": None}])
 def test_module_state_dict_round_trip(kwargs):
     got = state_dict_run(ref.BatchNorm1d, kwargs, (6, 3), seed=1)
@@ -101,7 +116,7 @@ def test_module_accepts_and_rejects_inputs_as_torch(shape, training):
     assert outcome[ref.BatchNorm1d] == outcome[nn.BatchNorm1d]
 
 
-@pytest.mark.parametrize("net", ["mlp", "conv", "no_bn", "visible"])
+@pytest.mark.parametrize("net", ["mlp", "conv", "no_bn", "visible", "nested"])
 @pytest.mark.parametrize("kind,mode", [("tensor", "eval"), ("tuple", "train"), ("list", "eval")])
 def test_update_bn_matches_torch(net, kind, mode):
     got = update_bn_run(ref.update_bn, net, kind, mode)

@@ -61,6 +61,26 @@ HINTS = {
                             "(net.train(was_training))",
     "bn_eval_pass": "the statistics did not change: the pass must run in training mode (net.train()), because "
                     "BatchNorm updates its running statistics only in training mode",
+    "bn_some_missed": "some BatchNorm layers are left out (not reset, momentum not set to None), so they keep a "
+                      "moving average from their old statistics: every BatchNorm layer counts, whatever its "
+                      "dimension (BatchNorm1d, BatchNorm2d, ...: every instance of nn.modules.batchnorm._BatchNorm)",
+    "bn_nested_missed": "the BatchNorm layers nested inside sub-modules are left out (not reset, momentum not set to "
+                        "None), so they keep a moving average from their old statistics: look for them in "
+                        "net.modules() (every module, at any depth), not net.children() (the top level only)",
+    "bn_count_not_reset": "num_batches_tracked is not reset with the statistics, so the cumulative average "
+                          "continues from the old count (factor 1 / (old count + k)): reset every layer with "
+                          "reset_running_stats(), which zeroes num_batches_tracked too",
+    "var_cancellation": "the variance loses its precision on a channel with a large mean: E[x^2] - E[x]^2 cancels "
+                        "catastrophically (both terms are huge and nearly equal); compute it from the deviations, "
+                        "mean((x - mean)^2)",
+    "unbiased_factor_n": "the unbiased correction uses N, the batch size, instead of m, the number of values per "
+                         "channel (m = N * L for an (N, C, L) input): running_var takes var * m / (m - 1)",
+    "dtype": "the output's dtype is not the layer's and input's: a float32 layer on float32 input must return "
+             "float32, as torch's does (no .double(), no float64 tensors or numpy arrays mixed in)",
+    "momentum_at_init": "momentum is read once, in __init__: torch reads self.momentum at every forward pass, so "
+                        "setting layer.momentum = None later (as update_bn does) switches to the cumulative average",
+    "running_in_graph": "the running statistics are part of the computation graph (they require grad): update them "
+                        "under torch.no_grad() or from detached batch statistics",
 }
 
 
@@ -103,9 +123,15 @@ def _num(t):
 
 
 # ---------------------------------------------------------------- probes (run the answer, report numbers)
-def module_run(cls, kwargs, plan, shape, dtype="float64", seed=0):
+# Letters of a module_run plan that change the layer's momentum between batches (no batch is run).
+MOMENTUM_CHANGES = {"N": None, "Q": 0.25}
+
+
+def module_run(cls, kwargs, plan, shape, dtype="float64", seed=0, shift=0.0):
     """Build ``cls(C, **kwargs)`` and run it on one batch per letter of ``plan``: "t" in training mode,
-    "e" in eval mode. Reports each step's output, the gradients of ``(out * w).sum()``, and the buffers."""
+    "e" in eval mode; "N" and "Q" set ``layer.momentum`` to None and 0.25 (no batch). Reports each step's output,
+    the gradients of ``(out * w).sum()``, and the buffers. ``shift`` is added to channel 0 of every batch (a
+    channel with a large mean)."""
     kwargs = dict(kwargs)
     shape = [int(s) for s in shape]
     c = shape[1]
@@ -121,8 +147,12 @@ def module_run(cls, kwargs, plan, shape, dtype="float64", seed=0):
             layer.bias.copy_(torch.tensor(b))
     steps = []
     for k, mode in enumerate(plan):
+        if mode in MOMENTUM_CHANGES:
+            layer.momentum = MOMENTUM_CHANGES[mode]
+            steps.append({"set_momentum": MOMENTUM_CHANGES[mode]})
+            continue
         layer.train(mode == "t")
-        x = torch.tensor(make_batch(shape, seed * 1000 + k), dtype=tdtype, requires_grad=True)
+        x = torch.tensor(shifted_batch(shape, seed * 1000 + k, shift), dtype=tdtype, requires_grad=True)
         try:
             out = layer(x)
         except Exception as exc:  # the name is the observation
@@ -133,7 +163,10 @@ def module_run(cls, kwargs, plan, shape, dtype="float64", seed=0):
             continue
         step = {"out": _num(out), "dtype": str(out.dtype).replace("torch.", "")}
         if out.requires_grad and tuple(out.shape) == tuple(shape):
-            (out * torch.tensor(output_weights(shape, seed + k), dtype=out.dtype)).sum().backward()
+            try:
+                (out * torch.tensor(output_weights(shape, seed + k), dtype=out.dtype)).sum().backward()
+            except Exception as exc:  # e.g. a graph through running statistics kept from an earlier batch
+                step["backward_error"] = type(exc).__name__
             step["grad_x"] = _num(x.grad)
             for name in ("weight", "bias"):
                 p = getattr(layer, name, None)
@@ -141,11 +174,21 @@ def module_run(cls, kwargs, plan, shape, dtype="float64", seed=0):
             layer.zero_grad()
         steps.append(step)
     params = {n: _num(p) for n, p in layer.named_parameters()}
+    running = [getattr(layer, n, None) for n in ("running_mean", "running_var")]
     return {"steps": steps, "running_mean": _num(getattr(layer, "running_mean", None)),
             "running_var": _num(getattr(layer, "running_var", None)),
             "num_batches_tracked": _num(getattr(layer, "num_batches_tracked", None)),
+            "running_requires_grad": any(isinstance(t, torch.Tensor) and t.requires_grad for t in running),
             "param_names": sorted(params), "buffer_names": sorted(n for n, _ in layer.named_buffers()),
             "training": bool(layer.training)}
+
+
+def shifted_batch(shape, seed: int, shift: float = 0.0) -> np.ndarray:
+    """``make_batch(shape, seed)`` with ``shift`` added to channel 0."""
+    x = make_batch(shape, seed)
+    if shift:
+        x[:, 0] += shift
+    return x
 
 
 def state_dict_run(cls, kwargs, shape, seed=0, oracle=None):
@@ -171,6 +214,8 @@ def state_dict_run(cls, kwargs, shape, seed=0, oracle=None):
     x_eval = torch.tensor(make_batch(shape, seed * 1000 + 50))
     info = {}
     mine = trained(cls)
+    info["trained"] = {name: _num(getattr(mine, name, None)) for name in ("running_mean", "running_var",
+                                                                         "num_batches_tracked")}
     sd = mine.state_dict()
     info["keys"] = sorted(sd)
     nbt = sd.get("num_batches_tracked")
@@ -216,6 +261,25 @@ def raises_run(cls, kwargs, shape, training=True):
     return "no error"
 
 
+def batch_dependence_run(cls, shape=(4, 3), seed=5):
+    """In eval mode, does the output for example 0 change when the other examples of its batch change? True, False,
+    or the name of the exception the layer raised."""
+    shape = [int(s) for s in shape]
+    import copy
+
+    layer = cls(shape[1]).double().eval()
+    twin = copy.deepcopy(layer)   # so that a layer that changes its state in eval mode cannot fake a dependence
+    x = torch.tensor(make_batch(shape, seed))
+    other = x.clone()
+    other[1:] = other[1:] * 2.0 + 3.0
+    try:
+        with torch.no_grad():
+            first, second = layer(x)[0], twin(other)[0]
+    except Exception as exc:  # the name is the observation
+        return type(exc).__name__
+    return not torch.allclose(first, second, rtol=1e-12, atol=1e-12)
+
+
 # ---------------------------------------------------------------- update_bn
 def build_bn_net(name: str) -> nn.Module:
     """The networks of the update_bn checks (seeded), with running statistics as if trained for a while."""
@@ -226,6 +290,10 @@ def build_bn_net(name: str) -> nn.Module:
     elif name == "conv":
         net = nn.Sequential(nn.Conv2d(2, 3, 3), nn.BatchNorm2d(3), nn.ReLU(), nn.Flatten(), nn.Linear(3 * 4 * 4, 5),
                             nn.BatchNorm1d(5, momentum=0.05))
+    elif name == "nested":        # BatchNorm layers inside sub-modules, one two levels down
+        net = nn.Sequential(nn.Sequential(nn.Linear(5, 8), nn.BatchNorm1d(8)), nn.ReLU(),
+                            nn.Sequential(nn.Linear(8, 4), nn.Sequential(nn.BatchNorm1d(4, momentum=0.3))),
+                            nn.BatchNorm1d(4))
     elif name == "no_bn":
         net = nn.Sequential(nn.Linear(5, 8), nn.ReLU(), nn.Linear(8, 4))
     elif name == "visible":
@@ -244,7 +312,7 @@ def build_bn_net(name: str) -> nn.Module:
 
 def bn_batches(name: str, kind: str, seed: int = 0):
     """Four batches for ``build_bn_net(name)`` (the last one smaller): tensors, (x, y) tuples or [x, y] lists."""
-    in_shape = {"mlp": (5,), "no_bn": (5,), "conv": (2, 6, 6), "visible": (3,)}[name]
+    in_shape = {"mlp": (5,), "no_bn": (5,), "conv": (2, 6, 6), "visible": (3,), "nested": (5,)}[name]
     rng = np.random.default_rng(int(seed))
     out = []
     for k, n in enumerate((6, 6, 6, 3)):
@@ -261,9 +329,11 @@ def update_bn_run(fn, net_name, kind="tensor", mode="eval", seed=0):
     before = {n: p.detach().clone() for n, p in net.named_parameters()}
     fn(bn_batches(net_name, kind, seed), net)
     layers = []
+    top = {id(m) for m in net.children()}
     for m in net.modules():
         if isinstance(m, nn.modules.batchnorm._BatchNorm):
             layers.append({"running_mean": _num(m.running_mean), "running_var": _num(m.running_var),
+                           "top_level": id(m) in top,
                            "num_batches_tracked": _num(m.num_batches_tracked),
                            "momentum": m.momentum if isinstance(m.momentum, (int, float)) else None,
                            "training": bool(m.training)})
@@ -413,23 +483,30 @@ def check_module(BatchNorm1d) -> None:
 
 
 # ---------------------------------------------------------------- diagnosis of a module run, shared with the grader
-def simulate_running(kwargs, plan, shape, seed, bug=None):
+def simulate_running(kwargs, plan, shape, seed, bug=None, shift=0.0):
     """The running statistics and num_batches_tracked that ``module_run`` should leave (numpy), or those a named
-    mistake leaves: ``bug`` in (None, "reversed_momentum", "biased_running_var", "updated_in_eval", "nbt_ignored")."""
+    mistake leaves: ``bug`` in (None, "reversed_momentum", "biased_running_var", "updated_in_eval", "nbt_ignored",
+    "momentum_at_init", "unbiased_factor_n")."""
     c = int(shape[1])
     axes = (0,) if len(shape) == 2 else (0, 2)
     momentum = dict(kwargs).get("momentum", 0.1)
     rm, rv, count = np.zeros(c), np.ones(c), 0
     for k, mode in enumerate(plan):
+        if mode in MOMENTUM_CHANGES:
+            if bug != "momentum_at_init":
+                momentum = MOMENTUM_CHANGES[mode]
+            continue
         if mode != "t" and bug != "updated_in_eval":
             continue
-        x = make_batch(shape, seed * 1000 + k)
-        m = x.size // c
-        count += 1
+        x = shifted_batch(shape, seed * 1000 + k, shift)
+        m = np.float64(shape[0] if bug == "unbiased_factor_n" else x.size // c)
+        if bug != "nbt_not_counted" or momentum is None:
+            count += 1
         factor = momentum if momentum is not None else (0.1 if bug == "nbt_ignored" else 1.0 / count)
         if bug == "reversed_momentum":
             factor = 1 - factor
-        var = x.var(axis=axes) * (1 if bug == "biased_running_var" else m / (m - 1))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            var = x.var(axis=axes) * (1 if bug == "biased_running_var" else m / (m - 1))
         rm = (1 - factor) * rm + factor * x.mean(axis=axes)
         rv = (1 - factor) * rv + factor * var
     return rm, rv, count
@@ -440,87 +517,132 @@ def _normalized(x, mean, var, eps, axes):
     return (x - mean.reshape(shape)) / np.sqrt(var.reshape(shape) + eps)
 
 
-def _diagnose_running(got, want, kwargs, plan, shape, seed, close):
+def _cancelled(got, want, rtol, atol):
+    """Do ``got`` and ``want`` (channels on axis 1, or a (C,) vector) agree on every channel but channel 0, which
+    is off by a little (< 1e-2 relative): the signature of a variance that cancels on the large-mean channel 0?"""
+    if got is None or want is None:
+        return False
+    got, want = np.asarray(got, float), np.asarray(want, float)
+    if got.shape != want.shape or got.ndim == 0 or not np.all(np.isfinite(got)):
+        return False
+    g, w = np.moveaxis(got, min(1, got.ndim - 1), 0), np.moveaxis(want, min(1, want.ndim - 1), 0)
+    if g.shape[0] < 2 or not _close(g[1:], w[1:], rtol=rtol, atol=atol) or _close(g[0], w[0], rtol=rtol, atol=atol):
+        return False
+    return _close(g[0], w[0], rtol=1e-2, atol=1e-2 * float(np.max(np.abs(w[0]))))
+
+
+def _diagnose_running(got, want, kwargs, plan, shape, seed, close, shift=0.0):
+    """(message, key) for the running statistics, or (None, None)."""
     rm, rv = got["running_mean"], got["running_var"]
     if close(rm, want["running_mean"]) and close(rv, want["running_var"]):
         nbt, want_nbt = got["num_batches_tracked"], want["num_batches_tracked"]
         if nbt is None or not close(nbt, want_nbt):
-            return HINTS["nbt_not_counted"]
-        return None
+            return HINTS["nbt_not_counted"], "nbt_not_counted"
+        return None, None
     if rm is None or rv is None:
-        return "the layer has no running_mean and running_var buffers"
+        return "the layer has no running_mean and running_var buffers", None
+    if got.get("running_requires_grad"):
+        return HINTS["running_in_graph"], "running_in_graph"
     c = int(shape[1])
     if _close(rm, np.zeros(c)) and _close(rv, np.ones(c)) and "t" in plan:
-        return HINTS["never_updated"]
+        return HINTS["never_updated"], "never_updated"
     momentum = kwargs.get("momentum", 0.1)
-    for bug in ("reversed_momentum", "biased_running_var", "updated_in_eval", "nbt_ignored"):
-        if (bug == "reversed_momentum" and momentum is None) or (bug == "nbt_ignored" and momentum is not None):
-            continue
-        brm, brv, _ = simulate_running(kwargs, plan, shape, seed, bug)
-        if _close(rm, brm, rtol=1e-6, atol=1e-6) and _close(rv, brv, rtol=1e-6, atol=1e-6):
-            return HINTS[bug]
-    if momentum is None:
-        return HINTS["nbt_ignored"]
-    return "the running statistics differ from torch's"
+    changes = any(letter in MOMENTUM_CHANGES for letter in plan)
+    right = simulate_running(kwargs, plan, shape, seed, None, shift)
+    for bug in ("reversed_momentum", "biased_running_var", "updated_in_eval", "nbt_ignored", "nbt_not_counted",
+                "momentum_at_init", "unbiased_factor_n"):
+        brm, brv, _ = simulate_running(kwargs, plan, shape, seed, bug, shift)
+        if _close(rm, brm, rtol=1e-6, atol=1e-6) and _close(rv, brv, rtol=1e-6, atol=1e-6) \
+                and not (_close(brm, right[0]) and _close(brv, right[1])):
+            return HINTS[bug], bug
+    if shift and _close(rm, want["running_mean"], rtol=1e-9, atol=1e-9) \
+            and _cancelled(rv, want["running_var"], 1e-9, 1e-9):
+        return HINTS["var_cancellation"], "var_cancellation"
+    return "the running statistics differ from torch's", None
 
 
-def diagnose_module(got, want, kwargs, plan, shape, seed, rtol=1e-9, atol=1e-9):
+def diagnose_module(got, want, kwargs, plan, shape, seed, rtol=1e-9, atol=1e-9, shift=0.0):
     """What differs between ``module_run`` of the answer (``got``) and of torch (``want``): a message naming the
     mistake, or None when they agree."""
+    return diagnose_module_keyed(got, want, kwargs, plan, shape, seed, rtol, atol, shift)[0]
+
+
+def diagnose_module_keyed(got, want, kwargs, plan, shape, seed, rtol=1e-9, atol=1e-9, shift=0.0):
+    """:func:`diagnose_module` as ``(message, key)``: ``key`` names the HINTS entry the answer was verified to
+    match (None when the message only says what differs); ``(None, None)`` when the answer agrees with torch."""
     kwargs = dict(kwargs)
     close = lambda a, b: a is not None and b is not None and _close(a, b, rtol=rtol, atol=atol)  # noqa: E731
     tracking = kwargs.get("track_running_stats", True)
     if tracking and not {"running_mean", "running_var", "num_batches_tracked"} <= set(got["buffer_names"]):
         return ("running_mean, running_var and num_batches_tracked must be buffers (register_buffer), so that they "
-                "move with .double() and .to() and appear in state_dict()")
-    running_msg = _diagnose_running(got, want, kwargs, plan, shape, seed, close) if tracking else None
+                "move with .double() and .to() and appear in state_dict()"), "plain_attributes"
+    running_msg, running_key = (_diagnose_running(got, want, kwargs, plan, shape, seed, close, shift) if tracking
+                                else (None, None))
     axes = (0,) if len(shape) == 2 else (0, 2)
     sh = (1, -1) if len(shape) == 2 else (1, -1, 1)
     eps = kwargs.get("eps", 1e-5)
+    changed = False
     for k, (g, w) in enumerate(zip(got["steps"], want["steps"])):
+        if plan[k] in MOMENTUM_CHANGES:
+            changed = True
+            continue
         mode = "training" if plan[k] == "t" else "eval"
         if "error" in g and "error" not in w:
-            return f"the forward pass in {mode} mode raised {g['error']}"
+            if changed:  # every step before the change agreed with torch: the change broke it
+                return (f"after layer.momentum was changed, the forward pass in {mode} mode raised {g['error']}: "
+                        + HINTS["momentum_at_init"]), "momentum_at_init"
+            return f"the forward pass in {mode} mode raised {g['error']}", None
         if "error" in w:
             continue
+        if g.get("dtype") != w.get("dtype"):
+            return f"{HINTS['dtype']} (yours: {g.get('dtype')})", "dtype"
+        if g.get("backward_error") and not w.get("backward_error"):
+            if got.get("running_requires_grad"):
+                return HINTS["running_in_graph"], "running_in_graph"
+            return f"backward through the output in {mode} mode raised {g['backward_error']}", None
         if not close(g["out"], w["out"]):
-            x = make_batch(shape, seed * 1000 + k)
+            x = shifted_batch(shape, seed * 1000 + k, shift)
             ga = np.asarray(g["out"]) if g["out"] is not None else None
             if ga is None or ga.shape != tuple(shape):
-                return f"the output of the forward pass must have the input's shape {tuple(shape)}"
+                return f"the output of the forward pass must have the input's shape {tuple(shape)}", None
+            if shift and plan[k] == "t" and _cancelled(ga, w["out"], rtol, atol):
+                return HINTS["var_cancellation"], "var_cancellation"
             if "weight" in want["param_names"]:
                 gam, bet = affine_values(int(shape[1]), seed)
                 ga = (ga - bet.reshape(sh)) / gam.reshape(sh)
             mean, var = x.mean(axis=axes), x.var(axis=axes)
             loose = dict(rtol=1e-6, atol=1e-6)
             if plan[k] == "e" and tracking and _close(ga, _normalized(x, mean, var, eps, axes), **loose):
-                return HINTS["batch_at_eval"]
+                return HINTS["batch_at_eval"], "batch_at_eval"
             if plan[k] == "e" and running_msg:
-                return running_msg
+                return running_msg, running_key
             if plan[k] == "t":
                 if _close(ga, _normalized(x, mean, x.var(axis=axes, ddof=1), eps, axes), **loose):
-                    return HINTS["unbiased_normalization"]
+                    return HINTS["unbiased_normalization"], "unbiased_normalization"
                 if _close(ga, (x - mean.reshape(sh)) / (np.sqrt(var.reshape(sh)) + eps), **loose):
-                    return HINTS["eps_outside"]
+                    return HINTS["eps_outside"], "eps_outside"
                 if len(shape) == 3 and _close(ga, (x - x.mean(0)) / np.sqrt(x.var(0) + eps), **loose):
-                    return HINTS["wrong_axis"]
+                    return HINTS["wrong_axis"], "wrong_axis"
                 if len(shape) == 2 and _close(
                         ga, (x - x.mean(1, keepdims=True)) / np.sqrt(x.var(1, keepdims=True) + eps), **loose):
-                    return HINTS["wrong_axis"]
-            return f"the output in {mode} mode (step {k + 1}) differs from torch.nn.BatchNorm1d's"
+                    return HINTS["wrong_axis"], "wrong_axis"
+            return f"the output in {mode} mode (step {k + 1}) differs from torch.nn.BatchNorm1d's", None
         for key in ("grad_x", "grad_weight", "grad_bias"):
             if w.get(key) is not None and not close(g.get(key), w[key]):
+                if shift and _cancelled(g.get(key), w[key], rtol, atol):
+                    return HINTS["var_cancellation"], "var_cancellation"
                 return (f"the gradient {key} in {mode} mode differs from torch's (write the forward pass with torch "
-                        "operations on the input, so that autograd sees them; weight and bias must be nn.Parameter)")
+                        "operations on the input, so that autograd sees them; weight and bias must be "
+                        "nn.Parameter)"), None
     if sorted(got["param_names"]) != sorted(want["param_names"]):
         return (f"the parameters are {got['param_names']}, torch's are {want['param_names']} "
-                "(affine=True: parameters weight and bias; affine=False: none)")
+                "(affine=True: parameters weight and bias; affine=False: none)"), None
     if not tracking:
         if got["running_mean"] is not None or got["running_var"] is not None:
             return ("with track_running_stats=False there are no running statistics: running_mean and running_var "
-                    "are None (register_buffer(name, None)), as in torch")
-        return None
-    return running_msg
+                    "are None (register_buffer(name, None)), as in torch"), None
+        return None, None
+    return running_msg, running_key
 
 
 def diagnose_update_bn(got, want, net_name, kind, mode, seed, rtol=1e-9):
@@ -535,6 +657,17 @@ def diagnose_update_bn(got, want, net_name, kind, mode, seed, rtol=1e-9):
                 or all(_close(g["running_mean"], np.zeros_like(g["running_mean"]))
                        and _close(g["running_var"], np.ones_like(g["running_var"])) for g in got["layers"]):
             return HINTS["bn_eval_pass"]
+
+        def count_kept(batches, net):  # statistics reset by hand, num_batches_tracked left as it was
+            layers = [m for m in net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+            momenta = [m.momentum for m in layers]
+            for m in layers:
+                m.running_mean.zero_()
+                m.running_var.fill_(1.0)
+                m.momentum = None
+            ema(batches, net)
+            for m, momentum in zip(layers, momenta):
+                m.momentum = momentum
 
         def no_reset(batches, net):  # momentum=None, but the old statistics and counts are kept
             layers = [m for m in net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
@@ -559,7 +692,8 @@ def diagnose_update_bn(got, want, net_name, kind, mode, seed, rtol=1e-9):
                     m.reset_running_stats()
             ema(batches, net)
 
-        for fn, hint in ((ema, "bn_not_reset"), (ema_reset, "bn_ema"), (no_reset, "bn_not_reset")):
+        for fn, hint in ((ema, "bn_not_reset"), (ema_reset, "bn_ema"), (no_reset, "bn_not_reset"),
+                         (count_kept, "bn_count_not_reset")):
             alt = update_bn_run(fn, net_name, kind, mode, seed)
             if all(_close(g["running_mean"], a["running_mean"], 1e-7) and _close(g["running_var"], a["running_var"],
                                                                                    1e-7)

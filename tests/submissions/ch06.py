@@ -253,8 +253,9 @@ MOD_WRONG_AXIS = _mod(axes="0", norm_stats="(mean, var) if x.dim() == 2 else (x.
                                  "* m / (m - 1)",
                       denominator="torch.sqrt((var_n.reshape(shape) if var_n.dim() == 1 else var_n) + self.eps)")\
     .replace("out = (x - mean_n.reshape(shape))", "out = (x - (mean_n.reshape(shape) if mean_n.dim() == 1 else mean_n))")
-MOD_UPDATED_IN_EVAL = _mod(use_batch="True", norm_stats="(mean, var) if self.training else "
-                                                        "(self.running_mean.clone(), self.running_var.clone())",
+MOD_UPDATED_IN_EVAL = _mod(use_batch="True", one_test="self.training and m < 2",
+                           norm_stats="(mean, var) if self.training or not self.track_running_stats else "
+                                      "(self.running_mean.clone(), self.running_var.clone())",
                            update_test="self.track_running_stats")
 MOD_NBT_IGNORED = _mod(factor="0.1 if self.momentum is None else self.momentum")
 MOD_PY_COUNTER = _mod(count="self.num_batches_tracked += 1\n                    self._count += 1",
@@ -472,6 +473,103 @@ def update_bn(batches, net):
     torch.optim.swa_utils.update_bn(batches, net)
 '''
 
+# ---------------------------------------------------------------- issue 23: the edges of the contracts
+# Numerics: the variance as E[x^2] - E[x]^2, which cancels on a channel with a large mean (a common "one pass" form).
+FWD_ONE_PASS_VAR = _fwd().replace("mean, var = x.mean(axis=axes), x.var(axis=axes)",
+                                "mean = x.mean(axis=axes)\n    var = (x ** 2).mean(axis=axes) - mean ** 2")
+BWD_ONE_PASS_VAR = _BWD.format(body="grad_x = gamma / (n * sigma) * (n * grad_out - grad_beta - x_hat * grad_gamma)")\
+    .replace("sigma = np.sqrt(x.var(axis=0) + eps)",
+             "sigma = np.sqrt((x * x).mean(axis=0) - x.mean(axis=0) ** 2 + eps)")
+MOD_ONE_PASS_VAR = _mod(norm_stats="mean, (x * x).mean(dim=axes) - mean * mean",
+                        var_update="(1 - f) * self.running_var + f * ((x * x).mean(dim=axes) - mean * mean) "
+                                   "* m / (m - 1)")
+# Degenerate inputs: the unbiased correction m / (m - 1) with m = N, the batch size (wrong for (N, C, L), and
+# infinite for a (1, C, L) batch).
+FWD_UNBIASED_N = _fwd(update=_UPDATE.replace("var * m / (m - 1)", "var * x.shape[0] / (x.shape[0] - 1)"))
+MOD_UNBIASED_N = _mod(var_update="(1 - f) * self.running_var + f * var * x.shape[0] / (x.shape[0] - 1)")
+# Types: computed in float64 "for stability" and returned as float64 for a float32 layer.
+MOD_FLOAT64_OUT = _mod(norm_stats="mean.double(), var.double()").replace(
+    "out = (x - mean_n.reshape(shape))", "out = (x.double() - mean_n.reshape(shape).double())").replace(
+    "out = out * self.weight.reshape(shape) + self.bias.reshape(shape)",
+    "out = out * self.weight.reshape(shape).double() + self.bias.reshape(shape).double()")
+# State over time: whether the average is cumulative is decided once, in __init__.
+MOD_MOMENTUM_AT_INIT = _mod(factor="1.0 / float(self.num_batches_tracked) if self._cumulative else self.momentum")\
+    .replace("        self._count = 0\n", "        self._count = 0\n        self._cumulative = momentum is None\n")
+# State over time: the running statistics updated without no_grad, so they join the graph.
+MOD_RUNNING_IN_GRAPH = _mod().replace("                with torch.no_grad():\n                    ",
+                                      "                if True:\n                    ").replace(
+    "self.running_mean.copy_((1 - f) * self.running_mean + f * mean)",
+    "self.running_mean = (1 - f) * self.running_mean + f * mean").replace(
+    "self.running_var.copy_((1 - f) * self.running_var + f * var * m / (m - 1))",
+    "self.running_var = (1 - f) * self.running_var + f * var * m / (m - 1)")
+# Degenerate inputs: "a batch of one" taken as N == 1, which rejects a (1, C, L) batch torch accepts.
+MOD_REJECTS_ONE_BY_L = _mod(one_test="x.shape[0] < 2")
+# Composition: only the top level of the network is searched.
+UB_CHILDREN = _ub().replace("for m in net.modules() if isinstance", "for m in net.children() if isinstance")
+# Counter never reset: the statistics reset by hand, num_batches_tracked left at its old count.
+UB_COUNT_NOT_RESET = _ub(reset="m.running_mean.zero_()\n        m.running_var.fill_(1.0)")
+
+# Correct, on the edges: a helper of one's own called batch_norm; Welford's one-pass variance; old-style super();
+# a float32-preserving layer that normalizes with rsqrt; update_bn through net.apply.
+FWD_OWN_HELPER = '''
+def batch_norm(x_hat, gamma, beta, shape):
+    return gamma.reshape(shape) * x_hat + beta.reshape(shape)
+
+
+def batch_norm_forward(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+    axes = (0,) if x.ndim == 2 else (0, 2)
+    shape = (1, -1) if x.ndim == 2 else (1, -1, 1)
+    rm, rv = np.array(running_mean, float), np.array(running_var, float)
+    if training:
+        m = x.size // x.shape[1]
+        mean = x.mean(axis=axes, keepdims=True)
+        var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
+        rm = (1 - momentum) * rm + momentum * mean.reshape(-1)
+        rv = (1 - momentum) * rv + momentum * var.reshape(-1) * m / (m - 1)
+    else:
+        mean, var = rm.reshape(shape), rv.reshape(shape)
+    return batch_norm((x - mean) / np.sqrt(var + eps), gamma, beta, shape), rm, rv
+'''
+BWD_WELFORD = '''
+def batch_norm_backward(grad_out, x, gamma, eps=1e-5):
+    n = x.shape[0]
+    mean = np.zeros(x.shape[1])
+    m2 = np.zeros(x.shape[1])
+    for k in range(n):                      # Welford: one pass, no cancellation
+        delta = x[k] - mean
+        mean += delta / (k + 1)
+        m2 += delta * (x[k] - mean)
+    sigma = np.sqrt(m2 / n + eps)
+    x_hat = (x - mean) / sigma
+    grad_beta = grad_out.sum(axis=0)
+    grad_gamma = (grad_out * x_hat).sum(axis=0)
+    grad_x = gamma / sigma * (grad_out - grad_beta / n - x_hat * grad_gamma / n)
+    return grad_x, grad_gamma, grad_beta
+'''
+MOD_OLD_SUPER = _mod().replace("        super().__init__()", "        super(BatchNorm1d, self).__init__()")\
+    .replace("out = (x - mean_n.reshape(shape)) / torch.sqrt(var_n.reshape(shape) + self.eps)",
+             "out = (x - mean_n.reshape(shape)) * torch.rsqrt(var_n.reshape(shape) + self.eps)")
+UB_APPLY = '''
+def update_bn(batches, net):
+    found = []
+    net.apply(lambda m: found.append(m) if isinstance(m, nn.modules.batchnorm._BatchNorm) else None)
+    if not found:
+        return
+    saved = [(m, m.momentum) for m in found]
+    for m in found:
+        m.reset_running_stats()
+        m.momentum = None
+    was_training = net.training
+    net.train()
+    with torch.no_grad():
+        for batch in iter(batches):
+            inputs = batch[0] if isinstance(batch, (list, tuple)) else batch
+            net(inputs)
+    for m, momentum in saved:
+        m.momentum = momentum
+    net.train(was_training)
+'''
+
 BUGGY = [
     Variant("fwd_batch_at_eval", F, FWD_BATCH_AT_EVAL, FT, visible="running statistics", hidden="eval mode uses"),
     Variant("fwd_never_updated", F, FWD_NEVER_UPDATED, FT, visible="never updated", hidden="never updated"),
@@ -531,6 +629,21 @@ BUGGY = [
     Variant("bwd_autograd", B, BWD_AUTOGRAD, BT, visible=None, hidden="batch_norm_backward must be written by you"),
     Variant("mod_subclasses_torch", M, MOD_TORCH, MT, visible=None, hidden="BatchNorm1d must be written by you"),
     Variant("ub_swa_utils", U, UB_SWA, UT, visible=None, hidden="update_bn must be written by you"),
+    # issue 23: numerics, degenerate inputs, types, state over time, composition
+    Variant("fwd_one_pass_variance", F, FWD_ONE_PASS_VAR, FT, visible=None, hidden="cancels catastrophically"),
+    Variant("fwd_unbiased_factor_batch_size", F, FWD_UNBIASED_N, FT, visible=None, hidden="instead of m"),
+    Variant("bwd_one_pass_variance", B, BWD_ONE_PASS_VAR, BT, visible=None, hidden="cancels catastrophically"),
+    Variant("mod_one_pass_variance", M, MOD_ONE_PASS_VAR, MT, visible=None, hidden="cancels catastrophically"),
+    Variant("mod_unbiased_factor_batch_size", M, MOD_UNBIASED_N, MT, visible=None, hidden="instead of m"),
+    Variant("mod_float64_output", M, MOD_FLOAT64_OUT, MT, visible=None, hidden="float32 layer on float32 input"),
+    Variant("mod_momentum_decided_in_init", M, MOD_MOMENTUM_AT_INIT, MT, visible=None,
+            hidden="momentum is read once"),
+    Variant("mod_running_stats_in_graph", M, MOD_RUNNING_IN_GRAPH, MT, visible=None,
+            hidden="part of the computation graph"),
+    Variant("mod_rejects_one_example_with_positions", M, MOD_REJECTS_ONE_BY_L, MT, visible=None,
+            hidden="(1, C, L)"),
+    Variant("ub_top_level_only", U, UB_CHILDREN, UT, visible=None, hidden="net.modules()"),
+    Variant("ub_count_not_reset", U, UB_COUNT_NOT_RESET, UT, visible=None, hidden="num_batches_tracked is not reset"),
 ]
 
 CORRECT = [
@@ -543,4 +656,8 @@ CORRECT = [
     Variant("mod_written_out_addcmul", M, MOD_FUNCTIONAL, MT),
     Variant("ub_manual_reset_try_finally", U, UB_MANUAL, UT),
     Variant("ub_per_module_modes", U, UB_MODES, UT),
+    Variant("fwd_own_helper_named_batch_norm", F, FWD_OWN_HELPER, FT),
+    Variant("bwd_welford_variance", B, BWD_WELFORD, BT),
+    Variant("mod_old_style_super_rsqrt", M, MOD_OLD_SUPER, MT),
+    Variant("ub_apply_iter", U, UB_APPLY, UT),
 ]
