@@ -13,13 +13,35 @@ from functools import lru_cache
 
 import numpy as np
 
-from coursekit.checks.generalization import polynomial_model
+from coursekit.checks.generalization import polynomial_model, sklearn_cross_val_score
 from solutions import generalization as ref
 
-from ..verdicts import Part, Scenario
-from .common import Failure, Foreign, Mistake, close, expect, forbid, pair, probe, returned
+from ..verdicts import Credit, Part, Scenario
+from .common import Failure, Foreign, Mistake, close, expect, forbid, probe, returned
 
 DRIVER = "coursekit.checks.generalization:"
+
+
+def _seq(value, what, n):
+    """The ``n`` values an answer returned as a tuple. The text says "a tuple"; a list or an array of ``n``
+    unpacks the same way for every caller, so it is accepted too."""
+    if isinstance(value, (tuple, list)) and len(value) == n:
+        return tuple(value)
+    if isinstance(value, np.ndarray) and value.ndim >= 1 and len(value) == n:
+        return tuple(value)
+    raise Failure(f"{what}: return a tuple of {n} values")
+
+
+def _numpy_array(value, what):
+    """A Failure unless ``value`` was returned as a numpy array, the type the exercise's text names."""
+    if not isinstance(value, np.ndarray) or value.ndim == 0:
+        kind = type(value).__name__ if not isinstance(value, Foreign) else repr(value)
+        raise Failure(f"{what}: return a numpy array (np.array(...)), as the exercise asks; yours is a {kind}")
+
+
+GLOBAL_RANDOM = ("the global random generator is used (np.random.seed / np.random.permutation / random.shuffle): "
+                 "that reseeds or draws from the state every other piece of code shares; draw from your own "
+                 "rng = np.random.default_rng(seed), as the exercise says")
 
 
 def _toy(n, seed, noise=0.3):
@@ -63,18 +85,14 @@ def _folds(value, n, k):
         raise Failure("kfold_indices: the indices must lie in 0..n-1")
     counts = np.bincount(allv, minlength=n)
     if np.any(counts > 1):
-        raise Mistake(OVERLAP)
+        raise Mistake(OVERLAP, key="folds_overlap", plain="an example is in two validation folds")
     if np.any(counts == 0):
-        raise Mistake(MISSING)
+        raise Mistake(MISSING, key="folds_miss_examples", plain="some examples are in no validation fold")
     for t, v in zip(trains, vals):
         if set(t.tolist()) & set(v.tolist()):
-            raise Mistake(LEAK)
+            raise Mistake(LEAK, key="fold_leaks", plain="an example is in train_idx and val_idx of one fold")
         if len(t) + len(v) != n or len(np.unique(t)) != len(t):
             raise Failure("kfold_indices: each train_idx must hold every example outside its val_idx, once")
-    sizes = [len(v) for v in vals]
-    if max(sizes) - min(sizes) > 1:
-        raise Failure("kfold_indices: the fold sizes differ by more than one (spread the remainder n % k over the "
-                      "first folds, as sklearn's KFold does)")
     return trains, vals
 
 
@@ -85,30 +103,86 @@ def _partition_scenario(label, cases, covers):
     return Scenario(label, [_kfold_call(*c) for c in cases], check, covers)
 
 
+def _sizes_scenario(label, cases, covers):
+    """Only the fold sizes: the first n % k folds hold one example more (a partition is judged elsewhere)."""
+    def check(values):
+        for (n, k, _), v in zip(cases, returned(values, "kfold_indices")):
+            out = _dict(v, "kfold_indices", ["raised"])
+            if out["raised"] or out.get("count") != k:
+                raise Failure("kfold_indices: return a list of k (train_idx, val_idx) pairs")
+            sizes = [len(np.asarray(v_)) for v_ in out["val"]]
+            want = [n // k + 1] * (n % k) + [n // k] * (k - n % k)
+            if sizes == want:
+                continue
+            if max(sizes) - min(sizes) > 1:
+                raise Failure("kfold_indices: the fold sizes differ by more than one (spread the remainder n % k "
+                              "over the first folds, as sklearn's KFold does)")
+            if sum(sizes) < n:
+                raise Mistake(MISSING, key="folds_miss_examples", plain="the folds hold fewer than n examples")
+            if sum(sizes) > n:
+                raise Mistake(OVERLAP, key="folds_overlap", plain="the folds hold more than n examples")
+            if sorted(sizes) == sorted(want):
+                raise Failure("kfold_indices: when k does not divide n, the FIRST n % k folds hold the extra "
+                              "example (as sklearn's KFold and np.array_split do); yours are elsewhere")
+            raise Failure("kfold_indices: the validation folds must hold n examples in all, n // k or n // k + 1 "
+                          "each")
+    return Scenario(label, [_kfold_call(*c) for c in cases], check, covers)
+
+
 def _as_sets(vals):
     return sorted(tuple(sorted(v.tolist())) for v in vals)
 
 
+def _val_sets(value):
+    """The validation folds as sorted tuples, without judging the partition (other scenarios do)."""
+    out = _dict(value, "kfold_indices", ["raised"])
+    if out["raised"]:
+        raise Failure(f"kfold_indices raised {out['raised']} for a valid n and k")
+    return _as_sets([np.asarray(v, dtype=float).astype(int) for v in out.get("val", [])])
+
+
+def _seed_mistake(outs, message):
+    """A seeding failure: named as the global generator when the calls used it (verified by the probe)."""
+    if any(isinstance(o, dict) and o.get("global_random") for o in outs):
+        raise Mistake(GLOBAL_RANDOM, key="global_random", plain=message)
+    raise Failure(message)
+
+
 def _same_seed(values):
-    (a, b) = returned(values, "kfold_indices")
-    _, va = _folds(a, 41, 6)
-    _, vb = _folds(b, 41, 6)
-    if _as_sets(va) != _as_sets(vb):
-        raise Failure("the same seed gives different folds: shuffle with np.random.default_rng(seed), not the global "
-                      "np.random")
+    outs = returned(values, "kfold_indices")
+    if _val_sets(outs[0]) != _val_sets(outs[1]):
+        _seed_mistake(outs, "the same seed gives different folds: shuffle with np.random.default_rng(seed), not the "
+                            "global np.random")
 
 
 def _other_seeds(values):
-    got = [_as_sets(_folds(v, 40, 4)[1]) for v in returned(values, "kfold_indices")]
-    if len({tuple(g) for g in got}) < len(got):
-        raise Failure("different seeds give the same folds: shuffle with np.random.default_rng(seed)")
+    outs = returned(values, "kfold_indices")
+    got = [tuple(_val_sets(v)) for v in outs]
+    if len(set(got)) < len(got):
+        _seed_mistake(outs, "different seeds give the same folds: shuffle with np.random.default_rng(seed)")
 
 
 def _shuffled(values):
     (v,) = returned(values, "kfold_indices")
-    _, vals = _folds(v, 40, 4)
-    if _as_sets(vals) == [tuple(range(i, i + 10)) for i in range(0, 40, 10)]:
+    if _val_sets(v) == [tuple(range(i, i + 10)) for i in range(0, 40, 10)]:
         raise Failure("the folds are consecutive blocks of the unshuffled indices: shuffle first")
+
+
+def _own_generator(values):
+    outs = returned(values, "kfold_indices")
+    for v in outs:
+        if isinstance(v, dict) and v.get("global_random"):
+            raise Mistake(GLOBAL_RANDOM, key="global_random", plain="the global random state changed")
+
+
+def _index_arrays(values):
+    for v in returned(values, "kfold_indices"):
+        out = _dict(v, "kfold_indices", ["raised"])
+        if out["raised"]:
+            raise Failure(f"kfold_indices raised {out['raised']} for a valid n and k")
+        if not out.get("arrays"):
+            raise Failure("kfold_indices: train_idx and val_idx must be numpy arrays of integers, as the exercise "
+                          "asks (yours are lists or tuples)")
 
 
 def _raises(label, n, k, covers):
@@ -129,23 +203,38 @@ KFOLD = Part(
     contract={
         "partition": "the k validation folds partition range(n): every example in exactly one fold",
         "train_complement": "each train_idx is every example outside its fold's val_idx",
-        "sizes": "fold sizes differ by at most one, also when k does not divide n",
-        "integers": "the indices are integer arrays (usable to index numpy arrays)",
+        "uneven": "a partition also when k does not divide n",
+        "sizes": "fold sizes differ by at most one; when k does not divide n the first n % k folds are larger",
+        "integers": "the indices are integers (usable to index numpy arrays)",
+        "arrays": "train_idx and val_idx are numpy arrays, as the text says",
         "k_equals_n": "k = n is leave-one-out; k = 2 is allowed",
         "seeded": "the same seed gives the same folds; different seeds give different folds",
+        "own_generator": "the shuffle draws from np.random.default_rng(seed), never from (or reseeding) the global "
+                         "np.random or random state",
         "shuffled": "the indices are shuffled before they are cut into folds",
         "errors": "ValueError unless 2 <= k <= n (k > n, k = 1)",
     },
     scenarios=[
         _partition_scenario("k divides n", [(30, 5, 3), (24, 4, 8)], ("partition", "train_complement", "integers")),
-        _partition_scenario("k does not divide n", [(23, 5, 0), (37, 10, 4), (11, 2, 1)], ("sizes", "partition")),
+        _partition_scenario("k does not divide n", [(23, 5, 0), (37, 10, 4), (11, 2, 1)], ("uneven", "partition")),
+        _sizes_scenario("the fold sizes when k does not divide n", [(23, 5, 0), (37, 10, 4), (23, 4, 0)], ("sizes",)),
         _partition_scenario("k = n (leave-one-out) and k = 2", [(7, 7, 2), (10, 2, 5)], ("k_equals_n",)),
-        _partition_scenario("the visible test's sizes", [(23, 4, 0), (9, 9, 0), (12, 3, 0)], ("partition", "sizes")),
+        _partition_scenario("the visible test's sizes", [(23, 4, 0), (9, 9, 0), (12, 3, 0)], ("partition", "uneven")),
         Scenario("the same seed twice", [_kfold_call(41, 6, 9), _kfold_call(41, 6, 9)], _same_seed, ("seeded",)),
         Scenario("different seeds", [_kfold_call(40, 4, s) for s in (0, 1, 2)], _other_seeds, ("seeded",)),
+        Scenario("the global random state left alone", [_kfold_call(20, 4, 3)], _own_generator, ("own_generator",)),
         Scenario("shuffled folds", [_kfold_call(40, 4, 6)], _shuffled, ("shuffled",)),
+        Scenario("index arrays", [_kfold_call(19, 4, 1), _kfold_call(6, 6, 2)], _index_arrays, ("arrays",)),
         _raises("k > n", 5, 8, ("errors",)),
         _raises("k = 1", 6, 1, ("errors",)),
+    ],
+    credit=[
+        Credit("k folds that partition the examples", 1.0,
+               ("partition", "train_complement", "uneven", "integers", "k_equals_n", "shuffled")),
+        Credit("seeded with your own default_rng(seed)", 0.25, ("seeded", "own_generator")),
+        Credit("the first n % k folds larger", 0.25, ("sizes",)),
+        Credit("numpy index arrays", 0.25, ("arrays",)),
+        Credit("ValueError unless 2 <= k <= n", 0.25, ("errors",)),
     ])
 
 
@@ -157,9 +246,9 @@ CV_LEAK = ("the validation fold leaks into training: fit received examples of th
 ON_TRAIN = "the scores are errors on the training folds; score each model on its validation fold"
 
 
-def _cv_call(X, y, folds, degree):
+def _cv_call(X, y, folds, degree, as_generator=False):
     return probe(DRIVER + "probe_cross_val_score", "cross_val_score", X, y,
-                 [[np.asarray(tr, float), np.asarray(va, float)] for tr, va in folds], degree)
+                 [[np.asarray(tr, float), np.asarray(va, float)] for tr, va in folds], degree, int(as_generator))
 
 
 def _check_cv(value, X, y, folds, degree):
@@ -174,40 +263,43 @@ def _check_cv(value, X, y, folds, degree):
     if close(scores, want, rtol=1e-9):
         return
     fits = [set(np.asarray(f, dtype=float).astype(int).tolist()) for f in out["fits"]]
-    predicts = [sorted(np.asarray(p, dtype=float).astype(int).tolist()) for p in out["predicts"]]
     if any(-1 in f for f in fits):
         raise Failure(f"{what}: fit received rows that are not rows of X")
     if fits and not np.all(np.asarray(out["paired"]) == 1):
-        raise Mistake(SHUFFLED_XY)
+        raise Mistake(SHUFFLED_XY, key="shuffled_xy", plain="fit received targets of other rows")
     if len(fits) != len(folds):
         if len(fits) > 0 and all(len(f) == len(X) for f in fits):
-            raise Mistake(CV_LEAK)
+            raise Mistake(CV_LEAK, key="cv_leak", plain="fit received the validation rows")
         raise Failure(f"{what}: fit must be called once per fold (it was called {len(fits)} times)")
     for f, (train, val) in zip(fits, folds):
         if f & set(np.asarray(val).tolist()):
-            raise Mistake(CV_LEAK)
+            raise Mistake(CV_LEAK, key="cv_leak", plain="fit received the validation rows")
         if f != set(np.asarray(train).tolist()):
             raise Failure(f"{what}: fit must receive exactly the training part of each fold")
     on_train = [ref.mse(predict(fit(X[tr], y[tr]), X[tr]), y[tr]) for tr, _ in folds]
     if close(scores, on_train):
-        raise Mistake(ON_TRAIN)
-    val_rows = [set(np.asarray(va).tolist()) for _, va in folds]     # the i-th predict call sees fold i's rows
-    if len(predicts) < len(folds) or not all(rows <= set(predicts[i]) for i, rows in enumerate(val_rows)):
-        raise Failure(f"{what}: predict never received a validation fold")
+        raise Mistake(ON_TRAIN, key="cv_on_train", plain="the scores are not the validation errors")
     expect(scores, want, f"{what}: the fold scores", rtol=1e-9)
 
 
-def _cv_scenario(label, X, y, folds, degree, covers):
+def _cv_scenario(label, X, y, folds, degree, covers, as_generator=False):
     def check(values):
         (v,) = returned(values, "cross_val_score")
         _check_cv(v, X, y, folds, degree)
-    return Scenario(label, [_cv_call(X, y, folds, degree)], check, covers)
+    return Scenario(label, [_cv_call(X, y, folds, degree, as_generator)], check, covers)
+
+
+def _cv_array(values):
+    (v,) = returned(values, "cross_val_score")
+    out = _dict(v, "cross_val_score", ["scores"])
+    _numpy_array(out["scores"], "cross_val_score")
 
 
 _x2, _y2 = _toy(30, 21)
 _x3, _y3 = _toy(23, 22)
 _x4, _y4 = _toy(8, 23)
 _x5, _y5 = _toy(26, 24)
+_x6, _y6 = _toy(17, 26)
 _rs = np.random.default_rng(25)
 _shuffle_split = []   # random train/validation splits whose validation sets overlap (a ShuffleSplit, not a KFold)
 for _ in range(4):
@@ -217,11 +309,12 @@ _xv, _yv = _toy(20, 101)     # the visible test's data and folds
 CROSS_VAL = Part(
     "cross_val_score",
     contract={
-        "scores": "one validation mean squared error per fold, in the order of folds, as a numpy array",
+        "scores": "one validation mean squared error per fold, in the order of folds",
+        "array": "the scores come back as a numpy array, as the text says",
         "train_only": "fit receives exactly the training part of each fold, with the targets of those rows",
         "uneven": "folds of unequal sizes (k does not divide n), leave-one-out folds of size 1",
-        "any_splitter": "any iterable of (train_idx, val_idx) pairs, e.g. random splits whose validation sets "
-                        "overlap, indices in any order",
+        "any_splitter": "any iterable of (train_idx, val_idx) pairs: random splits whose validation sets "
+                        "overlap, indices in any order, a generator of pairs such as KFold.split returns",
         "shapes": "X of shape (n,) or (n, d)",
         "any_model": "any fit/predict pair (here polynomials of several degrees)",
     },
@@ -231,8 +324,17 @@ CROSS_VAL = Part(
         _cv_scenario("folds of unequal sizes", _x3, _y3, ref.kfold_indices(23, 4, 2), 1, ("uneven",)),
         _cv_scenario("leave-one-out", _x4, _y4, ref.kfold_indices(8, 8, 3), 0, ("uneven",)),
         _cv_scenario("random splits, not a k-fold partition", _x5, _y5, _shuffle_split, 3, ("any_splitter",)),
+        _cv_scenario("folds handed over as a generator (as KFold.split returns them)", _x6, _y6,
+                     ref.kfold_indices(17, 3, 6), 2, ("any_splitter",), as_generator=True),
         _cv_scenario("X of shape (n, 1)", _x2.reshape(-1, 1), _y2, ref.kfold_indices(30, 3, 4), 4, ("shapes",)),
         _cv_scenario("the visible test's data", _xv, _yv, ref.kfold_indices(20, 4, 5), 2, ("scores",)),
+        Scenario("the scores' type", [_cv_call(_x6, _y6, ref.kfold_indices(17, 4, 7), 1)], _cv_array, ("array",)),
+    ],
+    credit=[
+        Credit("validation errors of models fitted on the training folds", 1.5,
+               ("scores", "train_only", "uneven", "shapes", "any_model")),
+        Credit("any splitter, a generator of folds included", 0.25, ("any_splitter",)),
+        Credit("a numpy array", 0.25, ("array",)),
     ])
 
 
@@ -241,13 +343,21 @@ SINGLE_FITS = ("bias² computed from single fits instead of the mean prediction:
                "distance from f, which is bias² + variance; square the distance of the MEAN prediction from f")
 SINGLE_FIT_ONE = ("bias² computed from single fits instead of the mean prediction: your bias² is the squared distance "
                   "of ONE fit from f; average the T predictions first, then square the distance of that mean from f")
+SINGLE_EITHER = ("bias² computed from single fits instead of the mean prediction: bias² is the squared distance of "
+                 "the MEAN of the T predictions from f (not the average of each fit's squared distance, nor one "
+                 "fit's)")
 DDOF = ("variance with the wrong normalisation: you divided by T - 1 (np.var(..., ddof=1)); the variance defined "
         "here divides by the number of training sets T, so that bias² + variance is exactly the mean squared "
         "distance of the predictions from f")
 SUMMED = "summed over the test points instead of averaged over them: every term is a mean over the m test points"
 
 
-def _bv_case(n, m, T, degree, seed, same_inputs=False, mirrored=False, sigma=0.3):
+CANCELLED = ("the variance lost its digits to cancellation: E[p²] - (E[p])² subtracts two large, nearly equal "
+             "numbers when the predictions have a large mean (here about 1e5) and a small spread; compute it as the "
+             "mean of (p - mean p)², e.g. np.var(preds, axis=0).mean()")
+
+
+def _bv_case(n, m, T, degree, seed, same_inputs=False, mirrored=False, sigma=0.3, offset=0.0):
     rng = np.random.default_rng(seed)
     x_train = np.sort(rng.uniform(-1.0, 1.0, n))
     x_test = x_train.copy() if same_inputs else rng.uniform(-1.0, 1.0, m)
@@ -257,7 +367,8 @@ def _bv_case(n, m, T, degree, seed, same_inputs=False, mirrored=False, sigma=0.3
     else:
         train_noise = sigma * rng.standard_normal((T, n))
     test_noise = sigma * rng.standard_normal((len(train_noise), len(x_test)))
-    return (degree, x_train, np.sin(np.pi * x_train), x_test, np.sin(np.pi * x_test), train_noise, test_noise)
+    return (degree, x_train, offset + np.sin(np.pi * x_train), x_test, offset + np.sin(np.pi * x_test),
+            train_noise, test_noise)
 
 
 def _visible_bv_case():
@@ -268,29 +379,48 @@ def _visible_bv_case():
     return (2, x, f, x, f, np.stack([e, -e]), d)
 
 
-def _check_bv(value, case, closed_form=False):
+def _bv_mistake(message, key, plain):
+    raise Mistake(f"bias_variance: {message}", key=key, plain=plain)
+
+
+def _check_bv(value, case):
     what = "bias_variance"
-    got = pair(value, f"{what} should return (bias2, variance, noise, error):", 4)
+    got = _seq(value, f"{what} should return (bias2, variance, noise, error):", 4)
     degree, x_train, f_train, x_test, f_test, train_noise, test_noise = case
     fit, predict = polynomial_model(degree)
     bias2, var, noise, err = ref.bias_variance(fit, predict, *case[1:])
     T, m = len(train_noise), len(x_test)
-    if var > 1e-8 and close(got[0], bias2 + var, 1e-6) and not close(got[0], bias2, 1e-6):
-        raise Mistake(SINGLE_FITS)
-    first = predict(fit(x_train, f_train + train_noise[0]), x_test)
-    if var > 1e-8 and close(got[0], np.mean((first - f_test) ** 2), 1e-6) and not close(got[0], bias2, 1e-6):
-        raise Mistake(SINGLE_FIT_ONE)
-    if var > 1e-8 and T > 1 and close(got[1], var * T / (T - 1), 1e-6):
-        raise Mistake(DDOF)
+    preds = np.array([predict(fit(x_train, f_train + eps), x_test) for eps in train_noise])
+    averaged = var > 1e-8 and close(got[0], bias2 + var, 1e-6) and not close(got[0], bias2, 1e-6)
+    one = var > 1e-8 and close(got[0], np.mean((preds[0] - f_test) ** 2), 1e-6) and not close(got[0], bias2, 1e-6)
+    if averaged or one:  # one key: on some inputs (test = training inputs, T = 2) the two give the same number
+        _bv_mistake(SINGLE_FITS if not one else SINGLE_FIT_ONE if not averaged else SINGLE_EITHER,
+                    "bias_single_fits", "bias2 differs")
+    if T > 1 and var > 1e-8 and close(got[1], var * T / (T - 1), 1e-6):
+        _bv_mistake(DDOF, "variance_ddof", "variance differs")
+    if T == 1 and not np.isfinite(np.asarray(got[1], dtype=float)).all():
+        with np.errstate(all="ignore"):      # the T - 1 model at T = 1: 0 / 0
+            if not np.isfinite(np.var(preds, axis=0, ddof=1)).all():
+                _bv_mistake(DDOF + " (with T = 1 that divides by zero)", "variance_ddof", "variance is NaN for T = 1")
     if m > 1 and (close(got[1], var * m, 1e-6) or close(got[0], bias2 * m, 1e-6)) and var > 1e-8:
-        raise Mistake(SUMMED)
+        _bv_mistake(SUMMED, "summed_over_points", "bias2 or variance differs")
+    try:
+        gv = float(np.asarray(got[1], dtype=float))
+    except (TypeError, ValueError):
+        gv = np.nan
+    second = float(np.mean(preds ** 2))
+    if np.isfinite(gv) and abs(gv - var) > 1e-8 * var and abs(gv - var) <= 256 * np.finfo(float).eps * second:
+        # wrong by no more than rounding errors of the raw second moment: E[p²] - E[p]², not a formula error
+        _bv_mistake(CANCELLED, "variance_cancellation", "variance imprecise when the predictions' mean is large")
     expect(got[0], bias2, f"{what}: bias2", rtol=1e-8, atol=1e-12)
     expect(got[1], var, f"{what}: variance", rtol=1e-8, atol=1e-12)
     if close(got[2], np.mean(test_noise) ** 2, 1e-6) and not close(got[2], noise, 1e-6):
         raise Failure(f"{what}: noise is the mean of the SQUARED distances of the test targets from f")
     expect(got[2], noise, f"{what}: noise", rtol=1e-8)
     if close(got[3], bias2 + var, 1e-6) and not close(got[3], err, 1e-6):
-        raise Failure(f"{what}: the error is measured against f instead of the noisy test targets")
+        _bv_mistake("the error is measured against f instead of the noisy test targets: it is the mean squared "
+                    "distance of the fresh targets f + test_noise from the predictions", "error_against_f",
+                    "error differs")
     expect(got[3], err, f"{what}: error", rtol=1e-8)
 
 
@@ -312,6 +442,7 @@ BIAS_VARIANCE = Part(
         "test_inputs": "test inputs other than the training inputs, and m != n",
         "single_set": "T = 1 (variance 0) and T = 2",
         "model": "any model family (polynomials of degree 0 to 5 here)",
+        "stable": "the variance keeps its precision when f is far from 0 (no E[p²] - E[p]² cancellation)",
     },
     scenarios=[
         _bv_scenario("two mirrored training sets", _bv_case(15, 15, 2, 3, 31, mirrored=True),
@@ -324,7 +455,15 @@ BIAS_VARIANCE = Part(
         _bv_scenario("a straight line (high bias) and a constant", _bv_case(16, 16, 40, 1, 35, same_inputs=True),
                      ("model", "bias2")),
         _bv_scenario("a degree-5 polynomial (high variance)", _bv_case(12, 20, 50, 5, 36), ("model", "variance")),
+        _bv_scenario("a true function far from 0 (around 1e5)", _bv_case(16, 16, 40, 2, 37, offset=1e5),
+                     ("stable",)),
         _bv_scenario("the visible test's data", _visible_bv_case(), ("bias2", "variance", "noise", "error")),
+    ],
+    credit=[
+        Credit("bias², variance, noise and error", 2.0,
+               ("bias2", "variance", "noise", "error", "closed_form", "test_inputs", "model")),
+        Credit("T = 1 and T = 2 training sets", 0.5, ("single_set",)),
+        Credit("a variance that keeps its precision", 0.5, ("stable",)),
     ])
 
 
@@ -340,13 +479,30 @@ def _lc_case(n_train, n_val, sizes, degree, seed, data_seed):
     return (degree, x[:n_train], y[:n_train], x[n_train:], y[n_train:], sizes, seed)
 
 
+LC_SHUFFLED_XY = ("X and y shuffled with different permutations: the targets fit receives do not belong to its "
+                  "inputs; index X_train and y_train with the same permutation")
+LC_NOT_NESTED = ("fit on perm[:m] with perm = np.random.default_rng(seed).permutation(n), one permutation for all "
+                 "sizes (nested subsets)")
+
+
+def _lc_result(value, what, n_sizes):
+    """(train_errors, val_errors) from what learning_curve returned: a tuple or list of two, or a (2, k) array."""
+    return _seq(value, f"{what} should return (train_errors, val_errors):", 2)
+
+
 def _check_lc(value, case):
+    """The errors' values decide; the recorded calls (which rows fit received) only name the mistake of a wrong
+    answer, so that a right answer passes however it calls fit (e.g. fitting each subset twice)."""
     what = "learning_curve"
     degree, X_train, y_train, X_val, y_val, sizes, seed = case
     out = _dict(value, what, ["raised"])
     if out["raised"]:
         raise Failure(f"{what} raised {out['raised']} for valid sizes")
-    res = pair(out.get("out"), f"{what} should return (train_errors, val_errors):", 2)
+    tr, va = _lc_result(out.get("out"), what, len(sizes))
+    fit, predict = polynomial_model(degree)
+    want_tr, want_va = ref.learning_curve(fit, predict, X_train, y_train, X_val, y_val, sizes, seed)
+    if close(va, want_va, 1e-9) and close(tr, want_tr, 1e-9, 1e-12):
+        return
     fits = [np.asarray(f, dtype=float).astype(int) for f in out["fits"]]
     n = len(X_train)
     if any(np.any(f >= n) for f in fits):
@@ -354,25 +510,20 @@ def _check_lc(value, case):
     if any(np.any(f < 0) for f in fits):
         raise Failure(f"{what}: fit received rows that are not rows of X_train")
     if fits and not np.all(np.asarray(out["paired"]) == 1):
-        raise Mistake("X and y shuffled with different permutations: the targets fit receives do not belong to its "
-                      "inputs; index X_train and y_train with the same permutation")
-    if len(fits) != len(sizes):
-        raise Failure(f"{what}: fit once per size (fit was called {len(fits)} times)")
+        raise Mistake(f"{what}: {LC_SHUFFLED_XY}", key="shuffled_xy", plain="fit received targets of other rows")
     perm = np.random.default_rng(seed).permutation(n)
-    for f, m in zip(fits, sizes):
-        if len(f) != m:
-            raise Failure(f"{what}: for size m, fit must receive m training examples")
-        if set(f.tolist()) != set(perm[:m].tolist()):
-            raise Failure(f"{what}: fit on perm[:m] with perm = np.random.default_rng(seed).permutation(n), "
-                          "one permutation for all sizes (nested subsets)")
-    fit, predict = polynomial_model(degree)
-    want_tr, want_va = ref.learning_curve(fit, predict, X_train, y_train, X_val, y_val, sizes, seed)
-    tr, va = res
     if close(va, want_tr) and not close(va, want_va):
-        raise Mistake(LC_ON_TRAIN)
+        raise Mistake(LC_ON_TRAIN, key="lc_on_train", plain="val_errors differ")
     full = [ref.mse(predict(fit(X_train[perm[:m]], y_train[perm[:m]]), X_train), y_train) for m in sizes]
     if close(tr, full) and not close(tr, want_tr):
-        raise Failure(f"{what}: {LC_FULL_TRAIN}")
+        raise Mistake(f"{what}: {LC_FULL_TRAIN}", key="lc_full_train", plain="train_errors differ")
+    subsets = {frozenset(f.tolist()) for f in fits}
+    if len(subsets) < len(set(sizes)) or any(len(f) not in sizes for f in fits):
+        raise Failure(f"{what}: for each size m, fit a model on m training examples")
+    if not all(any(s == frozenset(perm[:m].tolist()) for s in subsets) for m in sizes):
+        if out.get("global_random"):
+            raise Mistake(GLOBAL_RANDOM, key="global_random", plain="other training subsets")
+        raise Failure(f"{what}: {LC_NOT_NESTED}")
     expect(va, want_va, f"{what}: val_errors", rtol=1e-9)
     expect(tr, want_tr, f"{what}: train_errors", rtol=1e-9, atol=1e-12)
 
@@ -400,26 +551,46 @@ def _lc_raises(label, case, covers):
     return Scenario(label, [_lc_call(case)], check, covers)
 
 
+def _lc_arrays(values):
+    (v,) = returned(values, "learning_curve")
+    out = _dict(v, "learning_curve", ["raised"])
+    if out["raised"]:
+        raise Failure(f"learning_curve raised {out['raised']} for valid sizes")
+    for errors, name in zip(_lc_result(out.get("out"), "learning_curve", 2), ("train_errors", "val_errors")):
+        _numpy_array(errors, f"learning_curve: {name}")
+
+
+_LC_TYPES = _lc_case(14, 6, [3, 14], 1, 2, 46)
 LEARNING_CURVE = Part(
     "learning_curve",
     contract={
         "held_out": "val_errors are measured on X_val, y_val, train_errors on the m examples fitted",
         "nested": "the subsets are perm[:m] of one seeded permutation, so they are nested",
         "paired": "X_train and y_train are indexed with the same permutation",
-        "order": "sizes in any order; results in the order of sizes",
+        "order": "sizes in any order, a size given twice; results in the order of sizes",
         "full_size": "m = len(X_train) uses the whole training set; m may be as small as the model allows",
         "seed": "the seed decides the permutation",
+        "arrays": "train_errors and val_errors are numpy arrays, as the text says",
         "errors": "ValueError for a size below 1 or above len(X_train)",
     },
     scenarios=[
         _lc_scenario("increasing sizes", _lc_case(40, 20, [5, 10, 20, 40], 3, 0, 41),
                      ("held_out", "nested", "paired", "full_size")),
         _lc_scenario("unsorted sizes", _lc_case(35, 15, [30, 8, 15], 2, 1, 42), ("order",)),
+        _lc_scenario("a size given twice", _lc_case(26, 12, [12, 4, 12, 20], 2, 3, 47), ("order",)),
         _lc_scenario("another seed, a constant model from one example", _lc_case(25, 10, [1, 25], 0, 7, 43),
                      ("seed", "full_size")),
         _lc_raises("a size above len(X_train)", _lc_case(12, 5, [4, 13], 1, 0, 44), ("errors",)),
         _lc_raises("a size of 0", _lc_case(12, 5, [0, 4], 1, 0, 45), ("errors",)),
+        Scenario("the errors' type", [_lc_call(_LC_TYPES)], _lc_arrays, ("arrays",)),
         _lc_scenario("the visible test's data", _VISIBLE_LC, ("held_out",)),
+    ],
+    credit=[
+        Credit("training and validation errors on nested seeded subsets", 1.25,
+               ("held_out", "nested", "paired", "full_size", "seed")),
+        Credit("sizes in any order", 0.25, ("order",)),
+        Credit("numpy arrays", 0.25, ("arrays",)),
+        Credit("ValueError for a size outside 1..len(X_train)", 0.25, ("errors",)),
     ])
 
 
@@ -428,10 +599,17 @@ ON_TEST = ("choosing on the test set: you picked the degree with the smallest te
            "cross-validation errors of the training data and use the test set once, to report")
 
 
-def _sd_case(n, m, degrees, k, seed, data_seed):
+POOLED = ("cv_errors weighted by fold size: with folds of unequal sizes (k does not divide n) the mean of the k "
+          "fold errors is not the pooled squared error over all n examples; average the k scores of "
+          "cross_val_score with equal weights (np.mean)")
+TIE_LAST = ("on a tie, return the FIRST of the tied degrees in the order of degrees (what np.argmin does); yours "
+            "returns another of them")
+
+
+def _sd_case(n, m, degrees, k, seed, data_seed, zero_targets=False):
     x, y = _toy(n, data_seed)
     xt, yt = _toy(m, data_seed + 1000)
-    return (x, y, xt, yt, degrees, k, seed)
+    return (x, np.zeros_like(y) if zero_targets else y, xt, yt, degrees, k, seed)
 
 
 @lru_cache(maxsize=None)
@@ -442,26 +620,60 @@ def _sd_reference(index):
     return best, cv, test, tests
 
 
+def _pooled(index):
+    """cv_errors as the pooled squared error (each fold's error weighted by its size), on sklearn's folds."""
+    from coursekit.checks.generalization import sklearn_folds
+
+    x, y, _, _, degrees, k, seed = SELECT_CASES[index]
+    folds = sklearn_folds(len(x), k, seed)
+    weights = np.array([len(v) for _, v in folds], dtype=float)
+    return np.array([np.average(sklearn_cross_val_score(*polynomial_model(d), x, y, folds), weights=weights)
+                     for d in degrees])
+
+
+def _sd_result(v, what):
+    best, cv, test = _seq(v, f"{what} should return (best_degree, cv_errors, test_error):", 3)
+    return best, cv, test
+
+
 def _sd_scenario(label, index, covers):
     case = SELECT_CASES[index]
 
     def check(values):
         what = "select_degree"
         (v,) = returned(values, what)
-        best, cv, test = pair(v, f"{what} should return (best_degree, cv_errors, test_error):", 3)
+        best, cv, test = _sd_result(v, what)
         want_best, want_cv, want_test, tests = _sd_reference(index)
         degrees = case[4]
         if close(cv, tests) and not close(cv, want_cv):
-            raise Mistake(ON_TEST)
-        if close(best, degrees[int(np.argmin(tests))]) and not close(best, want_best):
-            raise Mistake(ON_TEST)
+            raise Mistake(ON_TEST, key="select_on_test", plain="cv_errors differ")
+        if close(best, degrees[int(np.argmin(tests))]) and not close(best, want_best) and close(cv, want_cv, 1e-9):
+            raise Mistake(ON_TEST, key="select_on_test", plain="best_degree differs")
+        if not close(cv, want_cv, 1e-9):
+            pooled = _pooled(index)
+            if close(cv, pooled, 1e-9) and not close(pooled, want_cv, 1e-9):
+                raise Mistake(f"{what}: {POOLED}", key="pooled_cv", plain="cv_errors differ when k does not divide n")
         expect(cv, want_cv, f"{what}: cv_errors", rtol=1e-9)
-        if close(best, int(np.argmin(want_cv))) and not close(best, want_best):
-            raise Failure(f"{what}: return the degree itself, not its position in degrees")
+        tied = [d for d, c in zip(degrees, want_cv) if c == np.min(want_cv)]
+        tie = len(set(tied)) > 1 and any(close(best, d) for d in tied) and not close(best, want_best)
+        if close(best, int(np.argmin(want_cv))) and not close(best, want_best) and not tie:
+            raise Mistake(f"{what}: return the degree itself, not its position in degrees", key="degree_index",
+                          plain="best_degree differs")
+        if tie:
+            raise Mistake(f"{what}: {TIE_LAST}", key="tie_not_first", plain="best_degree differs on a tie")
         expect(best, want_best, f"{what}: best_degree")
+        if close(test, want_cv[list(degrees).index(want_best)]) and not close(test, want_test):
+            raise Mistake(f"{what}: test_error is the chosen degree's cv error; refit the chosen degree on all the "
+                          "training data and measure its error on the test set", key="test_is_cv",
+                          plain="test_error differs")
         expect(test, want_test, f"{what}: test_error (the chosen degree refitted on all the training data)",
                rtol=1e-9)
     return Scenario(label, [probe(DRIVER + "probe_select_degree", "select_degree", *case)], check, covers)
+
+
+def _sd_array(values):
+    (v,) = returned(values, "select_degree")
+    _numpy_array(_sd_result(v, "select_degree")[1], "select_degree: cv_errors")
 
 
 SELECT_CASES = [
@@ -469,21 +681,40 @@ SELECT_CASES = [
     _sd_case(36, 40, [9, 1, 5, 3], 4, 2, 52),
     _sd_case(27, 30, [0, 2, 4, 6], 3, 7, 53),
     (*_toy(30, 303), *_toy(12, 304), [1, 3, 5, 12], 5, 0),     # the visible test's data
+    _sd_case(29, 20, [1, 2, 3, 6], 4, 5, 54),                  # k does not divide n
+    _sd_case(24, 10, [4, 1, 3, 2], 4, 1, 55, zero_targets=True),   # every degree fits y = 0 exactly: a tie
+    _sd_case(32, 20, [2, 7, 2, 4, 7], 4, 3, 56),              # degrees given twice
 ]
 SELECT = Part(
     "select_degree",
     contract={
         "choose_cv": "the degree with the smallest mean k-fold error on the training data, never on the test set",
         "cv_errors": "cv_errors: the mean of the k fold errors per degree, one set of folds for all degrees",
+        "uneven": "the mean of the k fold errors with equal weights, also when k does not divide n",
         "test_once": "test_error: the chosen degree refitted on all the training data, measured on the test set",
-        "order": "degrees in any order; cv_errors in that order; best_degree is a degree, not an index",
+        "order": "degrees in any order, a degree given twice; cv_errors in that order; best_degree is a degree, "
+                 "not an index",
+        "ties": "on a tie, the first of the tied degrees in the order of degrees (as np.argmin)",
+        "array": "cv_errors is a numpy array, as the text says",
         "k_seed": "k and seed are passed on to kfold_indices",
     },
     scenarios=[
         _sd_scenario("the test set disagrees with cross-validation", 3, ("choose_cv", "test_once")),
         _sd_scenario("degrees in increasing order", 0, ("cv_errors", "choose_cv")),
         _sd_scenario("degrees in another order", 1, ("order",)),
+        _sd_scenario("degrees given twice", 6, ("order",)),
         _sd_scenario("another k and seed", 2, ("k_seed", "test_once")),
+        _sd_scenario("k does not divide n", 4, ("uneven",)),
+        _sd_scenario("a tie: every degree fits the training data exactly", 5, ("ties",)),
+        Scenario("the cv_errors' type", [probe(DRIVER + "probe_select_degree", "select_degree", *SELECT_CASES[2])],
+                 _sd_array, ("array",)),
+    ],
+    credit=[
+        Credit("the degree chosen by cross-validation, and its test error", 1.25,
+               ("choose_cv", "cv_errors", "test_once", "k_seed")),
+        Credit("degrees in any order, repeated or tied", 0.25, ("order", "ties")),
+        Credit("folds of unequal sizes", 0.25, ("uneven",)),
+        Credit("a numpy array", 0.25, ("array",)),
     ])
 
 

@@ -180,16 +180,33 @@ class Recorder:
 
 
 # ---------------------------------------------------------------- sandbox drivers (the grader's probes)
+def _global_random_state():
+    """The state of the two global generators (numpy's legacy np.random and Python's random)."""
+    import random
+
+    state = np.random.get_state()
+    return state[1].tobytes() + repr(state[2:]).encode(), random.getstate()
+
+
+def _used_global_random(before) -> float:
+    """1.0 when the global generators moved (were reseeded or drawn from) since ``before``."""
+    return float(_global_random_state() != before)
+
+
 def probe_kfold(kfold_indices, n, k, seed) -> dict:
-    """Call ``kfold_indices(n, k, seed)``; report the folds and whether the indices are integers, or the type
-    of the exception it raised."""
+    """Call ``kfold_indices(n, k, seed)``; report the folds, whether the indices are integers and numpy arrays,
+    and whether the call used the global random generators, or the type of the exception it raised."""
+    before = _global_random_state()
     try:
         folds = kfold_indices(int(n), int(k), int(seed))
     except Exception as exc:
         return {"raised": type(exc).__name__}
     out = {"raised": "", "count": len(folds) if hasattr(folds, "__len__") else -1, "val": [], "train": [],
-           "integer": 1.0}
+           "integer": 1.0, "arrays": 1.0, "global_random": _used_global_random(before)}
     for pair in list(folds)[:1000]:
+        for part in pair:
+            if not isinstance(part, np.ndarray):
+                out["arrays"] = 0.0
         train, val = (np.asarray(p) for p in pair)
         for part in (train, val):
             if part.size and not np.issubdtype(part.dtype, np.integer):
@@ -199,11 +216,13 @@ def probe_kfold(kfold_indices, n, k, seed) -> dict:
     return out
 
 
-def probe_cross_val_score(cross_val_score, X, y, folds, degree) -> dict:
-    """``cross_val_score`` with a recording polynomial model of ``degree`` on integer folds."""
+def probe_cross_val_score(cross_val_score, X, y, folds, degree, as_generator=0) -> dict:
+    """``cross_val_score`` with a recording polynomial model of ``degree`` on integer folds, handed over as a
+    list or, with ``as_generator``, as a generator of pairs (what ``KFold.split`` returns)."""
     folds = [(np.asarray(tr, dtype=int), np.asarray(va, dtype=int)) for tr, va in folds]
     rec = Recorder(*polynomial_model(int(degree)), X, y)
-    scores = cross_val_score(rec.fit, rec.predict, np.asarray(X), np.asarray(y), folds)
+    given = (pair for pair in folds) if as_generator else folds
+    scores = cross_val_score(rec.fit, rec.predict, np.asarray(X), np.asarray(y), given)
     return {"scores": scores, **rec.report()}
 
 
@@ -215,16 +234,18 @@ def probe_bias_variance(bias_variance, degree, x_train, f_train, x_test, f_test,
 
 
 def probe_learning_curve(learning_curve, degree, X_train, y_train, X_val, y_val, sizes, seed) -> dict:
-    """``learning_curve`` with a recording polynomial model of ``degree``."""
+    """``learning_curve`` with a recording polynomial model of ``degree``; also whether it used the global
+    random generators."""
     X_all = np.concatenate([np.asarray(X_train), np.asarray(X_val)])
     y_all = np.concatenate([np.asarray(y_train), np.asarray(y_val)])
     rec = Recorder(*polynomial_model(int(degree)), X_all, y_all)
+    before = _global_random_state()
     try:
         out = learning_curve(rec.fit, rec.predict, np.asarray(X_train), np.asarray(y_train), np.asarray(X_val),
                              np.asarray(y_val), [int(m) for m in sizes], int(seed))
     except ValueError as exc:
         return {"raised": "ValueError", "message": str(exc)[:200]}
-    return {"raised": "", "out": out, **rec.report()}
+    return {"raised": "", "out": out, "global_random": _used_global_random(before), **rec.report()}
 
 
 def probe_select_degree(select_degree, x_train, y_train, x_test, y_test, degrees, k, seed):
@@ -261,6 +282,14 @@ def sklearn_learning_curve(fit, predict, X_train, y_train, X_val, y_val, sizes, 
                                cv=[(np.arange(n), np.arange(n, n + m))], scoring="neg_mean_squared_error",
                                shuffle=False)
     return -tr[:, 0], -va[:, 0]
+
+
+def _unpack(out, n, what):
+    """The ``n`` values a function returned: a tuple, or a list or array of ``n`` (they unpack the same way)."""
+    if isinstance(out, (tuple, list)) or (isinstance(out, np.ndarray) and out.ndim >= 1):
+        if len(out) == n:
+            return tuple(out)
+    raise AssertionError(f"return a tuple {what}")
 
 
 def _mse(pred, y) -> float:
@@ -323,8 +352,7 @@ def assert_bias_variance(bias_variance) -> None:
     # Least squares is linear in y: the two fits to f + e and f - e are p0 + h and p0 - h.
     p0, h = predict(fit(x, f), x), predict(fit(x, e), x)
     out = bias_variance(fit, predict, x, f, x, f, np.stack([e, -e]), d)
-    assert isinstance(out, tuple) and len(out) == 4, "return a tuple (bias2, variance, noise, error)"
-    bias2, var, noise, err = out
+    bias2, var, noise, err = _unpack(out, 4, "(bias2, variance, noise, error)")
     single = ("bias² computed from single fits (averaged over the fits, or from one fit): bias² is the squared "
               "distance of the MEAN of the T predictions from f")
     assert_close(bias2, np.mean((p0 - f) ** 2), "bias2 with two training sets y = f ± e", rtol=1e-8, mistakes=[
@@ -355,15 +383,20 @@ def assert_learning_curve(learning_curve) -> None:
     sizes = [6, 12, 30]
     rec = Recorder(*polynomial_model(3), x, y)
     out = learning_curve(rec.fit, rec.predict, X_train, y_train, X_val, y_val, sizes, 4)
-    assert isinstance(out, tuple) and len(out) == 2, "return a tuple (train_errors, val_errors)"
-    tr, va = out
-    assert len(rec.fits) == 3, f"fit was called {len(rec.fits)} times for 3 sizes; fit once per size"
+    tr, va = _unpack(out, 2, "(train_errors, val_errors)")
+    fit, predict = polynomial_model(3)
+    want_tr, want_va = sklearn_learning_curve(fit, predict, X_train, y_train, X_val, y_val, sizes, 4)
+    try:   # the errors' values decide; the recorded calls only explain wrong ones
+        if np.allclose(np.asarray(va, dtype=float), want_va, rtol=1e-9) and \
+                np.allclose(np.asarray(tr, dtype=float), want_tr, rtol=1e-9, atol=1e-12):
+            return
+    except (TypeError, ValueError):
+        pass
     assert all(rec.paired), ("the targets fit received do not belong to its inputs: X_train and y_train were "
                              "shuffled with different permutations; index both with the same permutation")
     assert all(max(f) < 30 for f in rec.fits), "fit received validation examples: train on the training set only"
-    assert [len(f) for f in rec.fits] == sizes, "fit must receive m training examples for each size m"
-    fit, predict = polynomial_model(3)
-    want_tr, want_va = sklearn_learning_curve(fit, predict, X_train, y_train, X_val, y_val, sizes, 4)
+    assert sorted({len(f) for f in rec.fits}) == sorted(set(sizes)), \
+        "fit must receive m training examples for each size m"
     assert_close(va, want_va, "the validation errors (compared with sklearn's learning_curve)", rtol=1e-9,
                  mistakes=[(want_tr, "these are the errors on the training subset: a learning curve's validation "
                                      "errors are measured on the held-out X_val, y_val")])
@@ -393,8 +426,7 @@ def assert_select_degree(select_degree) -> None:
         out = select_degree(x, y, x_test, y_test, degrees, k, seed)
     finally:
         ns.update(saved)
-    assert isinstance(out, tuple) and len(out) == 3, "return a tuple (best_degree, cv_errors, test_error)"
-    best, cv_got, test_got = out
+    best, cv_got, test_got = _unpack(out, 3, "(best_degree, cv_errors, test_error)")
     assert_close(cv_got, cv, "cv_errors (the mean of the k fold scores, per degree)", rtol=1e-9, mistakes=[
         (test, "these are the test errors: choose on the k-fold errors of the training data, never on the test "
                "set")])

@@ -387,6 +387,234 @@ def learning_curve(fit, predict, X_train, y_train, X_val, y_val, sizes, seed):
     return g.sklearn_learning_curve(fit, predict, X_train, y_train, X_val, y_val, sizes, seed)
 '''
 
+# ---------------------------------------------------------------- issue 23: the edges of each contract
+# Randomness: the global generator reseeded with the seed (same seed, same folds; different seeds, different folds)
+KFOLD_GLOBAL_SEEDED = '''
+def kfold_indices(n, k, seed):
+    if k < 2 or k > n:
+        raise ValueError("need 2 <= k <= n")
+    np.random.seed(seed)
+    perm = np.random.permutation(n)
+    return [(np.setdiff1d(perm, v), v) for v in np.array_split(perm, k)]
+'''
+# Types: lists of indices where the text names integer numpy arrays
+KFOLD_LISTS = '''
+def kfold_indices(n, k, seed):
+    if k < 2 or k > n:
+        raise ValueError("need 2 <= k <= n")
+    perm = np.random.default_rng(seed).permutation(n).tolist()
+    folds, start = [], 0
+    for i in range(k):
+        size = n // k + (1 if i < n % k else 0)
+        val_idx = perm[start:start + size]
+        folds.append(([j for j in perm if j not in val_idx], val_idx))
+        start += size
+    return folds
+'''
+# k that does not divide n: the larger folds at the end (np.linspace boundaries), not the first n % k
+KFOLD_LINSPACE = '''
+def kfold_indices(n, k, seed):
+    if k < 2 or k > n:
+        raise ValueError("need 2 <= k <= n")
+    perm = np.random.default_rng(seed).permutation(n)
+    edges = np.linspace(0, n, k + 1).astype(int)
+    return [(np.concatenate([perm[:a], perm[b:]]), perm[a:b]) for a, b in zip(edges[:-1], edges[1:])]
+'''
+# Degenerate k: k = 1 or k > n slips through when only k == 0 is refused
+KFOLD_ONLY_K0 = '''
+def kfold_indices(n, k, seed):
+    if k == 0:
+        raise ValueError("k must be positive")
+    perm = np.random.default_rng(seed).permutation(n)
+    return [(np.setdiff1d(perm, v), v) for v in np.array_split(perm, min(k, n))]
+'''
+# Composition: len(folds) on a generator of folds (KFold.split returns one)
+CV_LEN_FOLDS = '''
+def cross_val_score(fit, predict, X, y, folds):
+    scores = np.zeros(len(folds))
+    for i, (train_idx, val_idx) in enumerate(folds):
+        model = fit(X[train_idx], y[train_idx])
+        scores[i] = np.mean((predict(model, X[val_idx]) - y[val_idx]) ** 2)
+    return scores
+'''
+# Types: a list where the text names a numpy array
+CV_LIST = '''
+def cross_val_score(fit, predict, X, y, folds):
+    return [float(np.mean((predict(fit(X[t], y[t]), X[v]) - y[v]) ** 2)) for t, v in folds]
+'''
+# Structural: fit once per fold, predict on the training rows too (value-correct)
+CV_PREDICT_TRAIN_TOO = '''
+def cross_val_score(fit, predict, X, y, folds):
+    scores = []
+    for train_idx, val_idx in folds:
+        model = fit(X[train_idx], y[train_idx])
+        _train_error = np.mean((predict(model, X[train_idx]) - y[train_idx]) ** 2)   # for a plot
+        scores.append(np.mean((predict(model, X[val_idx]) - y[val_idx]) ** 2))
+    return np.array(scores)
+'''
+# Numerics: the variance as E[p²] - E[p]², which cancels when f is far from 0
+BV_CANCELLING = '''
+def bias_variance(fit, predict, x_train, f_train, x_test, f_test, train_noise, test_noise):
+    preds = np.array([predict(fit(x_train, f_train + e), x_test) for e in train_noise])
+    mean_pred = preds.mean(axis=0)
+    bias2 = np.mean((mean_pred - f_test) ** 2)
+    variance = np.mean(np.mean(preds ** 2, axis=0) - mean_pred ** 2)
+    y_new = f_test + test_noise
+    return float(bias2), float(variance), float(np.mean((y_new - f_test) ** 2)), float(np.mean((y_new - preds) ** 2))
+'''
+# Text that does not decide: an array of the four numbers where the text says a tuple (accepted)
+BV_ARRAY = '''
+def bias_variance(fit, predict, x_train, f_train, x_test, f_test, train_noise, test_noise):
+    preds = np.array([predict(fit(x_train, f_train + e), x_test) for e in train_noise])
+    y_new = f_test + test_noise
+    return np.array([np.mean((preds.mean(axis=0) - f_test) ** 2), np.mean(np.var(preds, axis=0)),
+                     np.mean((y_new - f_test) ** 2), np.mean((y_new - preds) ** 2)])
+'''
+# Degenerate T = 1: the "sample" variance, with a guard that hides the T - 1 (np.var ddof=1 when T > 1)
+BV_DDOF_GUARDED = '''
+def bias_variance(fit, predict, x_train, f_train, x_test, f_test, train_noise, test_noise):
+    preds = np.array([predict(fit(x_train, f_train + e), x_test) for e in train_noise])
+    T = len(preds)
+    variance = np.mean(np.var(preds, axis=0, ddof=1)) if T > 1 else 0.0
+    y_new = f_test + test_noise
+    return (float(np.mean((preds.mean(axis=0) - f_test) ** 2)), float(variance),
+            float(np.mean((y_new - f_test) ** 2)), float(np.mean((y_new - preds) ** 2)))
+'''
+# Structural: fit twice per size (once per error), value-correct
+LC_TWO_FITS = '''
+def learning_curve(fit, predict, X_train, y_train, X_val, y_val, sizes, seed):
+    n = len(X_train)
+    if any(m < 1 or m > n for m in sizes):
+        raise ValueError("bad size")
+    perm = np.random.default_rng(seed).permutation(n)
+
+    def error(m, X, y):
+        model = fit(X_train[perm[:m]], y_train[perm[:m]])
+        return np.mean((predict(model, X) - y) ** 2)
+
+    return (np.array([error(m, X_train[perm[:m]], y_train[perm[:m]]) for m in sizes]),
+            np.array([error(m, X_val, y_val) for m in sizes]))
+'''
+# Repeated values in a grid: a dict keyed by size drops a size given twice
+LC_DICT = '''
+def learning_curve(fit, predict, X_train, y_train, X_val, y_val, sizes, seed):
+    n = len(X_train)
+    if any(m < 1 or m > n for m in sizes):
+        raise ValueError("bad size")
+    perm = np.random.default_rng(seed).permutation(n)
+    results = {}
+    for m in sizes:
+        model = fit(X_train[perm[:m]], y_train[perm[:m]])
+        results[m] = (np.mean((predict(model, X_train[perm[:m]]) - y_train[perm[:m]]) ** 2),
+                      np.mean((predict(model, X_val) - y_val) ** 2))
+    return np.array([r[0] for r in results.values()]), np.array([r[1] for r in results.values()])
+'''
+# Types: lists where the text names two numpy arrays
+LC_LISTS = '''
+def learning_curve(fit, predict, X_train, y_train, X_val, y_val, sizes, seed):
+    n = len(X_train)
+    if any(m < 1 or m > n for m in sizes):
+        raise ValueError("bad size")
+    perm = np.random.default_rng(seed).permutation(n)
+    train_errors, val_errors = [], []
+    for m in sizes:
+        model = fit(X_train[perm[:m]], y_train[perm[:m]])
+        train_errors.append(float(np.mean((predict(model, X_train[perm[:m]]) - y_train[perm[:m]]) ** 2)))
+        val_errors.append(float(np.mean((predict(model, X_val) - y_val) ** 2)))
+    return train_errors, val_errors
+'''
+# Randomness: the global generator reseeded, then permuted
+LC_GLOBAL_SEEDED = '''
+def learning_curve(fit, predict, X_train, y_train, X_val, y_val, sizes, seed):
+    n = len(X_train)
+    if any(m < 1 or m > n for m in sizes):
+        raise ValueError("bad size")
+    np.random.seed(seed)
+    perm = np.random.permutation(n)
+    tr, va = [], []
+    for m in sizes:
+        model = fit(X_train[perm[:m]], y_train[perm[:m]])
+        tr.append(np.mean((predict(model, X_train[perm[:m]]) - y_train[perm[:m]]) ** 2))
+        va.append(np.mean((predict(model, X_val) - y_val) ** 2))
+    return np.array(tr), np.array(va)
+'''
+# Text that does not decide: one (2, k) array where the text says a tuple of two arrays (accepted)
+LC_STACKED = '''
+def learning_curve(fit, predict, X_train, y_train, X_val, y_val, sizes, seed):
+    n = len(X_train)
+    if min(sizes) < 1 or max(sizes) > n:
+        raise ValueError("sizes must lie in 1..n")
+    perm = np.random.default_rng(seed).permutation(n)
+    rows = []
+    for m in sizes:
+        idx = perm[:m]
+        model = fit(X_train[idx], y_train[idx])
+        rows.append([np.mean((predict(model, X_train[idx]) - y_train[idx]) ** 2),
+                     np.mean((predict(model, X_val) - y_val) ** 2)])
+    return np.array(rows).T
+'''
+# k that does not divide n: each fold's error weighted by its size (the pooled error), not the mean of k scores
+SELECT_POOLED = '''
+def select_degree(x_train, y_train, x_test, y_test, degrees, k, seed):
+    folds = kfold_indices(len(x_train), k, seed)
+    sizes = np.array([len(v) for _, v in folds])
+    cv_errors = np.array([np.sum(cross_val_score(*polynomial_model(d), x_train, y_train, folds) * sizes) / sizes.sum()
+                          for d in degrees])
+    best = degrees[int(np.argmin(cv_errors))]
+    fit, predict = polynomial_model(best)
+    return best, cv_errors, float(np.mean((predict(fit(x_train, y_train), x_test) - y_test) ** 2))
+'''
+# Ties between configurations: sorting (error, degree) pairs breaks a tie by the smaller degree
+SELECT_SORTED_PAIRS = '''
+def select_degree(x_train, y_train, x_test, y_test, degrees, k, seed):
+    folds = kfold_indices(len(x_train), k, seed)
+    cv_errors = np.array([np.mean(cross_val_score(*polynomial_model(d), x_train, y_train, folds)) for d in degrees])
+    best = sorted(zip(cv_errors, degrees))[0][1]
+    fit, predict = polynomial_model(best)
+    return best, cv_errors, float(np.mean((predict(fit(x_train, y_train), x_test) - y_test) ** 2))
+'''
+# Repeated values in a grid: the degrees deduplicated (and sorted) with np.unique
+SELECT_UNIQUE = '''
+def select_degree(x_train, y_train, x_test, y_test, degrees, k, seed):
+    folds = kfold_indices(len(x_train), k, seed)
+    degrees = list(np.unique(degrees)) if len(set(degrees)) < len(degrees) else degrees
+    cv_errors = np.array([np.mean(cross_val_score(*polynomial_model(d), x_train, y_train, folds)) for d in degrees])
+    best = degrees[int(np.argmin(cv_errors))]
+    fit, predict = polynomial_model(best)
+    return best, cv_errors, float(np.mean((predict(fit(x_train, y_train), x_test) - y_test) ** 2))
+'''
+# Types: cv_errors as a list
+SELECT_LIST = '''
+def select_degree(x_train, y_train, x_test, y_test, degrees, k, seed):
+    folds = kfold_indices(len(x_train), k, seed)
+    cv_errors = [float(np.mean(cross_val_score(*polynomial_model(d), x_train, y_train, folds))) for d in degrees]
+    best = degrees[cv_errors.index(min(cv_errors))]
+    fit, predict = polynomial_model(best)
+    return best, cv_errors, float(np.mean((predict(fit(x_train, y_train), x_test) - y_test) ** 2))
+'''
+# Ties: the last of the tied degrees (">=" in a running minimum)
+SELECT_TIE_LAST = '''
+def select_degree(x_train, y_train, x_test, y_test, degrees, k, seed):
+    folds = kfold_indices(len(x_train), k, seed)
+    best, best_err, cv_errors = None, np.inf, []
+    for d in degrees:
+        err = np.mean(cross_val_score(*polynomial_model(d), x_train, y_train, folds))
+        cv_errors.append(err)
+        if err <= best_err:
+            best, best_err = d, err
+    fit, predict = polynomial_model(best)
+    return best, np.array(cv_errors), float(np.mean((predict(fit(x_train, y_train), x_test) - y_test) ** 2))
+'''
+# Correct on the edges: a list of the three values where the text says a tuple; np.argmin on a list
+SELECT_AS_LIST = '''
+def select_degree(x_train, y_train, x_test, y_test, degrees, k, seed):
+    folds = kfold_indices(len(x_train), k, seed)
+    cv_errors = np.array([cross_val_score(*polynomial_model(d), x_train, y_train, folds).mean() for d in degrees])
+    best = degrees[np.argmin(cv_errors)]
+    fit, predict = polynomial_model(best)
+    return [best, cv_errors, np.mean((predict(fit(x_train, y_train), x_test) - y_test) ** 2)]
+'''
+
 # The order matters to tests that grade a slice of BUGGY: add new variants at the end.
 BUGGY = [
     Variant("bug-kfold-with-replacement", "kfold_indices", KFOLD_WITH_REPLACEMENT, P1,
@@ -394,7 +622,7 @@ BUGGY = [
     Variant("bug-kfold-drop-remainder", "kfold_indices", KFOLD_DROP_REMAINDER, P1,
             visible="the folds miss examples", hidden="folds that miss examples"),
     Variant("bug-kfold-global-rng", "kfold_indices", KFOLD_GLOBAL_RNG, P1,
-            visible="the same seed gives different folds", hidden="different seeds give the same folds"),
+            visible="the same seed gives different folds", hidden="the global random generator is used"),
     Variant("bug-kfold-no-shuffle", "kfold_indices", KFOLD_NO_SHUFFLE, P1,
             visible="different seeds give the same folds", hidden="consecutive blocks"),
     Variant("bug-kfold-no-valueerror", "kfold_indices", KFOLD_NO_ERROR, P1,
@@ -448,6 +676,35 @@ BUGGY = [
             hidden="cross_val_score must be written by you"),
     Variant("bug-lc-sklearn", "learning_curve", LC_SKLEARN, P4, visible=None,
             hidden="learning_curve must be written by you"),
+    # issue 23: the edges of each contract, one kind at a time
+    Variant("bug-kfold-global-seeded", "kfold_indices", KFOLD_GLOBAL_SEEDED, P1, visible=None,
+            hidden="the global random generator is used"),
+    Variant("bug-kfold-lists", "kfold_indices", KFOLD_LISTS, P1, visible=None,
+            hidden="must be numpy arrays of integers"),
+    Variant("bug-kfold-linspace-sizes", "kfold_indices", KFOLD_LINSPACE, P1, visible=None,
+            hidden="the FIRST n % k folds hold the extra example"),
+    Variant("bug-kfold-only-k0", "kfold_indices", KFOLD_ONLY_K0, P1, visible="must raise ValueError",
+            hidden="must raise ValueError"),
+    Variant("bug-cv-len-of-folds", "cross_val_score", CV_LEN_FOLDS, P2, visible=None,
+            hidden="folds handed over as a generator"),
+    Variant("bug-cv-list", "cross_val_score", CV_LIST, P2, visible=None, hidden="return a numpy array"),
+    Variant("bug-bv-cancelling-variance", "bias_variance", BV_CANCELLING, P3, visible=None,
+            hidden="cancellation"),
+    Variant("bug-bv-ddof1-guarded", "bias_variance", BV_DDOF_GUARDED, P3, visible="you divided by T - 1",
+            hidden="variance with the wrong normalisation"),
+    Variant("bug-lc-dict-by-size", "learning_curve", LC_DICT, P4, visible=None, hidden="a size given twice"),
+    Variant("bug-lc-lists", "learning_curve", LC_LISTS, P4, visible=None, hidden="return a numpy array"),
+    Variant("bug-lc-global-seeded", "learning_curve", LC_GLOBAL_SEEDED, P4, visible="compared with sklearn",
+            hidden="the global random generator is used"),
+    Variant("bug-select-pooled-error", "select_degree", SELECT_POOLED, P5, visible=None,
+            hidden="weighted by fold size"),
+    Variant("bug-select-tie-smallest-degree", "select_degree", SELECT_SORTED_PAIRS, P5, visible=None,
+            hidden="on a tie, return the FIRST of the tied degrees"),
+    Variant("bug-select-unique-degrees", "select_degree", SELECT_UNIQUE, P5, visible=None,
+            hidden="degrees given twice"),
+    Variant("bug-select-list", "select_degree", SELECT_LIST, P5, visible=None, hidden="return a numpy array"),
+    Variant("bug-select-tie-last", "select_degree", SELECT_TIE_LAST, P5, visible=None,
+            hidden="on a tie, return the FIRST of the tied degrees"),
 ]
 
 CORRECT = [
@@ -463,4 +720,10 @@ CORRECT = [
     Variant("ok-lc-helper", "learning_curve", LC_HELPER, P4),
     Variant("ok-select-loop", "select_degree", SELECT_LOOP, P5),
     Variant("ok-select-dict", "select_degree", SELECT_DICT, P5),
+    # issue 23: correct answers on the edges
+    Variant("ok-cv-predict-train-too", "cross_val_score", CV_PREDICT_TRAIN_TOO, P2),
+    Variant("ok-bv-array", "bias_variance", BV_ARRAY, P3),
+    Variant("ok-lc-two-fits-per-size", "learning_curve", LC_TWO_FITS, P4),
+    Variant("ok-lc-stacked", "learning_curve", LC_STACKED, P4),
+    Variant("ok-select-as-list", "select_degree", SELECT_AS_LIST, P5),
 ]
