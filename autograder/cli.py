@@ -26,6 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="regexp for LMS file names, with groups student_id and file_id and optionally "
                          "timestamp (nbgrader zip_collect's convention)")
     gr.add_argument("--due", default=None, help="due date, e.g. '2026-11-20 23:59:00 UTC'")
+    gr.add_argument("--extensions", type=Path, default=None,
+                    help="CSV with columns student_id and due: those students' own due dates (needs --due)")
     gr.add_argument("--late-policy", default="none",
                     help="none (flag only, default) | zero | per-day:F (lose fraction F per started day)")
     gr.add_argument("--out", required=True, type=Path, help="results folder (gradebook, feedback, grades.csv)")
@@ -71,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         report = grade(args.assignment, args.submitted, args.out, db_url=args.db, timeout=args.timeout,
                        progress=not args.no_progress, sandbox=not args.no_sandbox, workers=args.workers,
                        force=args.force, dask=args.dask, due=args.due, late_policy=args.late_policy,
-                       name_pattern=args.name_pattern, db_patience=args.db_patience)
+                       name_pattern=args.name_pattern, db_patience=args.db_patience, extensions=args.extensions)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -42,7 +42,8 @@ class GradeReport:
 def grade(assignment: str, submitted: Path, out: Path, db_url: str | None = None,
           timeout: int = 60, progress: bool = True, sandbox: bool = True, workers: int | None = None,
           force: bool = False, dask: str | None = None, due: str | None = None, late_policy: str = "none",
-          name_pattern: str | None = None, db_patience: float = 60) -> GradeReport:
+          name_pattern: str | None = None, db_patience: float = 60,
+          extensions: Path | None = None) -> GradeReport:
     """Grade every submission of ``assignment`` in ``submitted`` into ``out``.
 
     Submissions are graded by ``workers`` processes at once (default: one per
@@ -53,6 +54,7 @@ def grade(assignment: str, submitted: Path, out: Path, db_url: str | None = None
     tasks run on a Dask cluster instead of a local process pool. A gradebook
     that is locked or stops answering is waited for up to ``db_patience`` s;
     a submission it still fails is not final: the next run grades it again.
+    ``extensions`` is a CSV of student_id and due: those students' own due dates.
     """
     import warnings
 
@@ -63,21 +65,36 @@ def grade(assignment: str, submitted: Path, out: Path, db_url: str | None = None
     # nbgrader 0.9.6 trips SQLAlchemy 2's autoflush warnings on every autograde; they are not ours to fix.
     warnings.filterwarnings("ignore", category=SAWarning)
     notebooks = check_assignment(assignment)
-    from .late import parse_policy
+    from .late import lms_late_students, parse_policy, read_extensions, submission_times
 
     try:
         parse_policy(late_policy)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    if due:
+        from nbgrader.utils import parse_utc
+
+        try:
+            parse_utc(due)
+        except Exception:
+            raise UsageError(f"cannot read the due date {due!r}; use e.g. '2026-11-20 23:59:00 UTC'") from None
+    own_due = read_extensions(extensions, due)
     if not db_patience >= 0:
         raise UsageError(f"--db-patience must be a number of seconds >= 0, not {db_patience}")
     prepare_environment()
     out = out.resolve()
     submitted = submitted.resolve()
-    if submitted.is_file() or (submitted.is_dir() and not has_nbgrader_layout(submitted, assignment)
-                               and any(p.is_file() for p in submitted.iterdir())):
+    lms = submitted.is_file() or (submitted.is_dir() and not has_nbgrader_layout(submitted, assignment)
+                                  and any(p.is_file() for p in submitted.iterdir()))
+    if lms:
         submitted = collect_lms(submitted, assignment, out, name_pattern or LMS_PATTERN)
     students = find_students(assignment, submitted)
+    # When each student submitted: timestamp.txt, the LMS's late marker, or unknown (said, never silent).
+    late_marked = lms_late_students(out / "intake" / "downloaded" / assignment / "extracted") if lms else set()
+    time_notes = submission_times(submitted, assignment, students, due, late_marked,
+                                  lms_marks_lateness=lms and not name_pattern)
+    for student in sorted(set(own_due) - set(students)):
+        time_notes.setdefault(student, []).append("has an extension but no submission")
 
     root = out / "nbgrader"  # nbgrader's course directory: source, submitted, autograded, feedback
     out.mkdir(parents=True, exist_ok=True)
@@ -88,7 +105,7 @@ def grade(assignment: str, submitted: Path, out: Path, db_url: str | None = None
     rules = rules_fingerprint(assignment, due, late_policy, timeout, sandbox)
     todo = {}  # student -> fingerprint of their files and of the rules they are graded by
     for student in students:
-        fingerprint = files_fingerprint(submitted / student / assignment, rules)
+        fingerprint = files_fingerprint(submitted / student / assignment, rules + own_due.get(student, ""))
         if not force and fingerprint == graded_fingerprint(root, student, assignment):
             report.unchanged.append(student)
         else:
@@ -97,15 +114,19 @@ def grade(assignment: str, submitted: Path, out: Path, db_url: str | None = None
         in_gradebook = submitted_students(db_url, assignment) | set(load_problems(root, assignment, students))
         for student in [s for s in report.unchanged if s not in in_gradebook]:
             report.unchanged.remove(student)
-            todo[student] = files_fingerprint(submitted / student / assignment, rules)
+            todo[student] = files_fingerprint(submitted / student / assignment, rules + own_due.get(student, ""))
     settings = (str(root), assignment, notebooks, str(submitted), str(out), db_url, timeout, sandbox, late_policy,
                 db_patience)
     workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
     bar = tqdm(total=len(todo), desc=f"grading {assignment}", unit="submission", disable=not progress,
                postfix={"skipped": len(report.unchanged)} if report.unchanged else None)
     # Workers (and their sandboxes) start up while the course directory is prepared.
-    prepare = functools.partial(_prepare_course, root, assignment, db_url, timeout, sandbox, late_policy, due)
+    prepare = functools.partial(_prepare_course, root, assignment, db_url, timeout, sandbox, late_policy, due,
+                                own_due)
+    for student, notes in time_notes.items():
+        report.notes[student] = list(notes)
     for student, message, notes in run_all(todo, settings, workers, dask, prepare):
+        notes = time_notes.get(student, []) + list(notes or [])
         if notes:
             report.notes[student] = notes
         if message:
@@ -139,7 +160,9 @@ def grade(assignment: str, submitted: Path, out: Path, db_url: str | None = None
                              "to finish") from None
     (out / "run.json").write_text(json.dumps({
         "assignment": assignment, "problems": problems,
-        "notes": {s: n for s in students if (n := load_notes(root, assignment, s))}}, indent=1))
+        "notes": {s: n for s in sorted(set(students) | set(time_notes))
+                  if (n := time_notes.get(s, []) + load_notes(root, assignment, s))},
+        "extensions": own_due}, indent=1))
     from .report import build
 
     report.report_html = build(out)
@@ -147,7 +170,7 @@ def grade(assignment: str, submitted: Path, out: Path, db_url: str | None = None
 
 
 def _prepare_course(root: Path, assignment: str, db_url: str, timeout: int, sandbox: bool, late_policy: str,
-                    due: str | None) -> None:
+                    due: str | None, own_due: dict[str, str] | None = None) -> None:
     from nbgrader.api import Gradebook
     from nbgrader.apps import NbGraderAPI
     from nbgrader.utils import parse_utc
@@ -176,8 +199,11 @@ def _prepare_course(root: Path, assignment: str, db_url: str, timeout: int, sand
             duedate = parse_utc(due)
         except Exception:
             raise UsageError(f"cannot read the due date {due!r}; use e.g. '2026-11-20 23:59:00 UTC'") from None
+        from .late import apply_extensions
+
         with Gradebook(db_url) as gb:
             gb.update_or_create_assignment(assignment, duedate=duedate)
+            apply_extensions(gb, assignment, due, own_due or {})
 
 
 def refresh_feedback(root: Path, out: Path, assignment: str, notebooks: list[str], students: list[str], db_url: str,
