@@ -16,6 +16,8 @@ def build_parser() -> argparse.ArgumentParser:
     rel = sub.add_parser("release", help="write the student notebooks")
     rel.add_argument("--out", required=True, type=Path, help="folder for <assignment>/<notebook>.ipynb")
     rel.add_argument("assignments", nargs="*", help="only these assignments (default: all)")
+    rel.add_argument("--solutions", action="store_true",
+                     help="write the solution notebooks instead, for handing out after grading")
 
     gr = sub.add_parser("grade", help="autograde submissions, write feedback and grades.csv")
     gr.add_argument("assignment", help="assignment name, e.g. ch02_weight_decay")
@@ -54,9 +56,12 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "release":
-            from .release import release
+            from .release import release, release_solutions
 
-            for path in release(args.out, args.assignments or None):
+            if args.solutions:
+                print("warning: these are the solutions: hand them out only after every submission is graded",
+                      file=sys.stderr)
+            for path in (release_solutions if args.solutions else release)(args.out, args.assignments or None):
                 print(path)
             return 0
         from .grade import grade
