@@ -245,9 +245,29 @@ def _outputs(captured, result):
                      "traceback": traceback.format_exception(type(exc), exc, exc.__traceback__)[-8:]})
     elif result is not None and result.error_before_exec is not None:
         exc = result.error_before_exec
-        outs.append({"output_type": "error", "ename": type(exc).__name__, "evalue": str(exc)[:2000],
-                     "traceback": [f"{type(exc).__name__}: {exc}"]})
+        if isinstance(exc, SyntaxError):
+            # Nothing ran: what IPython printed is this error again, in colour. Say it once, with its line
+            # (as `coursekit check` does), not IPython's name for the cell's code.
+            outs = [o for o in outs if o["output_type"] != "stream"]
+            outs.append(_parse_error(exc))
+        else:
+            outs.append({"output_type": "error", "ename": type(exc).__name__, "evalue": str(exc)[:2000],
+                         "traceback": [f"{type(exc).__name__}: {exc}"]})
     return outs
+
+
+def _parse_error(exc):
+    """A cell that does not parse: "SyntaxError: '(' was never closed (line 3)", with the line and a caret."""
+    name, line = type(exc).__name__, exc.lineno
+    evalue = f"{exc.msg}" + (f" (line {line})" if line else "")
+    shown = []
+    if line and exc.text:
+        text = exc.text.rstrip("\n")
+        shown = [f"  line {line} of this cell:", f"    {text}"]
+        if exc.offset and 0 < exc.offset <= len(text) + 1:
+            shown.append(" " * (3 + exc.offset) + "^")
+    return {"output_type": "error", "ename": name, "evalue": evalue[:2000],
+            "traceback": shown + [f"{name}: {evalue[:2000]}"]}
 
 
 def runner(job, skip, fd):

@@ -11,6 +11,7 @@ work unchanged.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import nbformat
@@ -33,6 +34,31 @@ def is_test_cell(cell) -> bool:
     return cell.cell_type == "code" and m.get("grade") and not m.get("solution")
 
 
+PARSE_ERRORS = ("SyntaxError", "IndentationError", "TabError")
+
+
+def parse_error(outputs: list) -> str | None:
+    """"SyntaxError: '(' was never closed (line 3)" when a cell's outputs say it does not parse, else None."""
+    for out in outputs or []:
+        if out.get("output_type") == "error" and out.get("ename") in PARSE_ERRORS:
+            evalue = re.sub(r" \(<ipython-input-[^>]*>, line (\d+)\)", r" (line \1)", str(out.get("evalue", "")))
+            return f"{out['ename']}: {evalue}"
+    return None
+
+
+def _blame_parse_error(verdict, answer: str, outputs: list):
+    """A part whose answer cell does not parse fails because of that, not because a name is undefined: its
+    message is the cell's SyntaxError with its line, in `coursekit check`'s words."""
+    error = parse_error(outputs)
+    if verdict is None or verdict.passed or error is None:
+        return verdict
+    message = f"your {answer} cell raised an error: {error}\nNothing in that cell was defined, so this part was not " \
+              "tested: fix the error and run the cell again."
+    if verdict.fraction > 0:  # points earned all the same (another cell defines what was tested)
+        message += "\n" + verdict.message
+    return dataclasses.replace(verdict, message=message)
+
+
 class SandboxedExecute(NbGraderPreprocessor):
     sandbox = Bool(True, help="Run student code in the bubblewrap sandbox").tag(config=True)
     timeout = Integer(60, help="Seconds one cell (or one tested part, doubled) may run").tag(config=True)
@@ -48,12 +74,17 @@ class SandboxedExecute(NbGraderPreprocessor):
         answers = {_meta(c)["grade_id"]: c.source for c in nb.cells if _meta(c).get("solution")}
         run = run_submission(assignment, cells, answers, Sandbox(enabled=self.sandbox),
                              cell_timeout=self.timeout, part_timeout=2 * self.timeout)
+        answer_cells = {_meta(c)["grade_id"]: i for i, c in enumerate(nb.cells) if _meta(c).get("solution")}
         for i, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue
             cell.execution_count = None
             if is_test_cell(cell):
-                verdict = run.verdicts.get(_meta(cell)["grade_id"])
+                gid = _meta(cell)["grade_id"]
+                verdict = run.verdicts.get(gid)
+                if gid in parts:
+                    answer = parts[gid].answer
+                    verdict = _blame_parse_error(verdict, answer, run.cell_outputs.get(answer_cells.get(answer), []))
                 cell.outputs = self._verdict_outputs(verdict, float(_meta(cell).get("points") or 0))
             else:
                 cell.outputs = [nbformat.from_dict(o) for o in run.cell_outputs.get(i, [])]
