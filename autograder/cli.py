@@ -1,4 +1,4 @@
-"""Command line: ``python -m autograder {release,grade} ...``."""
+"""Command line: ``python -m autograder {release,grade,export} ...``."""
 
 from __future__ import annotations
 
@@ -18,6 +18,14 @@ def build_parser() -> argparse.ArgumentParser:
     rel.add_argument("assignments", nargs="*", help="only these assignments (default: all)")
     rel.add_argument("--solutions", action="store_true",
                      help="write the solution notebooks instead, for handing out after grading")
+
+    ex = sub.add_parser("export", help="one CSV for the whole course: a row per student, a column per assignment")
+    src = ex.add_mutually_exclusive_group(required=True)
+    src.add_argument("--results", type=Path, nargs="+",
+                     help="the --out folders of grade (SQLite gradebooks), or a folder holding them")
+    src.add_argument("--db", help="one shared gradebook URL holding every assignment (e.g. PostgreSQL)")
+    ex.add_argument("--out", required=True, type=Path, help="the CSV to write")
+    ex.add_argument("--canvas", action="store_true", help="Canvas's gradebook import format")
 
     gr = sub.add_parser("grade", help="autograde submissions, write feedback and grades.csv")
     gr.add_argument("assignment", help="assignment name, e.g. ch02_weight_decay")
@@ -63,6 +71,15 @@ def main(argv: list[str] | None = None) -> int:
                       file=sys.stderr)
             for path in (release_solutions if args.solutions else release)(args.out, args.assignments or None):
                 print(path)
+            return 0
+        if args.command == "export":
+            from .export import gradebook_urls, write_course
+            from .gradebook import check_database
+
+            urls = gradebook_urls(args.results) if args.results else [args.db]
+            for url in urls:
+                check_database(url)
+            print(write_course(args.out, urls, canvas=args.canvas))
             return 0
         from .grade import grade
         from .sandbox import SandboxUnavailable, check_available

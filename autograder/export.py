@@ -1,5 +1,5 @@
-"""What the instructor gets from a graded batch: grades.csv (nbgrader export's columns) and parts.csv (every
-student's score and message per part)."""
+"""What the instructor gets: from a graded batch, grades.csv (nbgrader export's columns) and parts.csv (every
+student's score and message per part); for the whole course, one gradebook CSV (``python -m autograder export``)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,9 @@ import re
 from pathlib import Path
 
 
+PART_COLUMNS = ["student_id", "assignment", "notebook", "part", "score", "max_score", "message", "points_by_item"]
 # The columns of `nbgrader export` (nbgrader.plugins.export.CsvExportPlugin), then the written answers still waiting
 # for a human (their points are not in score yet).
-PART_COLUMNS = ["student_id", "assignment", "notebook", "part", "score", "max_score", "message", "points_by_item"]
-
-
 GRADE_COLUMNS = ["assignment", "duedate", "timestamp", "student_id", "last_name", "first_name",
                  "email", "raw_score", "late_submission_penalty", "score", "max_score", "pending_manual"]
 
@@ -123,4 +121,80 @@ def write_grades(gb, assignment: str, path: Path) -> Path:
                            late_submission_penalty=penalty, score=max(0.0, sub.score - penalty),
                            pending_manual=pending_count(gb, assignment, student.id))
             writer.writerow(row)
+    return path
+
+
+# ----------------------------------------------------------------- the course gradebook
+def gradebook_urls(results: list[Path]) -> list[str]:
+    """The SQLite gradebooks of ``results``: each an assignment's --out folder (holding gradebook.db), or a folder
+    of such folders."""
+    from .course import UsageError
+
+    found = []
+    for folder in results:
+        if not folder.is_dir():
+            raise UsageError(f"results folder not found: {folder}")
+        dbs = [folder / "gradebook.db"] if (folder / "gradebook.db").is_file() else sorted(folder.glob("*/gradebook.db"))
+        if not dbs:
+            raise UsageError(f"no gradebook.db in {folder} or its subfolders (give the --out folders of grade)")
+        found += [f"sqlite:///{db.resolve()}" for db in dbs]
+    return list(dict.fromkeys(found))
+
+
+def course_table(urls: list[str]) -> tuple[list[dict], dict[str, float]]:
+    """One row per student over every assignment of the gradebooks: {assignment: score after the late penalty},
+    and pending written answers; with the maximum of each assignment."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    students: dict[str, dict] = {}
+    maxima: dict[str, float] = {}
+    for url in urls:
+        with Gradebook(url) as gb:
+            for a in gb.assignments:
+                if a.name in maxima:
+                    from .course import UsageError
+
+                    raise UsageError(f"assignment {a.name} is in two gradebooks; give each assignment's results once")
+                maxima[a.name] = a.max_score
+                for s in gb.students:
+                    row = students.setdefault(s.id, {"student_id": s.id, "last_name": s.last_name or "",
+                                                     "first_name": s.first_name or "", "email": s.email or "",
+                                                     "scores": {}, "pending": 0})
+                    try:
+                        sub = gb.find_submission(a.name, s.id)
+                    except MissingEntry:
+                        row["scores"][a.name] = 0.0
+                        continue
+                    penalty = sub.late_submission_penalty or 0.0
+                    row["scores"][a.name] = max(0.0, sub.score - penalty)
+                    row["pending"] += sum(is_pending(g) for nb in sub.notebooks for g in nb.grades)
+    order = sorted(maxima)
+    for row in students.values():
+        for name in order:
+            row["scores"].setdefault(name, 0.0)   # not in that gradebook: did not submit
+    return sorted(students.values(), key=lambda r: r["student_id"]), {n: maxima[n] for n in order}
+
+
+def write_course(path: Path, urls: list[str], canvas: bool = False) -> Path:
+    """The course gradebook as CSV: per student, a column per assignment (late penalty applied), the total and
+    the written answers still pending; or Canvas's gradebook import (Student, ID, SIS User ID, SIS Login ID,
+    Section, one column per assignment, a "Points Possible" row), matched by SIS Login ID = student_id."""
+    rows, maxima = course_table(urls)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        if canvas:
+            w.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", *maxima])
+            w.writerow(["Points Possible", "", "", "", "", *(f"{m:g}" for m in maxima.values())])
+            for r in rows:
+                name = ", ".join(x for x in (r["last_name"], r["first_name"]) if x) or r["student_id"]
+                w.writerow([name, "", "", r["student_id"], "", *(f"{r['scores'][a]:g}" for a in maxima)])
+        else:
+            w.writerow(["student_id", "last_name", "first_name", "email", *maxima, "total", "max_total",
+                        "pending_manual"])
+            total_max = sum(maxima.values())
+            for r in rows:
+                scores = [r["scores"][a] for a in maxima]
+                w.writerow([r["student_id"], r["last_name"], r["first_name"], r["email"],
+                            *(f"{x:g}" for x in scores), f"{sum(scores):g}", f"{total_max:g}", r["pending"]])
     return path
