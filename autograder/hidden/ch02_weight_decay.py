@@ -11,14 +11,33 @@ from __future__ import annotations
 import numpy as np
 from sklearn.linear_model import Ridge
 
-from coursekit.checks.regularization import BIASES_DECAYED, NORM_DECAYED, is_norm_layer
+from coursekit.checks.regularization import BIASES_DECAYED, NORM_DECAYED, build_net, is_norm_layer
 from coursekit.checks.source import inverse_message, matrix_inverse_uses
 from coursekit.data import make_polynomial_regression, make_regression, train_val_test_split
 from solutions import regularization as ref
 
 from ..harness import _build_net, array_key
-from ..verdicts import Foreign, Part, Scenario
-from .common import Failure, Mistake, call, close, expect, pair, returned
+from ..verdicts import Credit, Foreign, Part, Scenario
+from .common import Failure, Mistake, call, close, expect, pair, probe, returned
+
+CHECKS = "coursekit.checks.regularization:"
+
+
+def _kept_call(name, *args):
+    """``name(*args)`` in the sandbox, reporting also whether the call left its array arguments unchanged."""
+    return probe(CHECKS + "call_keeping_inputs", name, *args)
+
+
+def _kept(what, outs):
+    """The answers of :func:`_kept_call` calls; a Mistake when one changed its inputs in place."""
+    for out in outs:
+        if not isinstance(out, dict) or "kept" not in out:
+            raise Failure(f"{what} could not be run")
+        if not out["kept"]:
+            raise Mistake(f"{what} changed its input arrays in place (e.g. X -= X.mean(axis=0), w **= 2): the "
+                          "caller's data is no longer what it passed in; work on new arrays (X - X.mean(axis=0))",
+                          key="inputs_changed", plain="the input arrays were changed in place")
+    return [out["out"] for out in outs]
 
 # ---------------------------------------------------------------- part 1
 PENALTY_CONTRACT = {
@@ -26,6 +45,7 @@ PENALTY_CONTRACT = {
     "any_shape": "w may have any shape: the sum runs over every entry",
     "lam_zero": "lam = 0 gives 0",
     "scale": "the result scales linearly with lam, also for a large lam",
+    "inputs": "w is left unchanged",
 }
 _rng = np.random.default_rng(202)
 PENALTY_SCENARIOS = [  # (label, covers, [(w, lam), ...])
@@ -44,14 +64,18 @@ def _check_penalty(cases):
             if lam > 0:
                 if close(got, lam * np.sum(w ** 2)):
                     raise Mistake(f"{what}: you computed lam * ||w||^2; the course's penalty is lam/2 * ||w||^2 "
-                                  "(so that its gradient is exactly lam * w, as torch's weight_decay)")
+                                  "(so that its gradient is exactly lam * w, as torch's weight_decay)",
+                                  key="penalty_not_half", plain="twice the penalty")
                 if close(got, 0.5 * lam * np.sqrt(np.sum(w ** 2))):
-                    raise Mistake(f"{what}: you used the norm ||w||, not its square ||w||^2")
+                    raise Mistake(f"{what}: you used the norm ||w||, not its square ||w||^2", key="penalty_norm",
+                                  plain="wrong value")
                 if close(got, 0.5 * lam * np.sum(np.abs(w))):
-                    raise Mistake(f"{what}: that is an L1 penalty (sum of |w|); L2 sums the squares")
+                    raise Mistake(f"{what}: that is an L1 penalty (sum of |w|); L2 sums the squares",
+                                  key="penalty_l1", plain="wrong value")
                 if w.ndim > 1 and (close(got, 0.5 * lam * np.sum(w ** 2, axis=0))
                                    or close(got, 0.5 * lam * np.sum(w ** 2, axis=-1))):
-                    raise Mistake(f"{what}: the penalty must sum over every entry of w and return one number")
+                    raise Mistake(f"{what}: the penalty must sum over every entry of w and return one number",
+                                  key="penalty_per_column", plain="not one number")
             expect(got, ref.l2_penalty(w, lam), what)
     return check
 
@@ -91,27 +115,35 @@ def _check_grad(cases):
             data_loss, data_gw = r @ r / (2 * n), X.T @ r / n
             if lam > 0:
                 if b != 0 and close(grad_b, want_gb + lam * b):
-                    raise Mistake(f"{what}: grad_b includes lam * b: the intercept must not be penalized")
+                    raise Mistake(f"{what}: grad_b includes lam * b: the intercept must not be penalized",
+                                  key="intercept_penalized", plain="grad_b differs")
                 if close(grad_w, data_gw) and not close(grad_w, want_gw):
                     raise Mistake(f"{what}: grad_w is missing the penalty's gradient lam * w "
-                                  "(the penalty is in the loss but not in the gradient?)")
+                                  "(the penalty is in the loss but not in the gradient?)", key="grad_no_penalty",
+                                  plain="grad_w differs")
                 if close(loss, data_loss) and not close(loss, want_loss):
                     raise Mistake(f"{what}: the loss is missing the penalty lam/2 * ||w||^2 "
-                                  "(the penalty is in the gradient but not in the loss?)")
+                                  "(the penalty is in the gradient but not in the loss?)", key="loss_no_penalty",
+                                  plain="the loss differs")
                 if close(loss, data_loss + lam * w @ w):
                     raise Mistake(f"{what}: the loss uses lam * ||w||^2; the course's penalty is lam/2 * ||w||^2, "
-                                  "whose gradient is lam * w (what torch's weight_decay=lam adds)")
+                                  "whose gradient is lam * w (what torch's weight_decay=lam adds)",
+                                  key="penalty_not_half", plain="the loss differs")
                 if close(grad_w, data_gw + 2 * lam * w):
                     raise Mistake(f"{what}: grad_w uses 2 * lam * w, the gradient of lam * ||w||^2; "
-                                  "the gradient of lam/2 * ||w||^2 is lam * w")
+                                  "the gradient of lam/2 * ||w||^2 is lam * w", key="penalty_not_half",
+                                  plain="grad_w differs")
                 if b != 0 and close(loss, data_loss + 0.5 * lam * (w @ w + b * b)):
-                    raise Mistake(f"{what}: the loss penalizes the intercept b; only w is penalized")
+                    raise Mistake(f"{what}: the loss penalizes the intercept b; only w is penalized",
+                                  key="intercept_penalized", plain="the loss differs")
             if close(loss, 2 * data_loss + 0.5 * lam * w @ w) or close(loss, r @ r / 2 + 0.5 * lam * w @ w):
-                raise Mistake(f"{what}: the data term must be 1/(2n) * sum of squared residuals")
+                raise Mistake(f"{what}: the data term must be 1/(2n) * sum of squared residuals",
+                              key="data_term", plain="the loss differs")
             if b != 0:
                 r0 = X @ w - y
                 if close(loss, r0 @ r0 / (2 * n) + 0.5 * lam * w @ w):
-                    raise Mistake(f"{what}: the residual must include the intercept: X @ w + b - y")
+                    raise Mistake(f"{what}: the residual must include the intercept: X @ w + b - y",
+                                  key="residual_without_b", plain="the loss differs")
             expect(loss, want_loss, f"{what}: the loss")
             expect(grad_w, want_gw, f"{what}: grad_w")
             expect(grad_b, want_gb, f"{what}: grad_b")
@@ -127,6 +159,7 @@ RIDGE_CONTRACT = {
     "wide": "more features than samples (the system is solvable because lam > 0)",
     "one_feature": "a single feature: w has shape (1,)",
     "no_inverse": "solves the linear system; never forms an inverse matrix (read from the code)",
+    "inputs": "X and y are left unchanged (centring makes new arrays)",
 }
 _Xr, _yr, _ = make_regression(n_samples=40, n_features=6, correlation=0.8, intercept=5.0, seed=7)
 _Xs, _ys, _ = make_regression(n_samples=30, n_features=4, noise=0.1, seed=1)  # the visible test's data
@@ -159,15 +192,17 @@ def _check_ridge(cases):
             want_w, want_b = ref.ridge_fit(X, y, lam)
             if close(w, Ridge(alpha=lam).fit(X, y).coef_, 1e-6) and not close(w, want_w, 1e-6):
                 raise Mistake(f"{what}: you used lam where the objective needs n * lam "
-                              "(the data term is an average over n samples)")
+                              "(the data term is an average over n samples)", key="lam_not_n_lam", plain="w differs")
             Xa = np.hstack([X, np.ones((n, 1))])
             wa = np.linalg.solve(Xa.T @ Xa + n * lam * np.eye(d + 1), Xa.T @ y)
             if close(w, wa[:-1], 1e-6) and not close(w, want_w, 1e-6):
                 raise Mistake(f"{what}: the intercept is penalized (a column of ones inside the penalty); "
-                              "centre X and y instead, and recover b = mean(y) - mean(X) @ w")
+                              "centre X and y instead, and recover b = mean(y) - mean(X) @ w",
+                              key="intercept_penalized", plain="w differs")
             if close(w, np.linalg.solve(X.T @ X + n * lam * np.eye(d), X.T @ y), 1e-6) \
                     and not close(w, want_w, 1e-6):
-                raise Mistake(f"{what}: you fitted without an intercept: centre X and y first")
+                raise Mistake(f"{what}: you fitted without an intercept: centre X and y first", key="no_intercept",
+                              plain="w differs")
             expect(w, want_w, f"{what}: w", rtol=1e-6)
             expect(b, want_b, f"{what}: b", rtol=1e-6)
     return check
@@ -184,10 +219,13 @@ GROUP_CONTRACT = {
     "rmsnorm": "RMSNorm scales are not decayed",
     "norm_2d": "normalization weights with more than one dimension (LayerNorm/RMSNorm over two axes) are not decayed",
     "shared": "a parameter shared by two layers appears once (torch rejects a parameter in two groups)",
+    "nested": "layers nested inside containers (Sequential in Sequential, ModuleList, ModuleDict, custom blocks)",
+    "frozen": "frozen parameters (requires_grad=False) may be left out or put in either group",
     "wd_value": "the decayed group uses the weight_decay given, the other 0.0",
     "complete": "every trainable parameter is in exactly one group, and torch.optim.SGD accepts the groups",
 }
-GROUP_SCENARIOS = [  # (label, covers, [(net name in autograder.harness, weight_decay), ...])
+PROBED_NETS = ("nested", "frozen")    # built by coursekit.checks.regularization, the others by autograder.harness
+GROUP_SCENARIOS = [  # (label, covers, [(net name, weight_decay), ...])
     ("an MLP with BatchNorm1d and LayerNorm", ("weights", "biases", "batchnorm", "layernorm", "complete"),
      [("mlp_norms", 5e-4), ("mlp", 0.01)]),
     ("a conv net with GroupNorm, and a large weight_decay", ("groupnorm", "wd_value"), [("conv_groupnorm", 0.3)]),
@@ -199,8 +237,16 @@ GROUP_SCENARIOS = [  # (label, covers, [(net name in autograder.harness, weight_
     ("LayerNorm and RMSNorm over two axes (2-D norm weights)", ("norm_2d", "layernorm", "rmsnorm"),
      [("norms_2d_weight", 1e-2)]),
     ("a layer used twice, a tied weight and SyncBatchNorm", ("shared", "batchnorm"), [("shared", 1e-2)]),
+    ("layers nested in Sequential, ModuleList, ModuleDict and custom blocks", ("nested",), [("nested", 1e-2)]),
+    ("a frozen first layer", ("frozen",), [("frozen", 1e-2)]),
     ("the visible test's network", ("weights", "biases", "layernorm", "batchnorm"), [("visible_norms", 0.01)]),
 ]
+
+
+def _groups_call(net, wd):
+    if net in PROBED_NETS:
+        return probe(CHECKS + "probe_param_groups", "decay_param_groups", net, wd)
+    return {"kind": "param_groups", "name": "decay_param_groups", "net": net, "weight_decay": wd}
 
 
 def _norm_owned(net) -> set[str]:
@@ -215,9 +261,10 @@ def _check_groups(cases):
         for (net_name, wd), out in zip(cases, returned(values, what)):
             if isinstance(out, Foreign) or not isinstance(out, dict) or "groups" not in out:
                 raise Failure(f"{what}: return a list of dicts, each with keys 'params' and 'weight_decay'")
-            net = _build_net(net_name)
+            net = build_net(net_name) if net_name in PROBED_NETS else _build_net(net_name)
             want_decay, want_keep = ref.decay_param_groups(net, wd)
             names = {id(p): n for n, p in net.named_parameters()}
+            frozen = {n for n, p in net.named_parameters() if not p.requires_grad}
             want_decayed = {names[id(p)] for p in want_decay["params"]}
             want_all = want_decayed | {names[id(p)] for p in want_keep["params"]}
             biases = {n for n in want_all if n.endswith("bias")}
@@ -229,21 +276,28 @@ def _check_groups(cases):
                 if not isinstance(group_wd, (int, float)):
                     raise Failure(f"{what}: 'weight_decay' must be a number")
                 if group_wd > 0 and group_wd != wd:
-                    raise Mistake(f"{what}: the decayed group must use the weight_decay you were given")
+                    raise Mistake(f"{what}: the decayed group must use the weight_decay you were given",
+                                  key="wrong_weight_decay", plain="a group's weight_decay differs")
                 seen += g["params"]
                 (decayed if group_wd > 0 else kept).update(g["params"])
-            if len(seen) != len(set(seen)):
-                raise Mistake(f"{what}: a parameter appears twice (a weight shared by two layers is listed once per "
-                              "layer?); torch rejects that: collect parameters so each appears once")
-            if set(seen) != want_all:
-                raise Failure(f"{what}: some parameters of the network are missing from your groups")
+            if set(seen) - frozen != want_all:
+                raise Failure(f"{what}: some parameters of the network are missing from your groups"
+                              if want_all - set(seen) else f"{what}: your groups hold tensors that are not "
+                              "parameters of the network")
+            decayed -= frozen       # a frozen parameter may sit in either group: the optimizer never steps it
             # as the visible check: plain biases first, then anything of a normalization layer
             if (decayed - want_decayed) & (biases - _norm_owned(net)):
-                raise Mistake(f"{what}: " + BIASES_DECAYED.format(which=""))
+                raise Mistake(f"{what}: " + BIASES_DECAYED.format(which=""), key="biases_decayed",
+                              plain="biases are decayed")
             if (decayed - want_decayed) & _norm_owned(net):
-                raise Mistake(f"{what}: " + NORM_DECAYED.format(which=""))
+                raise Mistake(f"{what}: " + NORM_DECAYED.format(which=""), key="norms_decayed",
+                              plain="normalization parameters are decayed")
+            if len(seen) != len(set(seen)):
+                raise Mistake(f"{what}: a parameter appears twice (a weight shared by two layers is listed once per "
+                              "layer?); torch rejects that: collect parameters so each appears once",
+                              key="param_twice", plain="a parameter is listed twice")
             if want_decayed - decayed:
-                raise Mistake(f"{what}: some ordinary weights (Linear/Conv weight matrices and kernels) are not "
+                raise Failure(f"{what}: some ordinary weights (Linear/Conv weight matrices and kernels) are not "
                               "decayed")
             if out["torch_error"]:
                 raise Failure(f"{what}: torch.optim.SGD rejects your groups: {out['torch_error']}")
@@ -258,23 +312,33 @@ SELECT_CONTRACT = {
     "order": "lams may come in any order: errors follow the order of lams",
     "sequence": "lams may be a Python list as well as an array",
     "single": "a grid of one lambda works",
+    "repeated": "a lambda given twice keeps both entries",
+    "ties": "on a tie, the first of the tied lambdas in the order of lams (as np.argmin)",
+    "array": "val_errors is a numpy array, as the text says",
     "validation": "the errors are measured on the validation data, never on the training data",
 }
 
 
 def _split(seed):
+    if seed == "constant":   # every feature constant: each lambda fits w = 0, b = mean(y), so all of them tie
+        rng = np.random.default_rng(7)
+        Xtr = np.tile(rng.standard_normal(5), (20, 1))
+        return Xtr, rng.standard_normal(20), rng.standard_normal((8, 5)), rng.standard_normal(8)
     _, y, Phi = make_polynomial_regression(n_samples=60, degree=12, noise=0.3, seed=seed)
     (Xtr, ytr), (Xva, yva), _ = train_val_test_split(Phi, y, seed=seed)
     return Xtr, ytr, Xva, yva
 
 
-_SPLITS = {seed: _split(seed) for seed in (3, 11, 0)}
+_SPLITS = {seed: _split(seed) for seed in (3, 11, 0, "constant")}
 _UNSORTED = np.array(LAMS)[[6, 2, 9, 0, 4, 8, 1, 7, 3, 5]]
 SELECT_SCENARIOS = [  # (label, covers, [(split seed, lams), ...])
     ("two new splits", ("val_errors", "best_value", "validation"), [(3, LAMS), (11, LAMS)]),
     ("an unsorted grid", ("order",), [(3, _UNSORTED)]),
     ("the grid as a Python list", ("sequence",), [(11, [float(v) for v in LAMS[::-1]])]),
     ("a grid of one lambda", ("single",), [(3, np.array([1e-3]))]),
+    ("a lambda given twice", ("repeated",), [(11, np.array([1e-2, 1e-5, 1e-2, 1.0]))]),
+    ("a tie: constant features, every lambda fits the same model", ("ties",),
+     [("constant", np.array([1e-2, 1e-5, 1.0, 1e-3]))]),
     ("the visible test's split", ("val_errors", "best_value"), [(0, LAMS)]),
 ]
 
@@ -297,23 +361,50 @@ def _check_select(cases):
         for (seed, lams), out in zip(cases, returned(values, what)):
             Xtr, ytr, Xva, yva = _SPLITS[seed]
             lams_arr = np.asarray(lams, dtype=float)
-            best, errors = pair(out, f"{what} should return (best_lam, val_errors):", 2)
+            best, errors = _seq(out, f"{what} should return (best_lam, val_errors):", 2)
             want_best, want_errors = ref.select_lambda(Xtr, ytr, Xva, yva, lams_arr)
             fits = [ref.ridge_fit(Xtr, ytr, lam) for lam in lams_arr]
             train_errors = np.array([np.mean((Xtr @ w + b - ytr) ** 2) for w, b in fits])
-            if close(errors, train_errors, 1e-6):
-                raise Mistake(f"{what}: the errors are measured on the training data; use the validation data")
-            if len(lams_arr) > 1 and close(best, np.argmin(want_errors)) and not close(best, want_best):
-                raise Mistake(f"{what}: return the value of the best lambda, not its index")
+            if close(errors, train_errors, 1e-6) and not close(errors, want_errors, 1e-6):
+                raise Mistake(f"{what}: the errors are measured on the training data; use the validation data",
+                              key="select_on_train", plain="val_errors differ")
+            tied = lams_arr[want_errors == np.min(want_errors)]
+            tie = len(set(tied.tolist())) > 1 and np.any(np.isclose(best, tied)) and not close(best, want_best)
+            if close(best, np.argmin(want_errors)) and not close(best, want_best) and not tie:
+                raise Mistake(f"{what}: return the value of the best lambda, not its index", key="lam_index",
+                              plain="best_lam differs")
             if close(errors, want_errors[np.argsort(lams_arr)], 1e-6) and not close(errors, want_errors, 1e-6):
-                raise Mistake(f"{what}: the errors are sorted by lambda; return them in the order of lams")
+                raise Mistake(f"{what}: the errors are sorted by lambda; return them in the order of lams",
+                              key="sorted_grid",
+                              plain="val_errors come in the sorted order of lams, not in the order given")
+            if tie and close(errors, want_errors, 1e-6):
+                raise Mistake(f"{what}: on a tie, return the FIRST of the tied lambdas in the order of lams (what "
+                              "np.argmin does); yours returns another of them", key="best_not_first_minimum",
+                              plain="best_lam differs on a tie")
             if close(errors, want_errors, 1e-6) and not close(best, want_best) \
                     and isinstance(best, (int, float)) and np.any(np.isclose(best, lams_arr)):
                 raise Mistake(f"{what}: your validation errors are right, but best_lam is not the lambda with the "
-                              "smallest of them: take the minimum over the whole grid")
+                              "smallest of them: take the minimum over the whole grid", key="best_not_first_minimum",
+                              plain="best_lam differs")
             expect(errors, want_errors, f"{what}: the validation errors", rtol=1e-6)
             expect(best, want_best, f"{what}: the chosen lambda", rtol=1e-9)
     return check
+
+
+def _check_select_array(values):
+    (out,) = returned(values, "select_lambda")
+    errors = _seq(out, "select_lambda should return (best_lam, val_errors):", 2)[1]
+    if not isinstance(errors, np.ndarray) or errors.ndim != 1:
+        raise Failure("select_lambda: val_errors must be a numpy array (np.array(...)), as the exercise says; "
+                      f"yours is a {type(errors).__name__}")
+
+
+def _seq(value, what, n):
+    """A tuple, list or 1-D array of ``n`` returned values (they unpack alike), or a Failure."""
+    if isinstance(value, (tuple, list)) or (isinstance(value, np.ndarray) and value.ndim >= 1):
+        if len(value) == n:
+            return tuple(value)
+    raise Failure(f"{what} return a tuple of {n} values")
 
 
 def _scenarios(table, make_call, check):
@@ -321,16 +412,45 @@ def _scenarios(table, make_call, check):
             for label, covers, cases in table]
 
 
+def _kept_scenario(label, name, cases, covers):
+    def check(values):
+        _kept(name, returned(values, name))
+    return Scenario(label, [_kept_call(name, *args) for args in cases], check, covers)
+
+
 PARTS = {
     "test_l2_penalty": Part("l2_penalty", contract=PENALTY_CONTRACT, scenarios=_scenarios(
-        PENALTY_SCENARIOS, lambda w, lam: call("l2_penalty", w, lam), _check_penalty)),
+        PENALTY_SCENARIOS, lambda w, lam: call("l2_penalty", w, lam), _check_penalty) + [
+        _kept_scenario("w left unchanged", "l2_penalty", [(_rng.standard_normal((3, 2)), 0.4)], ("inputs",))],
+        credit=[Credit("lam/2 times the sum of squares", 0.5, ("value", "lam_zero", "scale")),
+                Credit("weights of any shape", 0.25, ("any_shape",)),
+                Credit("w left unchanged", 0.25, ("inputs",))]),
     "test_ridge_loss_and_grad": Part("ridge_loss_and_grad", contract=GRAD_CONTRACT, scenarios=_scenarios(
-        GRAD_SCENARIOS, lambda *args: call("ridge_loss_and_grad", *args), _check_grad)),
+        GRAD_SCENARIOS, lambda *args: call("ridge_loss_and_grad", *args), _check_grad),
+        credit=[Credit("the loss and its gradient", 2.0, ("data_term", "penalty_loss", "penalty_grad", "lam_zero")),
+                Credit("an unpenalized intercept", 0.5, ("intercept",)),
+                Credit("a single feature", 0.5, ("shapes",))]),
     "test_ridge_fit": Part("ridge_fit", contract=RIDGE_CONTRACT, static=static_ridge_fit, scenarios=_scenarios(
-        RIDGE_SCENARIOS, lambda *args: call("ridge_fit", *args), _check_ridge)),
+        RIDGE_SCENARIOS, lambda *args: call("ridge_fit", *args), _check_ridge) + [
+        _kept_scenario("X and y left unchanged", "ridge_fit", [(_Xr, _yr, 0.1)], ("inputs",))],
+        credit=[Credit("the ridge minimizer, solved without an inverse", 2.25,
+                       ("minimizer", "intercept", "small_lam", "large_lam", "no_inverse")),
+                Credit("more features than samples, a single feature", 0.5, ("wide", "one_feature")),
+                Credit("X and y left unchanged", 0.25, ("inputs",))]),
     "test_decay_param_groups": Part("decay_param_groups", contract=GROUP_CONTRACT, scenarios=_scenarios(
-        GROUP_SCENARIOS, lambda net, wd: {"kind": "param_groups", "name": "decay_param_groups", "net": net,
-                                          "weight_decay": wd}, _check_groups)),
+        GROUP_SCENARIOS, _groups_call, _check_groups),
+        credit=[Credit("weights decayed, biases and BatchNorm/LayerNorm not", 1.25,
+                       ("weights", "biases", "batchnorm", "layernorm", "wd_value", "complete", "frozen")),
+                Credit("every normalization layer type", 0.25, ("instancenorm", "groupnorm", "rmsnorm", "norm_2d")),
+                Credit("shared parameters", 0.25, ("shared",)),
+                Credit("nested modules", 0.25, ("nested",))]),
     "test_select_lambda": Part("select_lambda", contract=SELECT_CONTRACT, scenarios=_scenarios(
-        SELECT_SCENARIOS, _select_call, _check_select)),
+        SELECT_SCENARIOS, _select_call, _check_select) + [
+        Scenario("the val_errors' type", [_select_call(3, [float(v) for v in LAMS[:4]])], _check_select_array,
+                 ("array",))],
+        credit=[Credit("the lambda with the smallest validation error", 1.25,
+                       ("val_errors", "best_value", "validation", "single")),
+                Credit("grids in any order, as lists, with repeats", 0.25, ("order", "sequence", "repeated")),
+                Credit("ties", 0.25, ("ties",)),
+                Credit("a numpy array", 0.25, ("array",))]),
 }

@@ -328,6 +328,103 @@ def select_lambda(X_train, y_train, X_val, y_val, lams):
     return list(lams)[i], np.asarray(errors)
 '''
 
+# ---------------------------------------------------------------- issue 23: the edges of each contract
+# State: the caller's weights squared in place (np.asarray does not copy a float64 array)
+PENALTY_IN_PLACE = '''
+def l2_penalty(w, lam):
+    w = np.asarray(w, dtype=float)
+    w **= 2
+    return lam / 2 * float(w.sum())
+'''
+# State: X and y centred in place, which changes the caller's data
+RIDGE_CENTRE_IN_PLACE = '''
+def ridge_fit(X, y, lam):
+    n, d = X.shape
+    x_mean, y_mean = X.mean(axis=0), y.mean()
+    X -= x_mean
+    y -= y_mean
+    w = np.linalg.solve(X.T @ X + n * lam * np.eye(d), X.T @ y)
+    return w, float(y_mean - x_mean @ w)
+'''
+# Composition: only the top-level layers are looked at, so a norm layer nested in a container is decayed
+DECAY_TOP_LEVEL = '''
+def decay_param_groups(net, weight_decay):
+    norms = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.SyncBatchNorm, nn.InstanceNorm1d, nn.InstanceNorm2d,
+             nn.InstanceNorm3d, nn.LayerNorm, nn.GroupNorm, nn.RMSNorm, nn.LocalResponseNorm)
+    decay, rest, seen = [], [], set()
+    for layer in net.children():
+        for name, p in layer.named_parameters():
+            if id(p) in seen:
+                continue
+            seen.add(id(p))
+            (rest if isinstance(layer, norms) or name.endswith("bias") else decay).append(p)
+    return [{"params": decay, "weight_decay": weight_decay}, {"params": rest, "weight_decay": 0.0}]
+'''
+# Real code (Hugging Face's recipe): names containing "bias" or "LayerNorm.weight"; torch's own names are "1.weight"
+DECAY_HF_NAMES = '''
+def decay_param_groups(net, weight_decay):
+    no_decay = ["bias", "LayerNorm.weight"]
+    named = list(net.named_parameters())
+    return [{"params": [p for n, p in named if not any(nd in n for nd in no_decay)], "weight_decay": weight_decay},
+            {"params": [p for n, p in named if any(nd in n for nd in no_decay)], "weight_decay": 0.0}]
+'''
+# Ties: sorting (error, lambda) pairs breaks a tie by the smaller lambda, not the first in lams
+SELECT_SORTED_PAIRS = '''
+def select_lambda(X_train, y_train, X_val, y_val, lams):
+    errors = []
+    for lam in lams:
+        w, b = ridge_fit(X_train, y_train, lam)
+        errors.append(np.mean((X_val @ w + b - y_val) ** 2))
+    return float(sorted(zip(errors, lams))[0][1]), np.array(errors)
+'''
+# Repeated values in a grid: a dict keyed by lambda keeps one entry per value
+SELECT_DICT = '''
+def select_lambda(X_train, y_train, X_val, y_val, lams):
+    errors = {}
+    for lam in lams:
+        w, b = ridge_fit(X_train, y_train, lam)
+        errors[float(lam)] = float(np.mean((X_val @ w + b - y_val) ** 2))
+    return min(errors, key=errors.get), np.array(list(errors.values()))
+'''
+# Types: a list where the text names a numpy array
+SELECT_LIST_ERRORS = '''
+def select_lambda(X_train, y_train, X_val, y_val, lams):
+    errors = []
+    for lam in lams:
+        w, b = ridge_fit(X_train, y_train, lam)
+        errors.append(float(np.mean((X_val @ w + b - y_val) ** 2)))
+    return lams[errors.index(min(errors))], errors
+'''
+# Correct on the edges: a list [best_lam, val_errors] where the text says a tuple
+SELECT_AS_LIST = '''
+def select_lambda(X_train, y_train, X_val, y_val, lams):
+    errors = np.array([np.mean((X_val @ w + b - y_val) ** 2)
+                       for w, b in (ridge_fit(X_train, y_train, lam) for lam in lams)])
+    return [lams[int(np.argmin(errors))], errors]
+'''
+# Correct on the edges: every parameter (frozen ones included) by module type, the groups as a tuple
+DECAY_TUPLE_ALL_PARAMS = '''
+def decay_param_groups(net, weight_decay):
+    keep = set()
+    for module in net.modules():
+        for name, p in module.named_parameters(recurse=False):
+            if "Norm" in type(module).__name__ or name == "bias":
+                keep.add(id(p))
+    params = list({id(p): p for p in net.parameters()}.values())
+    return ({"params": [p for p in params if id(p) not in keep], "weight_decay": weight_decay},
+            {"params": [p for p in params if id(p) in keep], "weight_decay": 0.0})
+'''
+# Correct on the edges: ridge with copies made explicitly, and the intercept from the residual mean
+RIDGE_COPIES = '''
+def ridge_fit(X, y, lam):
+    X, y = np.array(X, dtype=float), np.array(y, dtype=float)   # copies: centring below stays local
+    n, d = X.shape
+    x_mean = X.mean(axis=0)
+    X -= x_mean
+    w = np.linalg.solve(X.T @ X + n * lam * np.eye(d), X.T @ (y - y.mean()))
+    return w, float(np.mean(y - (X + x_mean) @ w))
+'''
+
 P1, P2, P3, P4, P5 = ("test_l2_penalty", "test_ridge_loss_and_grad", "test_ridge_fit", "test_decay_param_groups",
                       "test_select_lambda")
 INVERSE = "do not form the inverse matrix"
@@ -395,7 +492,7 @@ BUGGY = [
     Variant("bug-decay-tied-weight-twice", "decay_param_groups", DECAY_TIED_TWICE, P4,
             hidden="a parameter appears twice (a weight shared by two layers"),
     Variant("bug-select-sorts-grid", "select_lambda", SELECT_SORTED, P5,
-            hidden="the errors are sorted by lambda; return them in the order of lams"),
+            hidden="val_errors come in the sorted order of lams, not in the order given"),
     Variant("bug-select-first-local-minimum", "select_lambda", SELECT_FIRST_OF_GRID, P5,
             hidden="best_lam is not the lambda with the smallest of them"),
     Variant("bug-select-boolean-mask", "select_lambda", SELECT_MASK, P5,
@@ -404,6 +501,21 @@ BUGGY = [
             hidden="the penalty must sum over every entry of w and return one number"),
     Variant("bug-grad-residual-without-b", "ridge_loss_and_grad", GRAD_RESIDUAL_WITHOUT_B, P2,
             visible=None, hidden="the residual must include the intercept: X @ w + b - y"),
+    # issue 23: the edges of each contract, one kind at a time
+    Variant("bug-penalty-squares-w-in-place", "l2_penalty", PENALTY_IN_PLACE, P1, visible=None,
+            hidden="changed its input arrays in place"),
+    Variant("bug-ridge-centres-in-place", "ridge_fit", RIDGE_CENTRE_IN_PLACE, P3, visible=None,
+            hidden="changed its input arrays in place"),
+    Variant("bug-decay-top-level-layers-only", "decay_param_groups", DECAY_TOP_LEVEL, P4, visible=None,
+            hidden="layers nested in Sequential, ModuleList, ModuleDict and custom blocks"),
+    Variant("bug-decay-hf-name-patterns", "decay_param_groups", DECAY_HF_NAMES, P4,
+            visible="normalization parameters are decayed", hidden="normalization parameters are decayed"),
+    Variant("bug-select-tie-smallest-lambda", "select_lambda", SELECT_SORTED_PAIRS, P5, visible=None,
+            hidden="on a tie, return the FIRST of the tied lambdas"),
+    Variant("bug-select-dict-by-lambda", "select_lambda", SELECT_DICT, P5, visible=None,
+            hidden="a lambda given twice"),
+    Variant("bug-select-errors-as-list", "select_lambda", SELECT_LIST_ERRORS, P5, visible=None,
+            hidden="val_errors must be a numpy array"),
 ]
 
 CORRECT = [
@@ -421,4 +533,8 @@ CORRECT = [
     Variant("ok-decay-by-type-name", "decay_param_groups", DECAY_BY_TYPE, P4),
     Variant("ok-decay-by-isinstance", "decay_param_groups", DECAY_BY_ISINSTANCE, P4),
     Variant("ok-select-python-lists", "select_lambda", SELECT_ARGMIN_LIST, P5),
+    # issue 23: correct answers on the edges
+    Variant("ok-select-as-list", "select_lambda", SELECT_AS_LIST, P5),
+    Variant("ok-decay-tuple-all-params", "decay_param_groups", DECAY_TUPLE_ALL_PARAMS, P4),
+    Variant("ok-ridge-explicit-copies", "ridge_fit", RIDGE_COPIES, P3),
 ]
