@@ -48,6 +48,23 @@ MIXUP_TWO_PERMUTATIONS = ("inputs and targets are mixed with different partners 
                           "gets the mix of its own two labels")
 MIXUP_LABELS_NOT_MIXED = ("the targets are not mixed: the target of a mixed input is lam * onehot(y) + "
                           "(1 - lam) * onehot(y[perm]), not the label of the first image")
+FIRST_IS_BEST = ("the first value is taken as the best without a comparison (best starts at None): a NaN as the "
+                 "first value becomes the best, and nothing ever improves on it; start best at math.inf "
+                 "(-math.inf in mode 'max') and compare every value, the first included")
+TIE_NOT_COUNTED = ("a value equal to the best neither resets the patience counter nor counts toward it, so a "
+                   "plateau of equal values never stops training: every step without improvement, ties included, "
+                   "adds 1 to wait")
+TARGETS_IGNORED = ("the targets augment returns are ignored: augment(X_train, y_train) returns a new pair (X, y) "
+                   "(it may reorder or relabel the examples); train on both, X, y = augment(X_train, y_train)")
+NO_TRAIN_MODE = ("the net is not put back in training mode at the start of every epoch: after the first "
+                 "validation (net.eval()) it trains in eval mode, so BatchNorm and dropout behave as at test time; "
+                 "call net.train() at the start of each epoch")
+VAL_IN_TRAIN_MODE = ("the net was in training mode when the validation loss was computed: call net.eval() "
+                     "before evaluating (BatchNorm and dropout behave differently in training mode)")
+NO_ZERO_GRAD = ("the gradients are never zeroed, so every backward() adds to the gradients of all earlier epochs: "
+                "call opt.zero_grad() before loss.backward()")
+GLOBAL_RNG = ("the random numbers come from numpy's global random state (np.random....), not from the generator "
+              "rng passed in: draw them with rng, so that the same rng gives the same result")
 MIXUP_PER_EXAMPLE = ("lam is drawn per example: the specification draws ONE lam = rng.beta(alpha, alpha) for the "
                      "whole batch, as the mixup paper's code does")
 
@@ -177,8 +194,9 @@ class ScriptedStopper:
 
 
 class RecordingAugment:
-    """An ``augment(X, y)`` that records which split it was given and returns ``X`` shifted by a small
-    constant that changes at every call (so that augmented training changes the losses)."""
+    """An ``augment(X, y)`` that records which split it was given and returns the batch in reverse order, ``X``
+    shifted by a small constant that changes at every call (so that augmented training changes the losses), with
+    its targets reordered alike (so that a loop must use the targets it returns)."""
 
     def __init__(self, data):
         self.data, self.splits = data, []
@@ -193,7 +211,7 @@ class RecordingAugment:
                 name = split
                 break
         self.splits.append(name)
-        return X + 0.05 * len(self.splits), y
+        return X.flip(0) + 0.05 * len(self.splits), y.flip(0)
 
 
 def loop_data(n_train=60, n_val=40, n_test=40, n_features=6, n_classes=3, seed=0):
@@ -238,7 +256,15 @@ def loop_run(fn, spec):
     kwargs = {"lr": spec.get("lr", 0.1), "num_epochs": spec.get("num_epochs", 10)}
     if augment is not None:
         kwargs["augment"] = augment
+    train_modes = []   # the mode of every forward pass with gradients on a training-sized batch (the steps)
+    n_train = len(data["X_train"])
+
+    def record(module, inputs):
+        if torch.is_grad_enabled() and inputs and getattr(inputs[0], "shape", (0,))[0] == n_train:
+            train_modes.append(bool(module.training))
+    hook = net.register_forward_pre_hook(record)
     out = fn(net, data, stopper, **kwargs)
+    hook.remove()
     if not (isinstance(out, tuple) and len(out) == 2 and isinstance(out[0], dict)):
         raise TypeError("return (history, test_loss), with history a dict of two lists")
     history, test_loss = out
@@ -250,7 +276,8 @@ def loop_run(fn, spec):
             "test_loss": float(test_loss), "final_test": final_test,
             "stopper_values": stopper.values, "stopper_training": stopper.training,
             "split_losses": {split: [row[split] for row in stopper.losses] for split in ("train", "val", "test")},
-            "restored_after": stopper.restored_after, "augmented": augment.splits if augment else []}
+            "restored_after": stopper.restored_after, "augmented": augment.splits if augment else [],
+            "train_modes": train_modes}
 
 
 def _same(a, b, rtol=1e-6):
@@ -271,6 +298,8 @@ def loop_mistake(out) -> str | None:
     if out["restored_after"] and losses["test"] and math.isclose(out["test_loss"], losses["test"][-1], rel_tol=1e-9) \
             and not math.isclose(out["test_loss"], out["final_test"], rel_tol=1e-9):
         return TEST_BEFORE_RESTORE
+    if out.get("train_modes") and not all(out["train_modes"]):
+        return NO_TRAIN_MODE
     return None
 
 
@@ -285,11 +314,9 @@ def check_training_loop(fn) -> None:
     if n != 7:
         raise AssertionError(f"train_with_early_stopping: the stopper said stop at its 7th step, but it was called "
                              f"{n} times: break out of the loop as soon as stopper.step returns True")
-    if any(out["stopper_training"]):
-        raise AssertionError("train_with_early_stopping: the net was in training mode when the validation loss was "
-                             "handed to the stopper: call net.eval() before evaluating (BatchNorm and dropout behave "
-                             "differently in training mode)")
     if not _same(out["stopper_values"], out["split_losses"]["val"]):
+        if any(out["stopper_training"]):
+            raise AssertionError(f"train_with_early_stopping: {VAL_IN_TRAIN_MODE}")
         raise AssertionError("train_with_early_stopping: the values given to stopper.step are not the validation "
                              "losses (mean cross-entropy of the net on X_val, y_val in eval mode)")
     if not _same(out["val_loss"], out["stopper_values"]):
@@ -300,8 +327,9 @@ def check_training_loop(fn) -> None:
     if out["augmented"] != ["train"] * n:
         raise AssertionError(f"train_with_early_stopping: augment should be called once per epoch, on the training "
                              f"data only; it was called with {out['augmented']}")
-    if out["restored_after"] != [n]:
-        raise AssertionError("train_with_early_stopping: call stopper.restore(net) once, after the last epoch")
+    if out["restored_after"][-1:] != [n]:
+        raise AssertionError("train_with_early_stopping: call stopper.restore(net) after the last epoch, before the "
+                             "test loss")
     if not math.isclose(out["test_loss"], out["final_test"], rel_tol=1e-6):
         raise AssertionError("train_with_early_stopping: the returned test loss is not the loss of the restored net "
                              "on X_test, y_test (mean cross-entropy, eval mode)")
@@ -324,7 +352,25 @@ def shift_run(fn, X, y, max_shift, seed, shape=None, dtype="float64"):
     X_out = np.asarray(X_out)
     unchanged = bool(np.array_equal(X, X_in) and np.array_equal(y, y_in))
     return (X_out.reshape(len(X_out), -1).astype(float), np.asarray(y_out, dtype=float), list(X_out.shape),
-            str(X_out.dtype), unchanged)
+            str(X_out.dtype), unchanged, _global_state_used(fn, (X_in, y_in, max_shift), seed, X_out))
+
+
+def _global_state_used(fn, args, seed, first) -> bool:
+    """Does ``fn(*args, rng)`` give another result, for the same ``rng`` seed, when numpy's global random state
+    is seeded differently? Then it draws from np.random's global state instead of (or besides) ``rng``."""
+    state = np.random.get_state()
+    try:
+        np.random.seed(987_654)
+        again = fn(*[a.copy() if isinstance(a, np.ndarray) else a for a in args], np.random.default_rng(seed))
+    except Exception:  # noqa: BLE001 - a second call that fails says nothing about the random state
+        return False
+    finally:
+        np.random.set_state(state)
+    again = again[0] if isinstance(again, tuple) else again
+    try:
+        return not np.array_equal(np.asarray(again, dtype=float), np.asarray(first, dtype=float))
+    except (TypeError, ValueError):
+        return False
 
 
 def _expected_pixels(n, max_shift, seed):
@@ -341,7 +387,7 @@ def check_random_shift(fn) -> None:
     X = np.zeros((n, 8, 8))
     X[np.arange(n), rows, cols] = 1.0 + np.arange(n)
     y = np.arange(n) % 10
-    X_out, y_out, shape, dtype, unchanged = shift_run(fn, X.reshape(n, 64), y, max_shift, seed)
+    X_out, y_out, shape, dtype, unchanged, _ = shift_run(fn, X.reshape(n, 64), y, max_shift, seed)
     if shape != [n, 64]:
         raise AssertionError(f"random_shift: for X of shape ({n}, 64) return an array of the same shape, got {shape}")
     if not unchanged:
@@ -392,7 +438,8 @@ def mixup_run(fn, X, y, num_classes, alpha, seed, shape=None):
     X_mix, Y_mix = fn(X, y, num_classes, alpha, np.random.default_rng(seed))
     X_mix = np.asarray(X_mix, dtype=float)
     unchanged = bool(np.array_equal(X, X_in) and np.array_equal(y, y_in))
-    return X_mix.reshape(len(X_mix), -1), np.asarray(Y_mix, dtype=float), list(X_mix.shape), unchanged
+    return (X_mix.reshape(len(X_mix), -1), np.asarray(Y_mix, dtype=float), list(X_mix.shape), unchanged,
+            _global_state_used(fn, (X_in, y_in, num_classes, alpha), seed, X_mix))
 
 
 def mixup_mistake(X, y, num_classes, X_mix, Y_mix):
@@ -408,20 +455,18 @@ def mixup_mistake(X, y, num_classes, X_mix, Y_mix):
     for i in range(len(X)):
         if np.allclose(X_mix[i], X[i], atol=1e-12):
             continue  # mixed with itself (or lam = 1): says nothing about the partner
-        found = None
+        found = []   # every partner that explains the mixed input (repeated examples give several)
         for j in range(len(X)):
             d = X[i] - X[j]
             if not np.any(d):
                 continue
             lam = float(d @ (X_mix[i] - X[j]) / (d @ d))
             if np.allclose(lam * X[i] + (1 - lam) * X[j], X_mix[i], atol=1e-9):
-                found = (j, lam)
-                break
-        if found is None:
+                found.append((j, lam))
+        if not found:
             return None
-        j, lam = found
-        lams.append(lam)
-        if not np.allclose(lam * Y[i] + (1 - lam) * Y[j], Y_mix[i], atol=1e-9):
+        lams.append(found[0][1])
+        if not any(np.allclose(lam * Y[i] + (1 - lam) * Y[j], Y_mix[i], atol=1e-9) for j, lam in found):
             return MIXUP_TWO_PERMUTATIONS
     if len(lams) > 1 and np.ptp(lams) > 1e-9:
         return MIXUP_PER_EXAMPLE
@@ -433,7 +478,7 @@ def check_mixup(fn) -> None:
     rng = np.random.default_rng(3)
     n, d, k, alpha, seed = 12, 5, 4, 0.4, 11
     X, y = rng.standard_normal((n, d)), rng.integers(0, k, n)
-    X_mix, Y_mix, shape, unchanged = mixup_run(fn, X, y, k, alpha, seed)
+    X_mix, Y_mix, shape, unchanged, _ = mixup_run(fn, X, y, k, alpha, seed)
     if shape != [n, d] or Y_mix.shape != (n, k):
         raise AssertionError(f"mixup: return X_mix of shape {(n, d)} and Y_mix of shape {(n, k)}; "
                              f"got {tuple(shape)} and {Y_mix.shape}")
@@ -454,7 +499,7 @@ def check_mixup(fn) -> None:
     if not np.allclose(Y_mix, lam * Y + (1 - lam) * Y[perm], atol=1e-12):
         raise AssertionError("mixup: Y_mix should be lam * onehot(y) + (1 - lam) * onehot(y)[perm]")
     try:
-        X_mix, Y_mix, _, _ = mixup_run(fn, X, y, k, 0.0, seed)
+        X_mix, Y_mix, *_ = mixup_run(fn, X, y, k, 0.0, seed)
     except ValueError as exc:
         raise AssertionError(f"mixup with alpha=0 raised ValueError ({exc}): with alpha == 0 do not draw lam "
                              "(rng.beta needs alpha > 0); lam = 1.0") from None

@@ -129,7 +129,8 @@ LOOP_TEST_BEFORE_RESTORE = _LOOP.replace('''    stopper.restore(net)
     stopper.restore(net)
 ''')
 LOOP_TRAIN_MODE_EVAL = _LOOP.replace("        net.eval()\n        with torch.no_grad():\n            val_loss",
-                                     "        with torch.no_grad():\n            val_loss")
+                                     "        with torch.no_grad():\n            val_loss").replace(
+    '            test_now = loss_fn(net(data["X_test"]), data["y_test"]).item()\n', "")
 
 _SHIFT = '''
 def random_shift(X, y, max_shift, rng):
@@ -193,6 +194,99 @@ MIXUP_PERM_FIRST = _MIXUP.replace(
     "    lam = rng.beta(alpha, alpha) if alpha > 0 else 1.0\n    perm = rng.permutation(len(X))\n",
     "    perm = rng.permutation(len(X))\n    lam = rng.beta(alpha, alpha) if alpha > 0 else 1.0\n")
 
+# ---------------------------------------------------------------- issue 23: the edges of the contracts
+# Degenerate inputs: best starts as None and the first value is taken without a comparison (a NaN first value
+# then becomes the best forever).
+ES_FIRST_IS_BEST = _es('''        epoch, self.calls = self.calls, self.calls + 1
+        if self.best_epoch is None and not hasattr(self, "started"):
+            self.started = True
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            self.best_state = copy.deepcopy(net.state_dict())
+            return False
+        self.wait += 1
+        if self.better(value):
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            self.best_state = copy.deepcopy(net.state_dict())
+            return False
+        return self.wait >= self.patience
+''')
+# Degenerate inputs: a plateau of equal losses neither resets nor counts (a popular tutorial's two-branch form).
+ES_TIE_NOT_COUNTED = _es('''        epoch, self.calls = self.calls, self.calls + 1
+        gain = self.best - value if self.mode == "min" else value - self.best
+        if gain > self.min_delta:
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            self.best_state = copy.deepcopy(net.state_dict())
+        elif gain < self.min_delta:
+            self.wait += 1
+            if self.wait >= self.patience:
+                return True
+        return False
+''')
+# Degenerate inputs: restore before any improvement.
+ES_RESTORE_NONE = _es(_STEP_OK, restore="        net.load_state_dict(self.best_state)\n")
+# Composition: the targets augment returns are dropped.
+LOOP_IGNORES_TARGETS = _LOOP.replace("            X, y = augment(X, y)", "            X, _ = augment(X, y)")
+# State over time: net.train() once, before the loop: from the second epoch on it trains in eval mode.
+LOOP_TRAIN_ONCE = _LOOP.replace("    for _ in range(num_epochs):\n        net.train()\n",
+                                "    net.train()\n    for _ in range(num_epochs):\n")
+# State over time: the gradients are never zeroed.
+LOOP_NO_ZERO_GRAD = _LOOP.replace("        opt.zero_grad()\n", "")
+# Randomness: numpy's global random state instead of rng.
+SHIFT_GLOBAL_RNG = _SHIFT.replace("shifts = rng.integers(-max_shift, max_shift, size=(n, 2), endpoint=True)",
+                                  "shifts = np.random.randint(-max_shift, max_shift + 1, size=(n, 2))")
+MIXUP_GLOBAL_BETA = _MIXUP.replace("lam = rng.beta(alpha, alpha) if alpha > 0 else 1.0",
+                                   "lam = np.random.beta(alpha, alpha) if alpha > 0 else 1.0")
+# Text that decides: lam folded to max(lam, 1 - lam), as some implementations do.
+MIXUP_LAM_FOLDED = _MIXUP.replace("    perm = rng.permutation(len(X))\n",
+                                  "    lam = max(lam, 1 - lam)\n    perm = rng.permutation(len(X))\n")
+
+# Correct, on the edges.
+ES_GAIN_FORM = _es('''        epoch, self.calls = self.calls, self.calls + 1
+        gain = self.best - value if self.mode == "min" else value - self.best
+        if gain > self.min_delta:                  # NaN and ties: no gain
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            self.best_state = copy.deepcopy(net.state_dict())
+            return False
+        self.wait += 1
+        return self.wait >= self.patience
+''')
+LOOP_TRAIN_BEFORE_STEP = _LOOP.replace('''        history["train_loss"].append(loss.item())
+        history["val_loss"].append(val_loss)
+        if stopper.step(val_loss, net):
+            break''', '''        history["train_loss"].append(loss.item())
+        history["val_loss"].append(val_loss)
+        net.train()                                  # back to training before the stopper copies the state
+        if stopper.step(val_loss, net):
+            stopper.restore(net)                     # restored here and again after the loop: harmless
+            break''')
+SHIFT_ROLL_AND_ZERO = '''
+def random_shift(X, y, max_shift, rng):
+    X = np.asarray(X)
+    n = X.shape[0]
+    shifts = rng.integers(-max_shift, max_shift, size=(n, 2), endpoint=True)
+    out = X.reshape(n, 8, 8).copy()
+    for i, (dr, dc) in enumerate(shifts):
+        img = np.roll(out[i], (dr, dc), axis=(0, 1))
+        if dr > 0:
+            img[:dr] = 0
+        elif dr < 0:
+            img[dr:] = 0
+        if dc > 0:
+            img[:, :dc] = 0
+        elif dc < 0:
+            img[:, dc:] = 0
+        out[i] = img
+    return out.reshape(X.shape), np.array(y, copy=True)
+'''
+MIXUP_RETURNS_LIST = '''
+def mixup(X, y, num_classes, alpha, rng):
+    lam = rng.beta(alpha, alpha) if alpha != 0 else 1.0
+    perm = rng.permutation(len(X))
+    X = np.asarray(X, dtype=np.float64)
+    Y = np.eye(num_classes)[np.asarray(y, dtype=int)]
+    return [lam * X + (1 - lam) * X[perm], lam * Y + (1 - lam) * Y[perm]]
+'''
+
 BUGGY = [
     Variant("es_shallow_state_dict", "EarlyStopping", ES_SHALLOW, "test_early_stopping",
             visible="shallow", hidden="last ones, not the best"),
@@ -246,6 +340,25 @@ BUGGY = [
             visible="alpha", hidden="alpha = 0"),
     Variant("mixup_permutation_before_lambda", "mixup", MIXUP_PERM_FIRST, "test_mixup",
             visible="drawn first", hidden="not the draws specified"),
+    Variant("es_nan_first_becomes_best", "EarlyStopping", ES_FIRST_IS_BEST, "test_early_stopping",
+            visible=None, hidden="first value is taken as the best"),
+    Variant("es_plateau_not_counted", "EarlyStopping", ES_TIE_NOT_COUNTED, "test_early_stopping",
+            visible=None, hidden="plateau of equal values never stops"),
+    Variant("es_restore_without_best", "EarlyStopping", ES_RESTORE_NONE, "test_early_stopping",
+            visible=None, hidden="restore before any improvement"),
+    Variant("loop_ignores_augmented_targets", "train_with_early_stopping", LOOP_IGNORES_TARGETS,
+            "test_train_with_early_stopping", visible=None, hidden="targets augment returns are ignored"),
+    Variant("loop_train_mode_set_once", "train_with_early_stopping", LOOP_TRAIN_ONCE,
+            "test_train_with_early_stopping", visible="training mode at the start of every epoch",
+            hidden="training mode at the start of every epoch"),
+    Variant("loop_never_zeroes_gradients", "train_with_early_stopping", LOOP_NO_ZERO_GRAD,
+            "test_train_with_early_stopping", visible=None, hidden="never zeroed"),
+    Variant("shift_global_random_state", "random_shift", SHIFT_GLOBAL_RNG, "test_random_shift",
+            visible=None, hidden="global random state"),
+    Variant("mixup_global_beta", "mixup", MIXUP_GLOBAL_BETA, "test_mixup", visible=None,
+            hidden="global random state"),
+    Variant("mixup_lam_folded", "mixup", MIXUP_LAM_FOLDED, "test_mixup", visible="drawn first",
+            hidden="not the draws specified"),
 ]
 
 # ---------------------------------------------------------------- correct alternatives
@@ -420,4 +533,9 @@ CORRECT = [
     Variant("shift_with_scipy", "random_shift", SHIFT_SCIPY, "test_random_shift"),
     Variant("mixup_zeros_and_take", "mixup", MIXUP_ZEROS, "test_mixup"),
     Variant("mixup_in_torch", "mixup", MIXUP_TORCH, "test_mixup"),
+    Variant("es_gain_form", "EarlyStopping", ES_GAIN_FORM, "test_early_stopping"),
+    Variant("loop_train_mode_before_step_restores_twice", "train_with_early_stopping", LOOP_TRAIN_BEFORE_STEP,
+            "test_train_with_early_stopping"),
+    Variant("shift_roll_and_zero", "random_shift", SHIFT_ROLL_AND_ZERO, "test_random_shift"),
+    Variant("mixup_returns_a_list", "mixup", MIXUP_RETURNS_LIST, "test_mixup"),
 ]
