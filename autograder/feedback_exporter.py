@@ -50,7 +50,8 @@ HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?(?:^[ \t]*### END HIDDEN T
 _POINTS_TAIL = re.compile(r"\s*\(\s*[\d.½]+\s+points?\b[^)]*\)\s*$")
 # Absolute paths into an environment's packages: "/.../site-packages/torch/x.py" -> "torch/x.py".
 _PACKAGE_PATH = re.compile(r"(?:/[^\s\"'<>:()]+)*/(?:site|dist)-packages/")
-UNANSWERED = ("YOUR ANSWER HERE", "")  # a written answer left as released
+UNANSWERED = ("YOUR ANSWER HERE", "")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")  # a written answer left as released
 
 
 def add_alt_text(html_text: str) -> str:
@@ -73,8 +74,9 @@ def _heading_above(cells, index: int) -> str | None:
 
 
 def part_titles(assignment: str, notebook: str, source: Path | None = None) -> dict[str, str]:
-    """grade_id -> the title of the part it grades: the '## ' heading above the graded cell (and so above its
-    answer cell) in the source notebook, e.g. "Part 1: inverted dropout in numpy"; the grade_id without one."""
+    """grade_id -> the title of the part a graded or answer cell belongs to: the '## ' heading above it (a test
+    cell and the answer cell it grades share one) in the source notebook, e.g. "Part 1: inverted dropout in
+    numpy"; the grade_id when there is none."""
     import nbformat
 
     path = (source or SOURCE) / assignment / f"{notebook}.ipynb"
@@ -84,7 +86,7 @@ def part_titles(assignment: str, notebook: str, source: Path | None = None) -> d
     titles = {}
     for i, cell in enumerate(cells):
         meta = cell.metadata.get("nbgrader", {})
-        if meta.get("grade"):
+        if meta.get("grade") or meta.get("solution"):
             titles[meta["grade_id"]] = _heading_above(cells, i) or meta["grade_id"]
     return titles
 
@@ -156,9 +158,10 @@ def readable(message: str) -> str:
     """A verdict laid out for reading: the failing scenarios one per line instead of one long line."""
     lines = []
     for line in message.splitlines():
-        if line.startswith("Fails with: ") and "; " in line:
-            items = split_top(line[len("Fails with: "):].rstrip("."))
-            lines += ["Fails with:"] + [f"  • {item}" for item in items]
+        found = re.match(r"^((?:\w+Error: )?)Fails with: (.+)$", line)
+        items = split_top(found.group(2).rstrip(".")) if found else []
+        if len(items) > 1:
+            lines += [f"{found.group(1)}Fails with:"] + [f"  • {item}" for item in items]
         else:
             lines.append(line)
     return "\n".join(lines)
@@ -171,7 +174,19 @@ def _clean(nb):
         if _is_test(cell):
             cell.source = HIDDEN.sub("", _source_text(cell)).lstrip("\n")
             cell.outputs = [o for o in cell.get("outputs", []) if o.get("output_type") != "execute_result"]
-        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            for out in cell.outputs:  # the verdict, laid out for reading
+                if "text" in out:
+                    out["text"] = readable(out["text"])
+                if "traceback" in out:
+                    out["traceback"] = [readable(line) for line in out["traceback"]]
+        outputs = cell.get("outputs", []) if cell.cell_type == "code" else []
+        printed = " ".join(_ANSI.sub("", o.get("text", "")) for o in outputs if o.get("output_type") == "stream")
+        if "Traceback (most recent call last)" in printed:
+            # IPython already printed the traceback, pointing into the student's cell: the error itself in one line.
+            for out in outputs:
+                if out.get("output_type") == "error":
+                    out["traceback"] = [f"{out.get('ename', '')}: {out.get('evalue', '')}"]
+        for out in outputs:
             for key in ("text", "evalue"):
                 if key in out:
                     out[key] = scrub(out[key])
@@ -230,6 +245,7 @@ def feedback_parts(nb, resources: dict) -> dict:
             "parts": parts, "by_cell": {p["id"]: p for p in parts},
             "pending": sum(p["pending"] for p in parts), "pending_points": sum(p["points"] for p in parts
                                                                                 if p["pending"]),
+            "titles": {gid: title_html(t) for gid, t in titles.items()},
             "mathjax": MATHJAX_LINK, "mathjax_cdn": MATHJAX_CDN}
 
 
