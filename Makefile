@@ -1,5 +1,5 @@
 # Two entry points for a fresh machine (see README.md):
-#   make site   -> environment + student notebooks + the book in _build/html
+#   make site   -> environment + student notebooks + the book in _build/html (with the coursekit wheel)
 #   make test   -> environment + the whole test suite
 # Everything runs inside .venv; nothing is installed system-wide except the
 # Debian packages that `make system-deps` adds (needs root; skipped if present).
@@ -54,6 +54,9 @@ site: exercises $(MATHJAX)
 	# Unchanged pages are not re-executed either way (jupyter-cache).
 	# The chapter pages execute first, one kernel per core, into the build's cache (_ext/execute_pages.py); the
 	# build then takes them from the cache. A failing claim stops here, naming the page, the sentence and the values.
+	# The build also makes the student package: _ext/student_downloads.py builds the coursekit wheel (from a clean
+	# copy of pyproject.toml and coursekit/ only) into _build/html/downloads/, which the home page and every exercise
+	# page link with their install lines (pip install <its address>, or download it and pip install the file).
 	$(BIN)/python _ext/execute_pages.py
 	$(BIN)/jupyter-book build . -W -n --keep-going --all
 
