@@ -114,3 +114,80 @@ def test_claims_page_lists_the_evidence_of_every_chapter(site_files):
     assert "FAILED" not in text and "seed offset" in text and "torch CPU kernels" in text
     raw, _ = site_files[HTML / "intro.html"]
     assert 'href="chapters/claims.html' in raw, "the home page does not link the Claims page"
+
+
+# ---------------------------------------------------------------- coursekit and the notebooks from the site itself
+
+def _wheel_links(raw: str) -> list[str]:
+    return re.findall(r'<a class="ck-wheel-download[^"]*" href="([^"]+)" download="([^"]+)"', raw)
+
+
+def _check_install_lines(page: Path, raw: str) -> None:
+    """``page`` links the served wheel and shows ``pip install <its address>`` and the offline line."""
+    (wheel,) = sorted((HTML / "downloads").glob("coursekit-*-py3-none-any.whl"))
+    links = _wheel_links(raw)
+    assert links, f"{page.relative_to(HTML)} has no link to the coursekit wheel"
+    for href, name in links:
+        assert (page.parent / href).resolve() == wheel.resolve() and name == wheel.name, (page, href, name)
+    # pip install <address>: the browser writes the absolute address (tests/test_site_browser.py checks it).
+    assert re.search(r'pip install <span class="ck-wheel-url" data-wheel="' + re.escape(links[0][0]) + '"', raw), page
+    assert f"pip install {wheel.name}" in raw, f"{page.relative_to(HTML)} lacks the offline install line"
+
+
+def test_the_site_serves_the_coursekit_wheel(site):
+    import tomllib
+    import zipfile
+
+    version = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
+    wheels = sorted((site / "downloads").glob("coursekit-*.whl"))
+    assert [w.name for w in wheels] == [f"coursekit-{version}-py3-none-any.whl"], wheels
+    names = zipfile.ZipFile(wheels[0]).namelist()
+    assert {n.split("/")[0] for n in names} == {"coursekit", f"coursekit-{version}.dist-info"}, \
+        "the served wheel holds more than coursekit"
+    modules = {p.relative_to(REPO).as_posix() for p in (REPO / "coursekit").rglob("*.py")}
+    assert modules <= set(names), f"missing from the served wheel: {sorted(modules - set(names))}"
+
+
+def test_home_page_starts_students_off(site_files):
+    page = HTML / "intro.html"
+    raw, text = site_files[page]
+    assert "Start here" in text and 'id="start-here"' in raw
+    start = text[text.index("Start here"):]
+    for step in ("Read", "Download", "Install", "Check", "Submit"):
+        assert step in start[:3000], f"the home page's Start here has no {step!r} step"
+    assert "python -m coursekit check" in start[:3000]
+    _check_install_lines(page, raw)
+    for path, (_, shown) in site_files.items():
+        assert not re.search(r"pip install[^\n]*(repository URL|coursekit @)", shown), \
+            f"{path.relative_to(HTML)} still shows an install line with a placeholder"
+
+
+def test_every_exercise_page_offers_the_notebook_and_coursekit(site_files):
+    """The exercise page and its chapter's Exercise section: a link that saves the student notebook (a data: URL
+    with ``download``, which a browser saves even from local files), the install lines and the check."""
+    import base64
+
+    problems = []
+    for assignment, notebook in NOTEBOOKS:
+        committed = (REPO / "chapters" / "exercises" / assignment / f"{notebook}.ipynb").read_bytes()
+        (chapter,) = (HTML / "chapters").glob(f"{assignment[2:4]}_*.html")
+        for page in (HTML / "chapters" / "exercises" / assignment / f"{notebook}.html", chapter):
+            raw, text = site_files[page]
+            where = page.relative_to(HTML)
+            links = re.findall(r'<a class="ck-notebook-download[^"]*" href="data:application/x-ipynb\+json;base64,'
+                               r'([A-Za-z0-9+/=]+)" download="([^"]+)"', raw)
+            if len(links) != 1:
+                problems.append(f"{where}: {len(links)} links that save the notebook, not 1")
+                continue
+            data, name = links[0]
+            served = base64.b64decode(data)
+            if name != f"{notebook}.ipynb":
+                problems.append(f"{where}: the notebook is saved as {name!r}")
+            if b"BEGIN SOLUTION" in served or b"HIDDEN TESTS" in served:
+                problems.append(f"{where}: the saved notebook holds solutions or hidden tests")
+            elif served != committed:
+                problems.append(f"{where}: the saved notebook is not the committed student copy")
+            if f"python -m coursekit check {notebook}.ipynb" not in text:
+                problems.append(f"{where}: no check line")
+            _check_install_lines(page, raw)
+    assert not problems, "\n".join(problems)

@@ -195,3 +195,82 @@ def test_a_working_demo_slider_is_not_reported(site, checker, clean, tmp_path):
     found = checker.check(root, [page], source_root=REPO).get(page, [])
     assert found == clean[page], f"a working slider was reported: {[p for p in found if p not in clean[page]]}"
 
+
+
+# ---------------------------------------------------------------- downloads from a site opened as local files
+
+def _save(tab, locator, what: str) -> tuple[str, bytes]:
+    """Click ``locator`` and return the download it starts (file name, bytes); fail if the page just navigates."""
+    try:
+        with tab.expect_download(timeout=15_000) as info:
+            locator.click()
+    except Exception as exc:  # noqa: BLE001 - the finding is that no download started
+        raise AssertionError(f"{what}: no download (the browser is at {tab.url[:100]})") from exc
+    return info.value.suggested_filename, Path(info.value.path()).read_bytes()
+
+
+def _same_cells(got: bytes, committed: Path) -> bool:
+    import nbformat
+
+    def cells(nb):
+        return [(c.cell_type, c.source) for c in nb.cells]
+
+    return cells(nbformat.reads(got.decode(), as_version=4)) == cells(nbformat.read(committed, as_version=4))
+
+
+def test_downloads_work_from_local_files(site, checker):
+    """Opened as file://, each exercise page saves its notebook (the download menu's .ipynb and the box's link),
+    and the home page shows `pip install file:///.../coursekit-....whl` and saves the wheel."""
+    from site_browser import WINDOW
+
+    (wheel,) = sorted((site / "downloads").glob("coursekit-*-py3-none-any.whl"))
+    context = checker._browser.new_context(viewport=WINDOW, accept_downloads=True)
+    try:
+        tab = context.new_page()
+        tab.goto((site / "intro.html").as_uri(), wait_until="load")
+        shown = tab.locator(".ck-wheel-url").first.text_content()
+        assert shown == wheel.as_uri(), f"the home page's install line reads {shown!r}, not {wheel.as_uri()!r}"
+        name, data = _save(tab, tab.locator("a.ck-wheel-download").first, "the home page's wheel link")
+        assert name == wheel.name and data == wheel.read_bytes()
+        pages = [p for p in pages_of(site) if EXERCISE_PAGE.match(p)]
+        assert len(pages) >= 12
+        problems = []
+        for page in pages:
+            committed = REPO / Path(page).with_suffix(".ipynb")
+            tab.goto((site / page).as_uri(), wait_until="load")
+            tab.locator(".dropdown-download-buttons .dropdown-toggle").first.click()
+            for what, link in (("the download menu's .ipynb",
+                                tab.locator(".dropdown-download-buttons a.btn-download-source-button").first),
+                               ("the box's notebook link", tab.locator("a.ck-notebook-download").first)):
+                try:
+                    name, data = _save(tab, link, f"{page}: {what}")
+                except AssertionError as exc:
+                    problems.append(str(exc))
+                    tab.goto((site / page).as_uri(), wait_until="load")
+                    continue
+                if name != committed.name or not _same_cells(data, committed):
+                    problems.append(f"{page}: {what} saved {name!r}, not the student copy {committed.name}")
+        assert not problems, "\n".join(problems)
+    finally:
+        context.close()
+
+
+def test_the_download_menu_saves_the_notebook_from_a_server(site, checker):
+    """Served over http, the download menu's .ipynb item saves the file too (the `download` attribute)."""
+    from site_browser import WINDOW, serve
+
+    page = next(p for p in pages_of(site) if EXERCISE_PAGE.match(p))
+    context = checker._browser.new_context(viewport=WINDOW, accept_downloads=True)
+    try:
+        with serve(site) as base:
+            tab = context.new_page()
+            tab.goto(base + page, wait_until="load")
+            assert tab.locator(".ck-wheel-url").first.text_content() == base + "downloads/" + \
+                next((site / "downloads").glob("coursekit-*.whl")).name
+            tab.locator(".dropdown-download-buttons .dropdown-toggle").first.click()
+            name, data = _save(tab, tab.locator('.dropdown-download-buttons a[href$=".ipynb"]').first,
+                               f"{page}: the download menu's .ipynb over http")
+            assert name == Path(page).with_suffix(".ipynb").name
+            assert _same_cells(data, REPO / Path(page).with_suffix(".ipynb"))
+    finally:
+        context.close()
