@@ -46,14 +46,24 @@ def parse_error(outputs: list) -> str | None:
     return None
 
 
-def _blame_parse_error(verdict, answer: str, outputs: list):
+def _blame_answer_cell(verdict, answer: str, outputs: list):
     """A part whose answer cell does not parse fails because of that, not because a name is undefined: its
-    message is the cell's SyntaxError with its line, in `coursekit check`'s words."""
-    error = parse_error(outputs)
-    if verdict is None or verdict.passed or error is None:
+    message is the cell's SyntaxError with its line, in `coursekit check`'s words. Likewise an answer cell that
+    was stopped (too long, a crash) before it defined what the part tests."""
+    if verdict is None or verdict.passed:
         return verdict
-    message = f"your {answer} cell raised an error: {error}\nNothing in that cell was defined, so this part was not " \
-              "tested: fix the error and run the cell again."
+    error = parse_error(outputs)
+    stopped = next((o for o in outputs or [] if o.get("output_type") == "error" and o.get("ename") == "CellAborted"),
+                   None)
+    if error:
+        message = f"your {answer} cell raised an error: {error}\nNothing in that cell was defined, so this part was " \
+                  "not tested: fix the error and run the cell again."
+    elif stopped and "is not defined" in verdict.message:
+        what = re.sub(r"^this cell ", "", str(stopped.get("evalue", "was stopped")))
+        message = f"your {answer} cell {what}, before it defined what this part tests, so this part was not " \
+                  "tested: make the cell run to its end, and run it again."
+    else:
+        return verdict
     if verdict.fraction > 0:  # points earned all the same (another cell defines what was tested)
         message += "\n" + verdict.message
     return dataclasses.replace(verdict, message=message)
@@ -84,7 +94,7 @@ class SandboxedExecute(NbGraderPreprocessor):
                 verdict = run.verdicts.get(gid)
                 if gid in parts:
                     answer = parts[gid].answer
-                    verdict = _blame_parse_error(verdict, answer, run.cell_outputs.get(answer_cells.get(answer), []))
+                    verdict = _blame_answer_cell(verdict, answer, run.cell_outputs.get(answer_cells.get(answer), []))
                 cell.outputs = self._verdict_outputs(verdict, float(_meta(cell).get("points") or 0))
             else:
                 cell.outputs = [nbformat.from_dict(o) for o in run.cell_outputs.get(i, [])]

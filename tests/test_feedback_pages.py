@@ -143,3 +143,22 @@ def test_pages_in_chromium_typeset_math_offline_and_wrap_long_lines(graded):
             assert not refused, refused
         finally:
             browser.close()
+
+
+def test_a_part_whose_answer_cell_was_stopped_says_so():
+    """Not "NameError: ... is not defined": the answer cell ran too long (or crashed) before defining it."""
+    from autograder.sandboxed_execute import _blame_answer_cell
+    from autograder.verdicts import Verdict
+
+    stopped = [{"output_type": "error", "ename": "CellAborted",
+                "evalue": "this cell ran too long (over 5 s) and was stopped", "traceback": []}]
+    undefined = Verdict(False, "dropout_backward raised NameError: dropout_backward is not defined")
+    message = _blame_answer_cell(undefined, "dropout_backward", stopped).message
+    assert message.startswith("your dropout_backward cell ran too long (over 5 s) and was stopped, before it "
+                              "defined what this part tests"), message
+    # A verdict on a function the cell did define stands; so does a pass.
+    wrong = Verdict(False, "Likely mistake: no 1/(1 - p) scaling.")
+    assert _blame_answer_cell(wrong, "dropout_backward", stopped) is wrong
+    passed = Verdict(True, "passed all 7 scenarios")
+    assert _blame_answer_cell(passed, "dropout_backward", stopped) is passed
+
