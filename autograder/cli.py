@@ -57,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     gr.add_argument("--force", action="store_true",
                     help="regrade every submission, even those unchanged since they were graded into OUT")
     gr.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    gr.add_argument("--verbose", action="store_true",
+                    help="also show nbgrader's own log (always written to OUT/nbgrader.log)")
     return parser
 
 
@@ -95,10 +97,13 @@ def main(argv: list[str] | None = None) -> int:
         report = grade(args.assignment, args.submitted, args.out, db_url=args.db, timeout=args.timeout,
                        progress=not args.no_progress, sandbox=not args.no_sandbox, workers=args.workers,
                        force=args.force, dask=args.dask, due=args.due, late_policy=args.late_policy,
-                       name_pattern=args.name_pattern, db_patience=args.db_patience, extensions=args.extensions)
+                       name_pattern=args.name_pattern, db_patience=args.db_patience, extensions=args.extensions,
+                       verbose=args.verbose)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    for name in report.uncollected:
+        print(f"{name}: not graded: its name does not match the LMS name pattern (see --name-pattern)")
     for student, message in sorted(report.problems.items()):
         print(f"{student}: {message}")
     for student, notes in sorted(report.notes.items()):

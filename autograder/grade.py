@@ -22,7 +22,7 @@ skip_unused_imports()  # before anything imports nbgrader (and with it jsonschem
 from .dispatch import run_all  # noqa: E402
 from .export import write_grades, write_parts  # noqa: E402
 from .gradebook import check_database, first_error_line, redact, submitted_students, wait_for_database, with_busy_timeout  # noqa: E402,E501
-from .intake import LMS_PATTERN, collect_lms, find_students, has_nbgrader_layout  # noqa: E402
+from .intake import LMS_PATTERN, collect_lms, find_students, has_nbgrader_layout, uncollected_files  # noqa: E402
 from .resume import files_fingerprint, graded_fingerprint, load_notes, load_problems, rules_fingerprint  # noqa: E402
 
 
@@ -34,6 +34,7 @@ class GradeReport:
     notes: dict[str, list[str]] = field(default_factory=dict)  # student_id -> what was odd but graded
     unchanged: list[str] = field(default_factory=list)  # skipped: graded before, files unchanged
     refreshed: list[str] = field(default_factory=list)  # of those, feedback remade with grades from formgrader
+    uncollected: list[str] = field(default_factory=list)  # LMS files whose names do not match the pattern
     grades_csv: Path | None = None
     parts_csv: Path | None = None
     report_html: Path | None = None
@@ -43,7 +44,7 @@ def grade(assignment: str, submitted: Path, out: Path, db_url: str | None = None
           timeout: int = 60, progress: bool = True, sandbox: bool = True, workers: int | None = None,
           force: bool = False, dask: str | None = None, due: str | None = None, late_policy: str = "none",
           name_pattern: str | None = None, db_patience: float = 60,
-          extensions: Path | None = None) -> GradeReport:
+          extensions: Path | None = None, verbose: bool = False) -> GradeReport:
     """Grade every submission of ``assignment`` in ``submitted`` into ``out``.
 
     Submissions are graded by ``workers`` processes at once (default: one per
@@ -87,7 +88,11 @@ def grade(assignment: str, submitted: Path, out: Path, db_url: str | None = None
     lms = submitted.is_file() or (submitted.is_dir() and not has_nbgrader_layout(submitted, assignment)
                                   and any(p.is_file() for p in submitted.iterdir()))
     if lms:
-        submitted = collect_lms(submitted, assignment, out, name_pattern or LMS_PATTERN)
+        out.mkdir(parents=True, exist_ok=True)
+        submitted = collect_lms(submitted, assignment, out, name_pattern or LMS_PATTERN, verbose)
+        report_uncollected = uncollected_files(out, assignment, name_pattern or LMS_PATTERN)
+    else:
+        report_uncollected = []
     students = find_students(assignment, submitted)
     # When each student submitted: timestamp.txt, the LMS's late marker, or unknown (said, never silent).
     late_marked = lms_late_students(out / "intake" / "downloaded" / assignment / "extracted") if lms else set()
@@ -101,7 +106,7 @@ def grade(assignment: str, submitted: Path, out: Path, db_url: str | None = None
     db_url = with_busy_timeout(db_url or f"sqlite:///{out / 'gradebook.db'}", db_patience)
     check_database(db_url)
 
-    report = GradeReport(assignment)
+    report = GradeReport(assignment, uncollected=report_uncollected)
     rules = rules_fingerprint(assignment, due, late_policy, timeout, sandbox)
     todo = {}  # student -> fingerprint of their files and of the rules they are graded by
     for student in students:

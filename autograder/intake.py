@@ -30,7 +30,7 @@ def has_nbgrader_layout(folder: Path, assignment: str) -> bool:
     return any((p / assignment).is_dir() for p in folder.iterdir() if p.is_dir())
 
 
-def collect_lms(source: Path, assignment: str, out: Path, pattern: str) -> Path:
+def collect_lms(source: Path, assignment: str, out: Path, pattern: str, verbose: bool = False) -> Path:
     """Turn a zip or a flat folder from an LMS into nbgrader's layout with nbgrader's own zip_collect.
 
     Returns the folder <student_id>/<assignment>/<notebook>.ipynb it wrote (with timestamp.txt when
@@ -57,9 +57,18 @@ def collect_lms(source: Path, assignment: str, out: Path, pattern: str) -> Path:
     c.CourseDirectory.assignment_id = assignment
     c.FileNameCollectorPlugin.named_regexp = pattern
     c.FileNameCollectorPlugin.valid_ext = [".ipynb", ".txt", ".py", ".csv", ".json"]
-    c.ZipCollectApp.log_level = "WARN"  # per-file INFO lines would drown the real warnings
+    c.ZipCollectApp.log_level = "INFO"
     app = ZipCollectApp(config=c)
+    # nbgrader's own log goes to a file: its routine warnings ("Directory not found. Creating", "Invalid submission
+    # notebook name", one per file) are not problems; files it did not collect are reported by grade, one line each.
+    import logging
+
+    handler = logging.FileHandler(out / "nbgrader.log")
+    handler.setFormatter(logging.Formatter("[zip_collect | %(levelname)s] %(message)s"))
+    handlers = [handler] + ([logging.StreamHandler()] if verbose else [])
+    app.log.handlers, app.log.propagate = list(handlers), False
     app.initialize([])
+    app.log.handlers = list(handlers)
     try:
         app.start()
     except Exception as exc:
@@ -69,6 +78,16 @@ def collect_lms(source: Path, assignment: str, out: Path, pattern: str) -> Path:
         raise UsageError(f"no file in {source} matches the name pattern {pattern!r} "
                          "(set --name-pattern, with groups student_id and file_id)")
     return collected
+
+
+def uncollected_files(out: Path, assignment: str, pattern: str) -> list[str]:
+    """Notebooks of an LMS download whose names do not match ``pattern``: not graded, so said one line each."""
+    import re
+
+    extracted = out / "intake" / "downloaded" / assignment / "extracted"
+    regexp = re.compile(pattern)
+    return sorted(p.relative_to(extracted).as_posix() for p in extracted.rglob("*.ipynb")
+                  if p.is_file() and not regexp.match(p.relative_to(extracted).as_posix()))
 
 
 def _read_notebook(path: Path):

@@ -58,10 +58,19 @@ def test_flat_folder_with_the_default_lms_names(tmp_path):
     flat.mkdir()
     nbformat.write(solution_notebook(A), flat / "doejane_12345_678901_weight_decay.ipynb")
     nbformat.write(solution_notebook(A), flat / "roerichard_LATE_23456_789012_weight_decay.ipynb")
+    nbformat.write(solution_notebook(A), flat / "Untitled.ipynb")   # no student in the name
     proc = run_cli("grade", A, flat, "--out", tmp_path / "out", "--no-progress")
-    assert "graded 2 submission(s), 0 with problems" in proc.stdout
     ids = {r["student_id"] for r in csv.DictReader(open(tmp_path / "out" / "grades.csv"))}
     assert ids == {"doejane", "roerichard"}
+    # Quiet by default (issue 24, item 5): one line per real problem, nbgrader's own log in a file.
+    lines = proc.stdout.strip().splitlines()
+    assert lines[:-1] == [
+        "Untitled.ipynb: not graded: its name does not match the LMS name pattern (see --name-pattern)",
+        "roerichard: note: marked LATE by the LMS; no penalty without --due"]
+    assert lines[-1].startswith("graded 2 submission(s), 0 with problems")
+    assert proc.stderr == ""
+    log = (tmp_path / "out" / "nbgrader.log").read_text()
+    assert "Invalid submission notebook name" in log or "Directory not found" in log
 
 
 def test_bad_late_policy_and_unmatched_names_are_one_line_errors(tmp_path):

@@ -1,6 +1,7 @@
 """Late work is seen wherever the submission carries its time (issue 24, item 2): nbgrader's timestamp.txt, an
 LMS file name's late marker, a timestamp group in --name-pattern; a submission whose time cannot be known is said
-to be graded as on time; per-student extensions move the due date and are applied by the late policy."""
+to be graded as on time; per-student extensions move the due date and are applied by the late policy.
+(A timestamp group in --name-pattern: tests/test_grading_intake.py.)"""
 
 from __future__ import annotations
 
@@ -70,20 +71,6 @@ def test_timestamps_extensions_and_unknown_times(tmp_path, full_marks):
     run_cli("grade", A, sub, "--out", out, "--due", DUE, "--late-policy", "per-day:0.25", "--extensions", ext,
             "--no-progress")
     assert float(_grades(out)["bob"]["score"]) == pytest.approx(0.75 * raw)
-
-
-def test_a_timestamp_group_in_the_name_pattern_gives_the_time(tmp_path, full_marks):
-    nb = notebook_name(A)
-    download = tmp_path / "lms"
-    download.mkdir()
-    (download / f"erin_2026-11-22T08-00-00_{nb}.ipynb").write_text(full_marks)
-    pattern = r"^(?:.*/)?(?P<student_id>[^_/]+)_(?P<timestamp>[^_/]+)_(?P<file_id>[^/]+\.ipynb)$"
-    proc = run_cli("grade", A, download, "--out", tmp_path / "out", "--due", DUE, "--late-policy", "per-day:0.25",
-                   "--name-pattern", pattern, "--no-progress")
-    row = _grades(tmp_path / "out")["erin"]
-    assert row["timestamp"].startswith("2026-11-22")
-    assert float(row["score"]) == pytest.approx(0.5 * float(row["raw_score"]))  # two started days late
-    assert "erin: note" not in proc.stdout
 
 
 def test_bad_extensions_are_one_line_errors(tmp_path):
