@@ -21,7 +21,7 @@ from coursekit.checks.dropout import (HINTS, NUMPY_SPEC, TORCH_SPEC, build_mc_ne
 from solutions import dropout as ref
 
 from .common import Failure, Foreign, Mistake, close, expect, probe, returned
-from ..verdicts import Part, Scenario
+from ..verdicts import Credit, Part, Scenario
 
 PROBES = "coursekit.checks.dropout"
 
@@ -35,14 +35,28 @@ def _one(values, what):
     return value
 
 
-def _raise(message: str, known: bool = False):
-    raise (Mistake if known else Failure)(message)
+def _plain(key: str) -> str:
+    """What a named mistake's scenario shows, without the cause: the hint's first clause (an observation the
+    scenario verified), shown when the part's other failing scenarios do not name the same mistake."""
+    return HINTS[key].split(":")[0].split(" (")[0].format(spec="")
+
+
+def _M(what: str, key: str, **fmt) -> Mistake:
+    """The named mistake ``key`` of HINTS, verified on this scenario."""
+    return Mistake(f"{what}: {HINTS[key].format(**fmt)}", key=key, plain=_plain(key))
+
+
+def _hint_key(message: str) -> str | None:
+    return next((k for k, v in HINTS.items() if v.split("{")[0] in message), None)
 
 
 def _named(message: str | None):
     """A diagnosis as a Mistake when it names one of the HINTS, else a Failure."""
     if message:
-        _raise(message, any(h in message for h in HINTS.values()))
+        key = _hint_key(message)
+        if key:
+            raise Mistake(message, key=key, plain=_plain(key))
+        raise Failure(message)
 
 
 # ================================================================ Part 1: dropout_forward
@@ -58,13 +72,26 @@ def _forward_result(info, what):
     if not isinstance(info, dict) or "result" not in info:
         raise Failure(f"{what}: could not be run")
     result = info["result"]
-    if not (isinstance(result, tuple) and len(result) == 2):
+    if not (isinstance(result, (tuple, list)) and len(result) == 2):
         raise Failure(f"{what}: return a tuple (out, mask)")
-    return result
+    return tuple(result)
 
 
-def forward_exact(x, p, seed, dtype="float64"):
-    """Scenario check: the exact output and mask for ``np.random.default_rng(seed)``."""
+def _forward_models(x, p, seed, dtype):
+    """The outputs (out, kept) of the named mistakes on this input: the model an answer is compared with."""
+    x = np.asarray(x, dtype=dtype).astype(float)
+    u = np.random.default_rng(seed).random(np.shape(x))
+    models = {"no_scaling": (x * (u >= p), u >= p),
+              "keep_drop_swapped": (np.where(u < p, x / p if p > 0 else 0.0, 0.0), u < p)}
+    if np.ndim(x) >= 2:
+        shared = np.broadcast_to(np.random.default_rng(seed).random(np.shape(x)[1:]) >= p, np.shape(x))
+        models["shared_mask"] = (np.where(shared, x / (1 - p) if p < 1 else 0.0, 0.0), shared)
+    return models
+
+
+def forward_exact(x, p, seed, dtype="float64", inplace=False):
+    """Scenario check: the exact output and mask for ``np.random.default_rng(seed)``; ``inplace``: this scenario
+    also judges that x is left unchanged (the others judge the values only)."""
     def check(values):
         what = f"{F} (p = {p:g})"
         info = _one(values, F)
@@ -76,22 +103,21 @@ def forward_exact(x, p, seed, dtype="float64"):
         if out.shape != want_out.shape or mask.shape != want_mask.shape:
             raise Failure(f"{what}: out and mask must have the input's shape {want_out.shape}")
         if p == 1 and not np.all(np.isfinite(out)):
-            raise Mistake(f"{what}: {HINTS['p1_nan']}")
-        if not info.get("input_unchanged", True):
+            raise _M(what, "p1_nan")
+        rtol = 1e-6 if dtype == "float32" else 1e-12
+        right = close(out, want_out, rtol, 0) and np.array_equal(mask != 0, want_mask)
+        if not right:
+            for key, (model_out, model_mask) in _forward_models(x, p, seed, dtype).items():
+                if close(out, model_out, rtol, 0) and np.array_equal(mask != 0, model_mask) \
+                        and not (close(model_out, want_out, rtol, 0) and np.array_equal(model_mask, want_mask)):
+                    raise _M(what, key)
+            if info.get("global_state"):
+                raise _M(what, "global_rng")
+        if inplace and not info.get("input_unchanged", True):
             raise Failure(f"{what}: x was modified in place; return a new array")
-        if 0 < p < 1 and np.array_equal(mask != 0, want_mask):
-            if close(out, np.asarray(x) * want_mask, 1e-12, 0):
-                raise Mistake(f"{what}: {HINTS['no_scaling']}")
         if 0 < p < 1 and not np.array_equal(mask != 0, want_mask):
-            keep_p = np.random.default_rng(seed).random(np.shape(x)) < p
-            if np.array_equal(mask != 0, keep_p):
-                raise Mistake(f"{what}: {HINTS['keep_drop_swapped']}")
-            if np.ndim(x) >= 2:
-                shared = np.random.default_rng(seed).random(np.shape(x)[1:]) >= p
-                if np.array_equal(mask != 0, np.broadcast_to(shared, np.shape(x))):
-                    raise Mistake(f"{what}: {HINTS['shared_mask']}")
             raise Failure(f"{what}: {HINTS['mask_not_as_specified'].format(spec=NUMPY_SPEC)}")
-        expect(out, want_out, f"{what}: out", rtol=1e-6 if dtype == "float32" else 1e-12, atol=0)
+        expect(out, want_out, f"{what}: out", rtol=rtol, atol=0)
         if not np.array_equal(mask != 0, want_mask):
             raise Failure(f"{what}: mask must be the boolean array of kept units")
         if dtype == "float32" and info.get("dtype") != "float32":
@@ -121,7 +147,9 @@ FORWARD_CONTRACT = {
 }
 FORWARD = [
     Scenario("p = 0.3 with a seeded generator", [_probe("forward_probe", F, X_MATRIX, 0.3, 21)],
-             forward_exact(X_MATRIX, 0.3, 21), ("returns", "mask_spec", "input_unchanged")),
+             forward_exact(X_MATRIX, 0.3, 21), ("returns", "mask_spec")),
+    Scenario("x left unchanged", [_probe("forward_probe", F, X_MATRIX, 0.45, 27)],
+             forward_exact(X_MATRIX, 0.45, 27, inplace=True), ("input_unchanged",)),
     Scenario("the fraction dropped and the scale for p = 0.2, any seed",
              [_probe("forward_stats", F, [500, 300], 0.2, 5)], stats_check(0.2, f"{F} with p = 0.2 on a large input"),
              ("drop_fraction", "scaling", "per_element")),
@@ -174,13 +202,14 @@ def backward_check(grad_out, mask, p, dtype="float64"):
         got = np.asarray(got, float)
         if got.shape == want.shape:
             if not np.all(np.isfinite(got)):
-                raise (Mistake if p == 1 else Failure)(
-                    f"{what}: {HINTS['p1_nan']}" if p == 1 else f"{what}: the gradient contains NaN or inf")
+                if p == 1:
+                    raise _M(what, "p1_nan")
+                raise Failure(f"{what}: the gradient contains NaN or inf")
             if 0 < p < 1 and close(got, grad_out * mask, 1e-12, 0):
-                raise Mistake(f"{what}: {HINTS['backward_no_scaling']}")
+                raise _M(what, "backward_no_scaling")
             if 0 < p < 1 and not np.array_equal(got != 0, np.asarray(mask) & (grad_out != 0)):
                 if np.all((got == 0) | np.isclose(got, grad_out / (1 - p), rtol=1e-6, atol=0)):
-                    raise Mistake(f"{what}: {HINTS['new_mask_backward']}")
+                    raise _M(what, "new_mask_backward")
                 raise Failure(f"{what}: the gradient must be zero exactly where the mask dropped units")
         expect(got, want, f"{what}: compared with torch autograd for the same mask",
                rtol=1e-6 if dtype == "float32" else 1e-12, atol=0)
@@ -253,15 +282,15 @@ def module_exact(x, p, seed, dtype="float64", weights=None):
         want_out, want_grad = want.detach().double().numpy(), xr.grad.double().numpy()
         out = np.asarray(info["out"], float)
         if p == 1 and not np.all(np.isfinite(out)):
-            raise Mistake(f"{what}: {HINTS['p1_nan']}")
+            raise _M(what, "p1_nan")
         if 0 < p < 1 and out.shape == want_out.shape and not close(out, want_out, 1e-6, 0):
             xn = xd.double().numpy()
             mask = torch_mask(x.shape, p, seed, getattr(torch, dtype))
             if close(out, xn * mask, 1e-6, 0):
-                raise Mistake(f"{what}: {HINTS['no_scaling']}")
+                raise _M(what, "no_scaling")
             keep_p = ~torch_mask(x.shape, p, seed, getattr(torch, dtype))
             if close(out, np.where(keep_p, xn / p, 0.0), 1e-6, 0):
-                raise Mistake(f"{what}: {HINTS['keep_drop_swapped']}")
+                raise _M(what, "keep_drop_swapped")
             raise Failure(f"{what}: {HINTS['mask_not_as_specified'].format(spec=TORCH_SPEC)}")
         expect(out, want_out, f"{what}: the output", rtol=1e-6 if dtype == "float32" else 1e-12, atol=0)
         if info.get("dtype") != dtype:
@@ -288,7 +317,7 @@ def module_identity(x, p):
         out = np.asarray(info["out"], float)
         if p == 1:
             if not np.all(np.isfinite(out)):
-                raise Mistake(f"{what}: {HINTS['p1_nan']}")
+                raise _M(what, "p1_nan")
             expect(out, np.zeros_like(x), f"{what}: every unit is dropped, the output", atol=0)
         else:
             expect(out, x, f"{what}: nothing is dropped, the output", rtol=0, atol=0)
@@ -311,11 +340,62 @@ def generator_check(x, p, seeds):
         if not (isinstance(outs, list) and len(outs) == 2) or any(isinstance(o, (Foreign, type(None))) for o in outs):
             raise Failure(f"{what}: forward must return a tensor")
         if close(outs[0], outs[1], 0, 0):
-            raise Mistake(f"{what}: {HINTS['generator_ignored'].format(spec=TORCH_SPEC)}")
+            raise _M(what, "generator_ignored", spec=TORCH_SPEC)
         for seed, out in zip(seeds, outs):
             layer = ref.Dropout(p, generator=torch.Generator().manual_seed(seed))
             if not close(out, layer(torch.tensor(x)).numpy(), 1e-12, 0):
                 raise Failure(f"{what}: {HINTS['mask_not_as_specified'].format(spec=TORCH_SPEC)}")
+    return check
+
+
+def _torch_out(x, p, gen):
+    mask = torch.rand(np.shape(x), dtype=torch.float64, generator=gen) >= p
+    return np.where(mask.numpy(), np.asarray(x) / (1 - p), 0.0) if p < 1 else np.zeros(np.shape(x))
+
+
+def calls_check(x, p, seed, n_calls, set_p=None):
+    """Several calls of one layer with a generator: each draws its own mask from it, with the layer's current p."""
+    def check(values):
+        what = f"Dropout({p:g}, generator=g)" + (f" with layer.p set to {set_p:g} later" if set_p is not None else
+                                                 f", {n_calls} calls in train mode")
+        outs = _one(values, what)
+        if not isinstance(outs, list) or any(isinstance(o, (Foreign, type(None))) for o in outs):
+            raise Failure(f"{what}: forward must return a tensor")
+        p_now = p if set_p is None else set_p
+        gen = torch.Generator().manual_seed(seed)
+        want = [_torch_out(x, p_now, gen) for _ in range(n_calls)]
+        if all(close(o, w, 1e-12, 0) for o, w in zip(outs, want)):
+            return
+        first = _torch_out(x, p_now, torch.Generator().manual_seed(seed))
+        if len(outs) > 1 and all(close(o, first, 1e-12, 0) for o in outs):
+            raise _M(what, "mask_reused")
+        if set_p is not None:
+            gen_old, gen_new = torch.Generator().manual_seed(seed), torch.Generator().manual_seed(seed)
+            old_p = [_torch_out(x, p, gen_old) for _ in outs]
+            new_mask_old_scale = [_torch_out(x, set_p, gen_new) * (1 - set_p) / (1 - p) for _ in outs]
+            if all(close(o, a, 1e-12, 0) for o, a in zip(outs, old_p)) \
+                    or all(close(o, b, 1e-12, 0) for o, b in zip(outs, new_mask_old_scale)):
+                raise _M(what, "p_read_once")
+        raise Failure(f"{what}: the outputs differ from those of the masks drawn as specified ({TORCH_SPEC})")
+    return check
+
+
+def global_check(x, p, seeds):
+    def check(values):
+        what = f"Dropout({p:g}) without a generator, after torch.manual_seed"
+        outs = _one(values, what)
+        if not isinstance(outs, list) or any(isinstance(o, (Foreign, type(None))) for o in outs):
+            raise Failure(f"{what}: forward must return a tensor")
+        want = []
+        for seed in seeds:
+            torch.manual_seed(seed)
+            want.append(_torch_out(x, p, None))
+        if all(close(o, w, 1e-12, 0) for o, w in zip(outs, want)):
+            return
+        if close(outs[0], outs[1], 0, 0):
+            raise _M(what, "private_generator")
+        raise Failure(f"{what}: the output differs from the one of torch.rand(x.shape, dtype=x.dtype) >= p drawn from "
+                      "torch's global generator")
     return check
 
 
@@ -341,6 +421,9 @@ MODULE_CONTRACT = {
     "any_shape": "any input shape: vectors, sequences (3-D), images (4-D)",
     "dtype": "the output has the input's dtype (float32 and float64)",
     "invalid_p": "p < 0 or p > 1 raises ValueError",
+    "global_generator": "generator=None draws from torch's global generator: torch.manual_seed decides the masks",
+    "new_mask_each_call": "every call in training mode draws a new mask (from the generator, in order)",
+    "p_read": "self.p is read at every forward pass: setting layer.p after construction changes the rate",
 }
 MODULE = [
     Scenario("train mode, p = 0.2, any seed", [_probe("module_stats", D, 0.2, [400, 300], "train", 31)],
@@ -371,6 +454,12 @@ MODULE = [
              module_exact(X_IMG, 0.25, 43), ("any_shape",)),
     Scenario("a float32 input", [_probe("module_probe", D, 0.3, X_VEC, "train", 44, "float32")],
              module_exact(X_VEC, 0.3, 44, "float32"), ("dtype",)),
+    Scenario("generator=None and torch.manual_seed", [_probe("module_global_probe", D, 0.35, X_VEC, 61, 62)],
+             global_check(X_VEC, 0.35, (61, 62)), ("global_generator",)),
+    Scenario("three calls of one layer", [_probe("module_calls_probe", D, 0.4, X_VEC, 63, 3)],
+             calls_check(X_VEC, 0.4, 63, 3), ("new_mask_each_call",)),
+    Scenario("layer.p changed after construction", [_probe("module_calls_probe", D, 0.5, X_VEC, 64, 2, 0.2)],
+             calls_check(X_VEC, 0.5, 64, 2, set_p=0.2), ("p_read",)),
     Scenario("p = -0.1", [_probe("module_invalid_p", D, -0.1)], invalid_check(-0.1), ("invalid_p",)),
     Scenario("p = 1.2", [_probe("module_invalid_p", D, 1.2)], invalid_check(1.2), ("invalid_p",)),
     Scenario("the visible test's settings", [_probe("module_stats", D, 0.25, [500, 120], "train", 5),
@@ -406,7 +495,7 @@ def _mc(values, what):
 def _modes(info, what, mode):
     if info["after"] != info["before"]:
         if mode == "eval":
-            raise Mistake(f"{what}: {HINTS['left_in_train']}")
+            raise _M(what, "left_in_train")
         raise Failure(f"{what}: {HINTS['mode_not_restored']}")
 
 
@@ -414,8 +503,10 @@ def _modes(info, what, mode):
 def _linear_moments(name, x_key):
     x = {"lin": X_LIN, "vis": X_VIS}[x_key]
     net = build_mc_net(name)
-    p = net[0].p
-    W, b = net[1].weight.detach().numpy(), net[1].bias.detach().numpy()
+    (drop,) = [m for m in net.modules() if isinstance(m, torch.nn.Dropout)]
+    (lin,) = [m for m in net.modules() if isinstance(m, torch.nn.Linear)]
+    p = drop.p
+    W, b = lin.weight.detach().numpy(), lin.bias.detach().numpy()
     return x @ W.T + b, np.sqrt((x ** 2) @ (W ** 2).T * p / (1 - p))
 
 
@@ -427,7 +518,13 @@ def mc_linear(mode, num_samples, name="linear", x_key="lin"):
         if mean.shape != want_mean.shape or std.shape != want_mean.shape:
             raise Failure(f"{what}: mean and std must have the shape of net(x), {want_mean.shape}")
         if np.all(std == 0):
-            raise Mistake(f"{what}: {HINTS['dropout_off']}")
+            if info["dropout_modes"] == [True]:
+                raise _M(what, "same_masks")
+            if name == "nested" and False in info["dropout_modes"]:
+                raise Mistake(f"{what}: {HINTS['dropout_off']} (the nn.Dropout layer nested in a sub-module stayed in "
+                              "eval mode: look for the dropout layers in net.modules(), every module at any depth, "
+                              "not net.children())", key="dropout_off", plain=_plain("dropout_off"))
+            raise _M(what, "dropout_off")
         if info["calls"] != num_samples:
             raise Failure(f"{what}: call net(x) exactly num_samples times (yours: {info['calls']})")
         if np.any(np.abs(mean - want_mean) > 6 * want_std / math.sqrt(num_samples) + 1e-9):
@@ -448,7 +545,7 @@ def mc_counter(num_samples, mode):
         want_mean = np.full((X_CNT.shape[0], 3), k.mean())
         want_std = np.full_like(want_mean, k.std(ddof=1))
         if std.shape == want_std.shape and close(std, np.full_like(want_std, k.std()), 1e-9):
-            raise Mistake(f"{what}: {HINTS['biased_std']}")
+            raise _M(what, "biased_std")
         if info["calls"] != num_samples:
             raise Failure(f"{what}: call net(x) exactly num_samples times (yours: {info['calls']})")
         expect(mean, want_mean, f"{what}: the mean of the samples", rtol=1e-12)
@@ -461,10 +558,10 @@ def mc_batchnorm(mode, num_samples, active):
     def check(values):
         what = f"{M} on a network with BatchNorm in {mode} mode"
         info, mean, std = _mc(values, what)
-        if info["state_changed"] or True in info["other_modes"]:
-            raise Mistake(f"{what}: {HINTS['whole_net_train']}")
+        if info["state_changed"] or True in info.get("bn_modes", info["other_modes"]):
+            raise _M(what, "whole_net_train")
         if False in info["dropout_modes"] or not info["dropout_modes"]:
-            raise Mistake(f"{what}: {HINTS['dropout_off']}")
+            raise _M(what, "dropout_off")
         if info["calls"] != num_samples:
             raise Failure(f"{what}: call net(x) exactly num_samples times (yours: {info['calls']})")
         net = build_mc_net("batchnorm" if active else "batchnorm_p0").eval()
@@ -477,7 +574,7 @@ def mc_batchnorm(mode, num_samples, active):
                    rtol=1e-9, atol=1e-12)
             expect(std, np.zeros_like(eval_out), f"{what}: the std (with p = 0 the samples are equal)", atol=1e-6)
         elif np.all(std == 0):
-            raise Mistake(f"{what}: {HINTS['dropout_off']}")
+            raise _M(what, "same_masks" if info["dropout_modes"] == [True] else "dropout_off")
         _modes(info, what, mode)
     return check
 
@@ -507,6 +604,7 @@ MC_CONTRACT = {
     "restore_train": "a network in train mode is in train mode afterwards",
     "restore_mixed": "every module gets back its own mode (a network whose modules are in different modes)",
     "no_grad": "no gradients are tracked: mean and std do not require grad",
+    "nested": "nn.Dropout modules nested in sub-modules are switched to train mode too",
 }
 MC = [
     Scenario("a linear network in eval mode", [_probe("mc_probe", M, "linear", X_LIN, 4000, "eval", 3)],
@@ -524,13 +622,49 @@ MC = [
     Scenario("modules in different modes", [_probe("mc_probe", M, "batchnorm", X_BN, 10, "mixed", 7)],
              mc_mixed, ("restore_mixed",)),
     Scenario("gradients", [_probe("mc_probe", M, "linear", X_LIN, 10, "train", 8)], mc_no_grad, ("no_grad",)),
+    Scenario("a dropout layer nested in a sub-module", [_probe("mc_probe", M, "nested", X_LIN, 2000, "eval", 9)],
+             mc_linear("eval", 2000, "nested"), ("nested",)),
     Scenario("the visible test's network", [_probe("mc_probe", M, "linear_visible", X_VIS, 3000, "eval", 1)],
              mc_linear("eval", 3000, "linear_visible", "vis"), ("mean",)),
 ]
 
+FORWARD_CREDIT = [
+    Credit("inverted dropout with the specified mask", 1.0, ("returns", "mask_spec", "drop_fraction", "scaling",
+                                                             "per_element")),
+    Credit("p = 0 and p = 1", 0.5, ("p_one", "p_zero")),
+    Credit("any shape, float32, x unchanged", 0.5, ("any_shape", "dtype", "input_unchanged")),
+]
+BACKWARD_CREDIT = [
+    Credit("the gradient through the same mask", 1.0, ("autograd", "reuse_mask", "scaling")),
+    Credit("p = 0 and p = 1", 0.5, ("p_one", "p_zero")),
+    Credit("any shape and float32", 0.5, ("any_shape", "dtype")),
+]
+MODULE_CREDIT = [
+    Credit("training and eval mode", 1.5, ("drop_fraction", "scaling", "per_element", "generator", "autograd",
+                                           "eval_identity", "new_mask_each_call")),
+    Credit("the default p, p = 0 and p = 1, eval set on a network", 0.5, ("default_p", "p_zero", "p_one",
+                                                                          "eval_nested")),
+    Credit("generator=None, layer.p read at every call", 0.5, ("global_generator", "p_read")),
+    Credit("any shape, dtype, invalid p", 0.5, ("any_shape", "dtype", "invalid_p")),
+]
+MC_CREDIT = [
+    Credit("the mean and std of samples with dropout active", 1.5, ("samples", "mean", "std", "dropout_active",
+                                                                    "restore_eval")),
+    Credit("BatchNorm in eval mode, nested dropout layers", 0.5, ("others_eval", "nested")),
+    Credit("modes restored (train, mixed)", 0.5, ("restore_train", "restore_mixed")),
+    Credit("no gradients", 0.5, ("no_grad",)),
+]
+
 PARTS = {
-    "test_dropout_forward": Part("dropout_forward", contract=FORWARD_CONTRACT, scenarios=FORWARD),
-    "test_dropout_backward": Part("dropout_backward", contract=BACKWARD_CONTRACT, scenarios=BACKWARD),
-    "test_dropout_module": Part("dropout_module", contract=MODULE_CONTRACT, scenarios=MODULE),
-    "test_mc_dropout_predict": Part("mc_dropout_predict", contract=MC_CONTRACT, scenarios=MC),
+    "test_dropout_forward": Part("dropout_forward", contract=FORWARD_CONTRACT, scenarios=FORWARD,
+                                 credit=FORWARD_CREDIT),
+    "test_dropout_backward": Part("dropout_backward", contract=BACKWARD_CONTRACT, scenarios=BACKWARD,
+                                  credit=BACKWARD_CREDIT),
+    "test_dropout_module": Part("dropout_module", contract=MODULE_CONTRACT, scenarios=MODULE, credit=MODULE_CREDIT),
+    "test_mc_dropout_predict": Part("mc_dropout_predict", contract=MC_CONTRACT, scenarios=MC, credit=MC_CREDIT),
 }
+
+
+def points_line(credit) -> str:
+    """The line of the exercise text that shows a part's weights."""
+    return "**Points:** " + " · ".join(f"{c.label} ({c.points:g})" for c in credit)

@@ -56,6 +56,16 @@ HINTS = {
     "biased_std": "std is the biased estimate (divided by num_samples); use torch's default std, which divides "
                   "by num_samples - 1",
     "invalid_p": "Dropout(p) must raise ValueError for p outside [0, 1], as torch.nn.Dropout does",
+    "global_rng": "the mask comes from numpy's global random state (np.random....), not from the generator rng "
+                  "passed in: draw it with rng.random(x.shape), so that the same rng gives the same mask",
+    "private_generator": "with generator=None the masks do not follow torch.manual_seed: the layer draws from a "
+                         "generator of its own; pass generator=None on to torch.rand, which then uses torch's global "
+                         "generator, like torch.nn.Dropout",
+    "mask_reused": "the same mask is used in every call: each forward pass in training mode draws a new mask",
+    "p_read_once": "the layer keeps using the p it was built with: torch.nn.Dropout reads self.p at every forward "
+                   "pass, so setting layer.p later changes the rate",
+    "same_masks": "every sample is the same although the dropout layers were in training mode: the random state is "
+                  "reset between the samples (torch.manual_seed or a generator seeded inside the loop)",
 }
 NUMPY_SPEC = "mask = rng.random(x.shape) >= p"
 TORCH_SPEC = "mask = torch.rand(x.shape, dtype=x.dtype, device=x.device, generator=self.generator) >= self.p"
@@ -117,8 +127,19 @@ def forward_probe(fn, x, p, seed, dtype="float64"):
     before = x.copy()
     result = fn(x, p, np.random.default_rng(int(seed)))
     info = {"result": result, "input_unchanged": bool(np.array_equal(x, before))}
-    if isinstance(result, tuple) and len(result) == 2:
+    if isinstance(result, (tuple, list)) and len(result) == 2:
         info["dtype"] = _dtype_name(result[0])
+        # the same rng again, numpy's global random state seeded otherwise: does the mask change?
+        state = np.random.get_state()
+        try:
+            np.random.seed(987_654)
+            again = fn(before.copy(), p, np.random.default_rng(int(seed)))
+            info["global_state"] = bool(isinstance(again, (tuple, list)) and len(again) == 2 and not np.array_equal(
+                np.asarray(_numbers(again[1])) != 0, np.asarray(_numbers(result[1])) != 0))
+        except Exception:  # noqa: BLE001 - a second call that fails says nothing about the random state
+            info["global_state"] = False
+        finally:
+            np.random.set_state(state)
     return info
 
 
@@ -126,7 +147,7 @@ def forward_stats(fn, shape, p, seed):
     """:func:`summarize` of a numpy dropout_forward on a large positive input."""
     x = _positive_input(shape, seed)
     result = fn(x.copy(), p, np.random.default_rng(int(seed)))
-    if not (isinstance(result, tuple) and len(result) == 2):
+    if not (isinstance(result, (tuple, list)) and len(result) == 2):
         return {"error": "return a tuple (out, mask)"}
     out = _numbers(result[0])
     if out is None or out.shape != x.shape:
@@ -185,6 +206,34 @@ def generator_probe(cls, p, x, seed_a, seed_b):
     return outs
 
 
+def module_calls_probe(cls, p, x, seed, n_calls=2, set_p=None):
+    """``n_calls`` forward passes in train mode of ``Dropout(p, generator=g)`` (g seeded ``seed``) on ``x``; with
+    ``set_p``, ``layer.p`` is set to it after construction. The outputs, as float64 arrays."""
+    layer = _make_module(cls, p, seed)
+    if set_p is not None:
+        layer.p = set_p
+    layer.train()
+    xt = torch.tensor(np.asarray(x), dtype=torch.float64)
+    outs = []
+    for _ in range(int(n_calls)):
+        out = layer(xt)
+        outs.append(out.detach().double().numpy() if isinstance(out, torch.Tensor) else None)
+    return outs
+
+
+def module_global_probe(cls, p, x, seed_a, seed_b):
+    """``Dropout(p)`` (no generator) in train mode on ``x`` after ``torch.manual_seed(seed_a)``, and a fresh layer
+    after ``torch.manual_seed(seed_b)``: torch's global generator must decide the masks."""
+    outs = []
+    for seed in (seed_a, seed_b):
+        layer = _make_module(cls, p)
+        layer.train()
+        torch.manual_seed(int(seed))
+        out = layer(torch.tensor(np.asarray(x), dtype=torch.float64))
+        outs.append(out.detach().double().numpy() if isinstance(out, torch.Tensor) else None)
+    return outs
+
+
 def module_stats(cls, p, shape, mode="train", seed=0, dtype="float64"):
     """:func:`summarize` of a student's Dropout on a large positive input (torch's global RNG seeded)."""
     torch.manual_seed(int(seed))
@@ -230,6 +279,8 @@ def build_mc_net(name: str) -> nn.Module:
     torch.manual_seed(0)
     if name == "linear":          # dropout on the input of a linear layer: mean and variance known
         return nn.Sequential(nn.Dropout(0.3), nn.Linear(6, 3)).double()
+    if name == "nested":          # the dropout layer inside a sub-module
+        return nn.Sequential(nn.Sequential(nn.Dropout(0.3), nn.Linear(6, 3))).double()
     if name == "linear_visible":  # the visible check's network
         return nn.Sequential(nn.Dropout(0.5), nn.Linear(4, 2)).double()
     if name in ("batchnorm", "batchnorm_p0"):   # BatchNorm with running statistics of its own
@@ -278,6 +329,8 @@ def mc_probe(fn, name, x, num_samples, mode="eval", seed=0):
             "dropout_modes": sorted({mode for m, s in zip(modules, seen) if isinstance(m, nn.Dropout) for mode in s}),
             "other_modes": sorted({mode for m, s in zip(modules[1:], seen[1:]) if not isinstance(m, nn.Dropout)
                                    for mode in s}),
+            "bn_modes": sorted({mode for m, s in zip(modules, seen) if isinstance(m, nn.modules.batchnorm._BatchNorm)
+                                for mode in s}),
             "calls": len(calls), "rows_per_call": sorted(set(calls)),
             "state_changed": any(not torch.equal(v, net.state_dict()[k]) for k, v in buffers.items())}
     if isinstance(result, tuple) and len(result) == 2:
@@ -355,7 +408,7 @@ def check_forward(dropout_forward) -> None:
     p = 0.4
     info = forward_probe(dropout_forward, x, p, seed=7)
     result = info["result"]
-    if not (isinstance(result, tuple) and len(result) == 2):
+    if not (isinstance(result, (tuple, list)) and len(result) == 2):
         _fail("dropout_forward must return a tuple (out, mask)")
     out, mask = _numbers(result[0]), _numbers(result[1])
     if out is None or out.shape != x.shape or mask is None or mask.shape != x.shape:
@@ -373,7 +426,7 @@ def check_forward(dropout_forward) -> None:
     np.testing.assert_allclose(out, np.where(want_mask, x / (1 - p), 0.0), rtol=1e-12, atol=0,
                                err_msg="dropout_forward: out must be x * mask / (1 - p)")
     res1 = forward_probe(dropout_forward, x, 1.0, seed=3)["result"]
-    out1 = _numbers(res1[0]) if isinstance(res1, tuple) and len(res1) == 2 else None
+    out1 = _numbers(res1[0]) if isinstance(res1, (tuple, list)) and len(res1) == 2 else None
     if out1 is None or not np.all(np.isfinite(out1)):
         _fail(f"dropout_forward with p=1: {HINTS['p1_nan']}")
     if not np.array_equal(out1, np.zeros_like(x)):

@@ -340,6 +340,62 @@ def mc_dropout_predict(net, x, num_samples=100):
     return stacked.mean(0), torch.var(stacked, dim=0).sqrt()
 '''
 
+# ---------------------------------------------------------------- issue 23: the edges of the contracts
+# Randomness: numpy's global random state instead of the rng passed in.
+FORWARD_GLOBAL_RNG = '''
+def dropout_forward(x, p, rng):
+    mask = np.random.random(x.shape) >= p
+    if p == 1:
+        return np.zeros_like(x), mask
+    return (x * mask / (1 - p)).astype(x.dtype), mask
+'''
+# Randomness: generator=None replaced by a generator of the layer's own (torch.manual_seed no longer decides).
+MODULE_PRIVATE_GENERATOR = _module(f'''
+if not self.training:
+    return x
+if self.p == 1:
+    return torch.zeros_like(x)
+return x * ({MASK} >= self.p) / (1 - self.p)
+''', head=MODULE_HEAD.replace("self.generator = generator",
+                              "self.generator = generator if generator is not None else torch.Generator()"))
+# State over time: the mask drawn once and cached for inputs of the same shape.
+MODULE_CACHED_MASK = _module(f'''
+if not self.training:
+    return x
+if self.p == 1:
+    return torch.zeros_like(x)
+if getattr(self, "mask", None) is None or self.mask.shape != x.shape:
+    self.mask = {MASK} >= self.p
+return x * self.mask / (1 - self.p)
+''')
+# State over time: the scale decided once in __init__ (layer.p set later is half ignored).
+MODULE_SCALE_AT_INIT = _module(f'''
+if not self.training:
+    return x
+return x * ({MASK} >= self.p) * self.scale
+''', head=MODULE_HEAD + "        self.scale = 0.0 if p == 1 else 1.0 / (1.0 - p)\n")
+# Composition: only the top-level children are searched for dropout layers.
+MC_CHILDREN = MC_BIASED_STD.replace("for m in net.modules():", "for m in net.children():").replace(
+    "samples.std(dim=0, unbiased=False)", "samples.std(dim=0)")
+# Randomness: the global seed reset before every sample (every mask the same).
+MC_RESEEDED = MC_BIASED_STD.replace("samples = torch.stack([net(x) for _ in range(num_samples)])",
+                                    "samples = torch.stack([_seeded(net, x) for _ in range(num_samples)])").replace(
+    "samples.std(dim=0, unbiased=False)", "samples.std(dim=0)").replace("def mc_dropout_predict", '''def _seeded(net, x):
+    torch.manual_seed(0)                      # "reproducible" samples
+    return net(x)
+
+
+def mc_dropout_predict''')
+
+# Correct, on the edges: a list where the text says tuple, p = 1 without a draw.
+FORWARD_LIST_NO_DRAW_AT_P1 = '''
+def dropout_forward(x, p, rng):
+    if p == 1:
+        return [np.zeros_like(x), np.zeros(x.shape, dtype=bool)]
+    keep = rng.random(x.shape) >= p
+    return [np.where(keep, x / x.dtype.type(1 - p), x.dtype.type(0)), keep]
+'''
+
 BUGGY = [
     # Part 1
     Variant("bug-forward-no-scaling", "dropout_forward", FORWARD_NO_SCALING, P1,
@@ -404,6 +460,19 @@ BUGGY = [
             visible=None, hidden="the network's mode is not restored"),
     Variant("bug-mc-tracks-grad", "mc_dropout_predict", MC_WITH_GRAD, P4,
             visible="sample under torch.no_grad()", hidden="sample under torch.no_grad()"),
+    # issue 23: randomness, state over time, composition
+    Variant("bug-forward-global-random-state", "dropout_forward", FORWARD_GLOBAL_RNG, P1,
+            visible="the mask is not the one the exercise specifies", hidden="global random state"),
+    Variant("bug-module-private-generator", "dropout_module", MODULE_PRIVATE_GENERATOR, P3, visible=None,
+            hidden="do not follow torch.manual_seed"),
+    Variant("bug-module-cached-mask", "dropout_module", MODULE_CACHED_MASK, P3, visible=None,
+            hidden="the same mask is used in every call"),
+    Variant("bug-module-scale-at-init", "dropout_module", MODULE_SCALE_AT_INIT, P3, visible=None,
+            hidden="keeps using the p it was built with"),
+    Variant("bug-mc-top-level-children", "mc_dropout_predict", MC_CHILDREN, P4, visible=None,
+            hidden="net.modules()"),
+    Variant("bug-mc-reseeded-samples", "mc_dropout_predict", MC_RESEEDED, P4, visible=None,
+            hidden="the random state is reset between the samples"),
 ]
 
 CORRECT = [
@@ -415,4 +484,5 @@ CORRECT = [
     Variant("ok-module-mul-scale", "dropout_module", MODULE_MUL_SCALE, P3),
     Variant("ok-mc-running-sums", "mc_dropout_predict", MC_RUNNING_SUMS, P4),
     Variant("ok-mc-apply-inference-mode", "mc_dropout_predict", MC_APPLY_INFERENCE_MODE, P4),
+    Variant("ok-forward-list-no-draw-at-p1", "dropout_forward", FORWARD_LIST_NO_DRAW_AT_P1, P1),
 ]
