@@ -98,6 +98,10 @@ def test_instructors_page_lists_every_assignment(site_files):
     for assignment, notebook in NOTEBOOKS:
         assert assignment in text and f"{notebook}.ipynb" in text, f"the instructors' page misses {assignment}"
     assert "python -m autograder grade" in text and "formgrader" in text
+    # issue 24: the manual-grading loop, late work and extensions, the course export and the solutions' release
+    for command in ("--extensions extensions.csv", "--late-policy per-day:0.1", "python -m autograder export",
+                    "--canvas", "release --solutions", "pending_manual", ".gitignore"):
+        assert command in text, f"the instructors' page does not document {command}"
 
 
 def test_claims_page_lists_the_evidence_of_every_chapter(site_files):
