@@ -61,19 +61,18 @@ def _body(message: str) -> str:
 
 
 def mistakes_of(message: str) -> list[tuple[str, str]]:
-    """What a failed part's message says went wrong, as (row, detail) pairs: the named mistake, or each failing
-    scenario (with what differed) when no mistake is named, or the message's first line."""
+    """What a failed part's message says went wrong, as (what, where) pairs: the named mistake with each scenario
+    that shows it; when no mistake is named, what differed in each failing scenario (the scenario's message
+    without the call it quotes), with that scenario; otherwise the message's first line."""
     body = _body(message)
+    fails = re.search(r"^Fails with: (.+)$", body, re.M)
+    items = [_label_and_detail(item) for item in split_top(fails.group(1).strip().rstrip("."))] if fails else []
     named = re.search(r"^Likely (?:mistake|cause): (.+)$", body, re.M)
     if named:
-        return [(named.group(1).strip().rstrip("."), "")]
-    if "Likely cause:" in body:
-        return [(body.split("Likely cause:", 1)[1].strip().rstrip("."), "")]
-    fails = re.search(r"^Fails with: (.+)$", body, re.M)
-    if fails:
-        text = fails.group(1).strip()
-        text = text[:-1] if text.endswith(".") else text
-        return [(f"fails with: {label}", detail) for label, detail in map(_label_and_detail, split_top(text))]
+        mistake = named.group(1).strip().rstrip(".")
+        return [(mistake, label) for label, _ in items] or [(mistake, "every scenario")]
+    if items:
+        return [(detail.split(": ", 1)[-1] if detail else "wrong", label) for label, detail in items]
     if PARSE_FAILURE.search(body):
         return [("the answer cell does not parse (see Needs attention)", "")]
     first = body.splitlines()[0] if body else ""
@@ -217,6 +216,13 @@ def _title_html(title: str, gid: str) -> str:
     return shown if title == gid else f'{shown} <span class="id">{html.escape(gid)}</span>'
 
 
+def _where(scenarios: Counter, shown: int = 5) -> str:
+    """"p = 1 (2), p = 0 (1)": the scenarios a row was seen in, most frequent first."""
+    top = [f"{html.escape(label)} ({n})" for label, n in scenarios.most_common(shown)]
+    more = len(scenarios) - shown
+    return ", ".join(top) + (f", and {more} more" if more > 0 else "")
+
+
 def _pct(n: int, total: int) -> str:
     return f"{100 * n / total:.0f}%" if total else "—"
 
@@ -283,16 +289,14 @@ def build(out: Path) -> Path:
         for r in answered:
             if float(r["score"]) >= points or written:
                 continue
-            found = {}  # row key -> detail, once per student
-            for text, detail in mistakes_of(r["message"]):
-                # A named mistake may carry the student's numbers; a scenario's label is its own row.
-                k = text if text.startswith("fails with: ") else _key(text)
+            found = defaultdict(set)  # row -> the scenarios that show it, once per student
+            for text, where in mistakes_of(r["message"]):
+                k = _key(text)  # the same mistake with other numbers is the same row
                 names.setdefault(k, text)
-                found.setdefault(k, detail)
-            for k, detail in found.items():
+                found[k].update([where] if where else [])
+            for k, wheres in found.items():
                 counts[k] += 1
-                if detail:
-                    details[k][detail] += 1
+                details[k].update(wheres)
         lines = [f"{len(graded)} graded", f"mean {mean:.2f} of {points:g}" if mean is not None else "",
                  f"full marks {_pct(len(full), len(graded))}" if graded else "",
                  f"{len(blank)} not answered" if blank else "",
@@ -302,10 +306,9 @@ def build(out: Path) -> Path:
         if written:
             section.append("<p>A written answer: graded by hand in formgrader.</p>")
         elif counts:
-            mistake_rows = [[html.escape(names[k]), n, _pct(n, len(graded)),
-                             html.escape(details[k].most_common(1)[0][0]) if details[k] else ""]
+            mistake_rows = [[html.escape(names[k]), n, _pct(n, len(graded)), _where(details[k])]
                             for k, n in sorted(counts.items(), key=lambda kv: (-kv[1], names[kv[0]]))]
-            section.append(_table(["what went wrong", "students", "of graded", "what the feedback says (most often)"],
+            section.append(_table(["what went wrong", "students", "of graded", "in the scenarios (students)"],
                                   mistake_rows, "mistakes"))
         elif answered:
             section.append("<p>Every answer given earned full marks.</p>")
@@ -377,6 +380,7 @@ table {{ border-collapse: collapse; margin: .6em 0 1.2em; }} th, td {{ border: 1
 vertical-align: top; text-align: left; }} th {{ background: #f3f3f3; }} .num {{ font-size: 1.3em; }}
 td {{ overflow-wrap: anywhere; }} .detail {{ white-space: pre-wrap; }}
 .id {{ color: #777; font-size: .8em; font-family: monospace; }}
+table.mistakes {{ width: 100%; }} table.mistakes td:first-child {{ width: 40%; }}
 table.mistakes td:nth-child(2), table.mistakes td:nth-child(3) {{ text-align: right; white-space: nowrap; }}
 h3 {{ margin-top: 1.5em; }}
 table.parts td:nth-child(n+2) {{ white-space: nowrap; }}
@@ -394,8 +398,9 @@ mean), and the share earning each scored item (partial credit). Submissions that
 counted here; they are listed under "Needs attention".</p>
 {_table(["part", "graded", "mean", "full marks", "not answered", "pending", "earned by item"], summary, "parts")}
 <h2>What went wrong, by part</h2>
-<p>One row per mistake the feedback named ("Likely mistake"), or, where it named none, per scenario the answer
-failed, with the number of students whose answer it was. Unanswered parts are not counted as mistakes.</p>
+<p>One row per mistake: the one the feedback named ("Likely mistake"), or, where it named none, what differed in
+a failing scenario; with the number of students whose answer showed it and the scenarios it showed in.
+Unanswered parts are not counted as mistakes.</p>
 {"".join(sections) or "<p>No parts.</p>"}
 <h2 id="attention">Needs attention</h2>
 {_table(["what", "student", "details"], attention_rows, "attention") if attention_rows else "<p>Nothing.</p>"}

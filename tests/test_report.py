@@ -101,14 +101,16 @@ def test_parts_by_title_with_mistakes_one_per_row(tmp_path):
     assert _summary_row(page, written)[1:6] == ["2", "0.75 / 2", "0%", "0", "2"]
     assert _mistakes(page, written) == []
 
-    # One mistake per row, counted once per student; scenarios that fail without a named mistake are rows too.
+    # One mistake per row, counted once per student: the named one, or what differed where none was named.
     rows = _mistakes(page, fwd)
-    assert rows == [("fails with: p = 1", 2),
+    assert rows == [("wrong result", 2),
                     ("dropout_forward does not scale the kept units by 1/(1 - p)", 1),
-                    ("fails with: p = 0", 1)], rows
+                    ("x was modified in place; return a new array", 1)], rows
     assert " );" not in page and "; p = 0 )" not in page
-    # What differed, next to the scenario.
-    assert "x was modified in place; return a new array" in page.split('<h3 id="part-test_dropout_forward">')[1]
+    # With the scenarios each was seen in.
+    section = page.split('<h3 id="part-test_dropout_forward">')[1]
+    assert re.search(r"<td>wrong result</td><td>2</td><td>50%</td><td>p = 1 \(2\)</td>", section), section
+    assert "<td>every scenario (1)</td>" in section
 
 
 def test_ungradable_submissions_are_not_mistakes_and_need_attention(tmp_path):
@@ -138,7 +140,7 @@ def test_partial_credit_shows_the_share_of_students_earning_each_item(tmp_path):
     assert row[1:4] == ["3", "1.83 / 3", "33%"]
     assert row[6] == "the update: 67%<br>weight_decay: 33%<br>float32: 67%"
     # The points line is not a mistake; the failing scenario is.
-    assert _mistakes(page, "test_dropout_forward") == [("fails with: weight_decay > 0", 1), ("wrong", 1)]
+    assert _mistakes(page, "test_dropout_forward") == [("wrong", 1), ("wrong result", 1)]
 
 
 def _autograded(out, student, edit):
