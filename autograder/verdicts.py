@@ -40,14 +40,17 @@ class Mistake(Failure):
     names the cause.
 
     ``key`` identifies the mistake across scenarios (a HINTS key); without one it is the message after its
-    first ": " with the numbers blanked. ``plain`` says what differs without naming a cause; it is shown
+    first ": " with the numbers blanked. ``also`` lists the mistakes a degenerate scenario cannot tell apart from
+    it: the part names the one mistake every failing scenario is consistent with. ``plain`` says what differs without naming a cause; it is shown
     instead of the message when the part's other failing scenarios do not name the same mistake (see
     :func:`scenario_report`)."""
 
-    def __init__(self, message: str, key: str | None = None, plain: str | None = None):
+    def __init__(self, message: str, key: str | None = None, plain: str | None = None, also: tuple = ()):
         super().__init__(message)
         self.key = key or re.sub(r"\d[\d.e+-]*", "#", str(message).split(": ", 1)[-1]).strip()
         self.plain = plain or "wrong result"
+        # the other mistakes this scenario cannot tell from ``key`` (their models coincide on its inputs)
+        self.keys = frozenset((self.key, *also))
 
 
 @dataclass
@@ -141,8 +144,12 @@ def scenario_report(outcomes: list[tuple[str, Exception | None]]) -> str:
     """
     failed = [(label, exc) for label, exc in outcomes if exc is not None]
     passed = [label for label, exc in outcomes if exc is None]
-    keys = {exc.key if isinstance(exc, Mistake) else None for _, exc in failed}
-    named = str(failed[0][1]) if failed and len(keys) == 1 and None not in keys else None
+    named = None
+    if failed and all(isinstance(exc, Mistake) for _, exc in failed):
+        common = frozenset.intersection(*(exc.keys for _, exc in failed))
+        if len(common) == 1:  # the one mistake every failing scenario is consistent with: in its own words
+            (key,) = common
+            named = next((str(exc) for _, exc in failed if exc.key == key), None)
     if not passed and (named or len({str(exc) for _, exc in failed}) == 1):  # one cause everywhere: say it once
         if named:
             return f"Likely mistake: {_clip(named, 400).rstrip('.')}.\nFails with every scenario."

@@ -90,6 +90,24 @@ def test_two_different_named_mistakes_name_neither():
     assert "Likely mistake" not in str(info.value) and "training data" not in str(info.value)
 
 
+def test_a_degenerate_scenario_consistent_with_two_mistakes_names_the_one_every_failure_shares():
+    def ambiguous(values):   # n = 2: the population std and the standard error coincide
+        raise Mistake("f (n = 2): you divided by n", key="population_std", also=("standard_error",))
+
+    def clear(values):
+        raise Mistake("f (n = 5): you reported the standard error, not the std", key="standard_error")
+
+    part = _part(("n = 2", ambiguous), ("n = 5", clear), ("n = 1", _ok))
+    with pytest.raises(Failure) as info:
+        part.judge([{"ok": True, "value": 1}] * 3)
+    assert str(info.value).splitlines()[0] == "Likely mistake: f (n = 5): you reported the standard error, not the std."
+    # alone, the ambiguous scenario names neither
+    part = _part(("n = 2", ambiguous), ("n = 1", _ok))
+    with pytest.raises(Failure) as info:
+        part.judge([{"ok": True, "value": 1}] * 2)
+    assert "Likely mistake" not in str(info.value)
+
+
 def test_a_mistake_key_ignores_the_numbers_in_its_message():
     assert Mistake("f (p = 0.3): out: right to 2e-05").key == Mistake("f (p = 0.7): out: right to 3e-06").key
 
