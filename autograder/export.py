@@ -51,14 +51,18 @@ def write_parts(gb, root: Path, assignment: str, notebooks: list[str], problems:
                 messages = part_messages(root, student, assignment, nb)
                 for cell in cells[nb]:
                     try:
-                        grade = gb.find_grade(cell.name, nb, assignment, student)
-                        score = grade.score
-                        pending = is_pending(grade)
+                        grade_entry = gb.find_grade(cell.name, nb, assignment, student)
+                        score = grade_entry.score
+                        pending = is_pending(grade_entry)
                     except MissingEntry:
-                        score, pending = 0.0, False
+                        grade_entry, score, pending = None, 0.0, False
                     message = problems.get(student) or messages.get(cell.name, "not submitted")
                     if pending:
                         message = "written answer: waiting for manual grading"
+                    elif cell.cell_type == "markdown" and message.startswith("written answer") \
+                            and grade_entry is not None and grade_entry.manual_score is None \
+                            and grade_entry.auto_score == 0:  # left as released: nbgrader scores it 0 itself
+                        message = "written answer: not answered"
                     items = "" if pending else points_by_item(credits.get(cell.name), score, cell.max_score, message)
                     writer.writerow([student, assignment, nb, cell.name, "" if pending else score,
                                      cell.max_score, message, items])
