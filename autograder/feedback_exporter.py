@@ -258,12 +258,11 @@ def install_mathjax(feedback_dir: Path) -> Path | None:
         return None
     js = target / "tex-mml-chtml.js"
     if not js.is_file() or js.stat().st_size != (source / "tex-mml-chtml.js").stat().st_size:
-        feedback_dir.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(target, ignore_errors=True)
-        tmp = feedback_dir / ".mathjax.tmp"
-        shutil.rmtree(tmp, ignore_errors=True)
-        shutil.copytree(source, tmp)
-        tmp.rename(target)
+        # Files are overwritten, nothing is deleted (a student could be called "mathjax"); the script that pages
+        # load goes last, so an interrupted copy is finished by the next run.
+        shutil.copytree(source, target, dirs_exist_ok=True, ignore=lambda d, names: [
+            n for n in names if Path(d) == source and n == "tex-mml-chtml.js"])
+        shutil.copyfile(source / "tex-mml-chtml.js", js)
     return target
 
 
