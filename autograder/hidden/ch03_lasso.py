@@ -16,10 +16,26 @@ from coursekit.checks import lasso as named
 from coursekit.data import make_regression
 from solutions import lasso as ref
 
-from ..verdicts import Part, Scenario
+from ..verdicts import Credit, Part, Scenario
 from .common import Failure, Foreign, Mistake, call, close, expect, forbid, pair, probe, returned
 
 LASSO = "coursekit.checks.lasso"
+
+# A stable key per named mistake (the framework names a mistake only when every failing scenario names the same
+# key); two messages share a key where one input cannot tell them apart.
+KEYS = {named.SIGN_NOT_PROX: "sign_not_prox", named.ONE_SIDED: "one_sided", named.HARD_THRESHOLD: "hard_threshold",
+        named.SUBGRADIENT_SIGN0: "subgradient_sign0", named.SUBGRADIENT_PLUS: "subgradient_plus",
+        named.PENALTY_HALF: "penalty_half", named.PENALTY_SQUARED: "penalty_squared",
+        named.INTERCEPT_PENALIZED: "intercept", named.ZERO_INTERCEPT: "intercept", named.NO_INTERCEPT: "intercept",
+        named.FIXED_STEP: "fixed_step", named.THRESHOLD_NOT_STEP: "threshold_not_step",
+        named.CONSTANT_FEATURE: "constant_feature",
+        named.THRESHOLD_ON_GRADIENT: "not_exact_zeros", named.NOT_EXACT_ZEROS: "not_exact_zeros",
+        named.PROX_LAM_NOT_LR_LAM: "prox_lam_not_lr_lam", named.PROX_FIRST_L1: "prox_first_l1",
+        named.PROX_NOT_IN_PLACE: "prox_not_in_place", named.PROX_ON_GRADIENT: "threshold_on_gradient",
+        named.PROX_ALL_GROUPS: "prox_all_groups", named.PATH_NOT_SORTED: "path_not_sorted",
+        named.PATH_TRANSPOSED: "path_transposed", named.PATH_NO_WARM_START: "path_no_warm_start"}
+INPUTS_CHANGED = ("{what} changed its input arrays in place (e.g. X -= X.mean(axis=0), alphas.sort(), or w_init "
+                  "updated in place): the caller's data is no longer what it passed in; work on copies")
 
 
 def _with_soft(name, *args):
@@ -28,9 +44,19 @@ def _with_soft(name, *args):
     return probe(f"{LASSO}:with_exact_soft_threshold", name, *args)
 
 
-def _mistake(message):
+def _mistake(message, plain="wrong values"):
     if message:
-        raise Mistake(message)
+        key = next((k for m, k in KEYS.items() if message.startswith(m)), message)
+        raise Mistake(message, key=key, plain=plain)
+
+
+def _kept(out, what):
+    """The answer of a ``*_kept`` probe; a Mistake when the call changed its inputs in place."""
+    if not isinstance(out, dict) or "kept" not in out:
+        raise Failure(f"{what} could not be run")
+    if not out["kept"]:
+        raise Mistake(INPUTS_CHANGED.format(what=what), key="inputs_changed", plain="the inputs were changed in place")
+    return out["out"]
 
 
 # ---------------------------------------------------------------- part 1: soft_threshold
@@ -46,12 +72,30 @@ def _soft_scenario(label, x, t, covers):
         what = f"soft_threshold on {label}"
         if isinstance(got, Foreign) or got is None:
             expect(got, ref.soft_threshold(x, t), what)
-        _mistake(named.diagnose_soft_threshold(x, t, got))
+        _mistake(named.diagnose_soft_threshold(x, t, got), "wrong values")
         want = ref.soft_threshold(x, t)
         expect(got, want, what)
         if np.any(np.asarray(got, float)[want == 0] != 0):
             raise Failure(f"{what}: entries with |x| <= t must be exactly 0.0")
     return Scenario(label, [call("soft_threshold", x, t)], check, covers)
+
+
+def _soft_integers(values):
+    (out,) = returned(values, "soft_threshold")
+    x = np.array([-3.0, -1.0, 0.0, 1.0, 2.0, 5.0])
+    got = _kept(out, "soft_threshold")
+    what = "soft_threshold on an integer array"
+    if close(got, np.trunc(ref.soft_threshold(x, 1.5))) and not close(got, ref.soft_threshold(x, 1.5)):
+        raise Mistake(f"{what}: the result was cut to integers (np.zeros_like(x) or an in-place update keeps x's "
+                      "integer dtype): the soft-threshold of integers is a float array", key="integer_result",
+                      plain="the result of integers was truncated")
+    _mistake(named.diagnose_soft_threshold(x, 1.5, got), "wrong values on integers")
+    expect(got, ref.soft_threshold(x, 1.5), what)
+
+
+def _soft_kept(values):
+    (out,) = returned(values, "soft_threshold")
+    _kept(out, "soft_threshold")
 
 
 P1 = Part("soft_threshold", contract={
@@ -61,15 +105,26 @@ P1 = Part("soft_threshold", contract={
     "t0": "t = 0 returns x unchanged",
     "large_t": "t larger than every |x| returns all zeros",
     "shape": "x of any shape: 1-D, 2-D, or a plain float",
+    "integers": "x may be an integer array; the result is a float array",
+    "inputs": "x itself is left unchanged",
 }, scenarios=[
     _soft_scenario("a 1-D array with entries on both sides of t", _X1, 0.7, ("values", "zeros", "negative")),
     _soft_scenario("t = 0", _X1, 0.0, ("t0",)),
     _soft_scenario("t above every |x|", _X1, 50.0, ("large_t",)),
     _soft_scenario("a 2-D array", _M1, 0.5, ("shape",)),
     _soft_scenario("a plain float", -1.25, 0.5, ("shape", "negative")),
+    Scenario("an integer array", [probe(f"{LASSO}:call_on_integers", "soft_threshold",
+                                        np.array([-3.0, -1.0, 0.0, 1.0, 2.0, 5.0]), 1.5)], _soft_integers,
+             ("integers",)),
+    Scenario("x left unchanged", [probe(f"{LASSO}:call_keeping_inputs", "soft_threshold", _X1 * 1.3, 0.4)],
+             _soft_kept, ("inputs",)),
     # the visible test's input
     _soft_scenario("the visible test's input", np.array([-2.0, -0.5, 0.0, 0.3, 1.0, 3.0]), 1.0,
                    ("values", "zeros")),
+], credit=[
+    Credit("the soft-threshold of float arrays", 0.5, ("values", "zeros", "negative", "t0", "large_t")),
+    Credit("any shape, a plain float", 0.25, ("shape",)),
+    Credit("integer input, x left unchanged", 0.25, ("integers", "inputs")),
 ])
 
 
@@ -100,7 +155,7 @@ def _subgrad_scenario(label, w, b, alpha, covers, X=_X2, y=_y2, at_minimum=False
     def check(values):
         (out,) = returned(values, "lasso_loss_and_subgradient")
         loss, g_w, g_b = pair(out, "lasso_loss_and_subgradient should return (loss, g_w, g_b)", 3)
-        _mistake(named.diagnose_subgradient(w, X, y, b, alpha, loss, g_w, g_b))
+        _mistake(named.diagnose_subgradient(w, X, y, b, alpha, loss, g_w, g_b), "wrong loss or subgradient")
         want_loss, want_gw, want_gb = ref.lasso_loss_and_subgradient(w, b, X, y, alpha)
         expect(loss, want_loss, "the objective")
         expect(g_w, want_gw, "g_w" + (" at the lasso's minimizer (it must be 0 there)" if at_minimum else ""),
@@ -131,6 +186,10 @@ P2 = Part("lasso_loss_and_subgradient", contract={
                       at_minimum=True),
     _subgrad_scenario("the visible test's data", np.array([0.0, 0.5, 0.0, -1.0]), 0.2, 0.3,
                       ("loss", "nonzero", "zero_inside", "zero_outside"), X=_Xv2, y=_yv2),
+], credit=[
+    Credit("the objective and its gradient where w has no zero", 1.0, ("loss", "nonzero", "intercept")),
+    Credit("the minimum-norm subgradient at zero weights", 0.75, ("zero_inside", "zero_outside", "minimizer")),
+    Credit("alpha = 0", 0.25, ("alpha0",)),
 ])
 
 
@@ -154,19 +213,36 @@ _FIT_INPUTS = {
     "shift": (_X3, _y3 + 100.0, 0.1),
     "scaled": (_X3s, _y3, 0.1),
     "max": (_X3, _y3, 1.2 * _AMAX3),
+    "constant": (np.column_stack([_X3[:, :4], np.full(50, 2.5), _X3[:, 4:]]), _y3, 0.05),
+    "kept": (_Xv3[:20] + 3.0, _yv3[:20], 0.05),
     "visible": (_Xv3, _yv3, 0.1),
 }
 
 
+def _pair(value, what, n):
+    """A tuple, list or 1-D array of ``n`` returned values (they unpack alike), or a Failure."""
+    if isinstance(value, (tuple, list)) or (isinstance(value, np.ndarray) and value.ndim >= 1):
+        if len(value) == n:
+            return tuple(value)
+    return pair(value, what, n)
+
+
 def _check_fit(out, key, what):
     X, y, alpha = _FIT_INPUTS[key]
-    w, b = pair(out, f"{what}: lasso_fit should return (w, b)", 2)
-    _mistake(named.diagnose_lasso_fit(X, y, alpha, w, b))
+    w, b = _pair(out, f"{what}: lasso_fit should return (w, b)", 2)
     want_w, want_b = _fit_ref(key)
+    right = close(w, want_w, 1e-5, 1e-7) and close(b, want_b, 1e-5, 1e-7)
+    if not right or np.any(np.asarray(w, float)[want_w == 0] != 0):    # sklearn's diagnoses only for a wrong one
+        _mistake(named.diagnose_lasso_fit(X, y, alpha, w, b), "w or b differs")
     expect(w, want_w, f"{what}: w", rtol=1e-5, atol=1e-7)
     expect(b, want_b, f"{what}: b", rtol=1e-5, atol=1e-7)
     if np.any(np.asarray(w, float)[want_w == 0] != 0):
-        raise Mistake(named.NOT_EXACT_ZEROS)
+        _mistake(named.NOT_EXACT_ZEROS, "weights that should be 0 are not exactly 0")
+
+
+def _check_kept(values):
+    (out,) = returned(values, "lasso_fit")
+    _check_fit(_kept(out, "lasso_fit"), "kept", "a warm start")
 
 
 def _fit_scenario(label, key, covers, w_init=None):
@@ -181,11 +257,14 @@ def _fit_scenario(label, key, covers, w_init=None):
 
 def _check_shift(values):
     base, shifted = returned(values, "lasso_fit")
-    (w0, b0), (w1, b1) = pair(base, "lasso_fit should return (w, b)", 2), pair(shifted, "lasso_fit", 2)
+    (w0, b0), (w1, b1) = _pair(base, "lasso_fit should return (w, b)", 2), _pair(shifted, "lasso_fit", 2)
     if close(b0, 0.0) and close(b1, 0.0):
-        raise Failure(named.NO_INTERCEPT)
+        _mistake(named.NO_INTERCEPT, "b is 0")
     if not (close(w1, w0, 1e-6, 1e-8) and close(float(b1) - float(b0), 100.0, 1e-6)):
-        raise Mistake(named.INTERCEPT_PENALIZED)
+        if not (close(w1, w0, 1e-6, 1e-8) and close(w0, _fit_ref("plain")[0], 1e-5, 1e-7)):
+            # w itself is wrong (or moved): a wrong solver, not (only) a penalized intercept
+            _check_fit(base, "plain", "features with nonzero means")
+        _mistake(named.INTERCEPT_PENALIZED, "b does not move with the targets")
     _check_fit(shifted, "shift", "targets shifted by 100")
 
 
@@ -198,6 +277,8 @@ P3 = Part("lasso_fit", contract={
     "alpha_max": "alpha at or above alpha_max gives w = 0 exactly and b = mean(y)",
     "small_alpha": "a small alpha, where most weights are nonzero",
     "w_init": "w_init, when given, only warm-starts: the answer is the same",
+    "constant": "a constant feature (its centred column is 0: its weight is 0, no division by its norm)",
+    "inputs": "X, y and w_init are left unchanged (w_init is copied before it is updated)",
 }, scenarios=[
     _fit_scenario("features with nonzero means", "plain", ("matches", "uncentred", "exact_zeros")),
     _fit_scenario("a small alpha", "small", ("small_alpha", "matches")),
@@ -206,7 +287,17 @@ P3 = Part("lasso_fit", contract={
     _fit_scenario("badly scaled features", "scaled", ("scaling",)),
     _fit_scenario("alpha above alpha_max", "max", ("alpha_max", "exact_zeros")),
     _fit_scenario("a warm start far from the answer", "plain", ("w_init",), w_init=np.full(8, 3.0)),
+    _fit_scenario("a constant feature", "constant", ("constant",)),
+    Scenario("X, y and w_init left unchanged", [probe(f"{LASSO}:with_exact_soft_threshold_kept", "lasso_fit",
+                                                      *_FIT_INPUTS["kept"], np.full(6, 0.5))], _check_kept,
+             ("inputs",)),
     _fit_scenario("the visible test's data", "visible", ("matches",)),
+], credit=[
+    Credit("scikit-learn's lasso, with an unpenalized intercept", 1.75,
+           ("matches", "intercept", "uncentred", "exact_zeros", "alpha_max", "small_alpha")),
+    Credit("badly scaled features", 0.5, ("scaling",)),
+    Credit("a constant feature", 0.25, ("constant",)),
+    Credit("warm starts that leave the inputs unchanged", 0.5, ("w_init", "inputs")),
 ])
 
 
@@ -223,14 +314,17 @@ def _path_scenario(label, X, y, alphas, covers, check_warm=True):
         (out,) = returned(values, "lasso_path")
         if not isinstance(out, dict) or "out" not in out:
             raise Failure("lasso_path could not be run")
-        result = pair(out["out"], "lasso_path should return (alphas, coefs)", 2)
+        result = _pair(out["out"], "lasso_path should return (alphas, coefs)", 2)
         got_alphas, coefs = result
-        want_alphas, want_coefs = ref.lasso_path(X, y, alphas, fit=named.sklearn_lasso)
+        want_alphas, want_coefs = _path_ref(label)
         if close(got_alphas, np.asarray(alphas, float)) and not close(got_alphas, want_alphas):
-            raise Mistake(named.PATH_NOT_SORTED)
+            _mistake(named.PATH_NOT_SORTED, "alphas in the order given")
+        if close(got_alphas, np.unique(alphas)[::-1]) and not close(got_alphas, want_alphas):
+            raise Failure("lasso_path: an alpha given twice must keep both of its entries (and columns); "
+                          "np.unique or set() dropped one")
         expect(got_alphas, want_alphas, "alphas")
         if close(coefs, want_coefs.T, 1e-6, 1e-8) and want_coefs.shape[0] != want_coefs.shape[1]:
-            raise Mistake(named.PATH_TRANSPOSED)
+            _mistake(named.PATH_TRANSPOSED, "coefs transposed")
         expect(coefs, want_coefs, "coefs", rtol=1e-6, atol=1e-8)
         if check_warm:
             calls = out["calls"]
@@ -238,12 +332,37 @@ def _path_scenario(label, X, y, alphas, covers, check_warm=True):
                 raise Failure("lasso_path must call your lasso_fit once per alpha (with w_init for warm starts)")
             seen = [c["alpha"] for c in calls]
             if sorted(seen, reverse=True) != seen:
-                raise Mistake(named.PATH_NO_WARM_START + " (the fits did not run from the largest alpha down)")
+                _mistake(named.PATH_NO_WARM_START + " (the fits did not run from the largest alpha down)",
+                         "the fits are not warm-started")
             for prev, cur in zip(calls, calls[1:]):
                 if cur["w_init"] is None or not close(cur["w_init"], prev["w"], 1e-12, 1e-14):
-                    raise Mistake(named.PATH_NO_WARM_START)
+                    _mistake(named.PATH_NO_WARM_START, "the fits are not warm-started")
+    _PATHS[label] = (X, y, alphas)
     return Scenario(label, [probe(f"{LASSO}:path_probe", "lasso_path", X, y, np.asarray(alphas, float))],
                     check, covers)
+
+
+_PATHS = {}
+
+
+@lru_cache(maxsize=None)
+def _path_ref(label):
+    X, y, alphas = _PATHS[label]
+    return ref.lasso_path(X, y, alphas, fit=named.sklearn_lasso)
+
+
+def _path_types(values):
+    (out,) = returned(values, "lasso_path")
+    if not isinstance(out, dict) or "out" not in out:
+        raise Failure("lasso_path could not be run")
+    if not out.get("kept", 1.0):
+        raise Mistake(INPUTS_CHANGED.format(what="lasso_path"), key="inputs_changed",
+                      plain="the inputs were changed in place")
+    got_alphas, coefs = _pair(out["out"], "lasso_path should return (alphas, coefs)", 2)
+    for value, name in ((got_alphas, "alphas"), (coefs, "coefs")):
+        if not isinstance(value, np.ndarray):
+            raise Failure(f"lasso_path: return {name} as a numpy array, as scikit-learn's lasso_path does (yours is "
+                          f"a {type(value).__name__})")
 
 
 P4 = Part("lasso_path", contract={
@@ -254,13 +373,25 @@ P4 = Part("lasso_path", contract={
     "uncentred": "X and y need not be centred (the intercept is fitted and not returned)",
     "alpha_max": "a column for an alpha at or above alpha_max is all zeros",
     "single": "a grid of one alpha",
+    "repeated": "an alpha given twice keeps both entries and both columns",
+    "types": "alphas and coefs are numpy arrays; the caller's X, y and alphas are left unchanged",
 }, scenarios=[
     _path_scenario("a decreasing grid", _X4, _y4, np.logspace(0, -3, 12) * _AMAX4,
                    ("values", "shape", "warm", "uncentred")),
     _path_scenario("an unsorted grid", _X4, _y4, [0.05, 0.5, 0.01, 0.2], ("sorted", "warm")),
     _path_scenario("a grid reaching above alpha_max", _X4, _y4, [2 * _AMAX4, _AMAX4, 0.3 * _AMAX4], ("alpha_max",)),
     _path_scenario("a grid of one alpha", _X4, _y4, [0.1], ("single",), check_warm=False),
+    _path_scenario("an alpha given twice", _X4, _y4, [0.1, 0.02, 0.1, 0.5], ("repeated",)),
+    Scenario("the return types, and the inputs left unchanged",
+             [probe(f"{LASSO}:path_probe", "lasso_path", _X4, _y4, np.array([0.05, 0.3, 0.01]))], _path_types,
+             ("types",)),
     _path_scenario("the visible test's data", _Xv4, _yv4, [1.0, 0.3, 0.1, 0.03], ("values", "warm")),
+], credit=[
+    Credit("scikit-learn's path, alphas in decreasing order", 1.25,
+           ("values", "shape", "uncentred", "alpha_max", "sorted")),
+    Credit("warm starts", 0.25, ("warm",)),
+    Credit("a grid of one alpha, an alpha given twice", 0.25, ("single", "repeated")),
+    Credit("numpy arrays, inputs left unchanged", 0.25, ("types",)),
 ])
 
 
@@ -272,12 +403,12 @@ def _prox_scenario(label, spec, covers):
             raise Failure("l1_prox_ could not be run")
         for before, after, grads, lrs, l1s in zip(rep["before"], rep["after"], rep["grads"], rep["lrs"],
                                                   rep["l1s"]):
-            _mistake(named.diagnose_prox(before, after, grads, lrs, l1s))
+            _mistake(named.diagnose_prox(before, after, grads, lrs, l1s), "the parameters after l1_prox_ differ")
             for k, (p, a, lr, l1) in enumerate(zip(before, after, lrs, l1s)):
                 p = np.asarray(p, float)
                 if not l1:
                     if not close(a, p, 0, 0):
-                        raise Mistake(named.PROX_ALL_GROUPS)
+                        _mistake(named.PROX_ALL_GROUPS, "a group without 'l1' changed")
                     continue
                 t = lr * l1
                 want = ref.soft_threshold(p, t)
@@ -285,7 +416,7 @@ def _prox_scenario(label, spec, covers):
                 expect(np.asarray(a, float)[clear], want[clear], f"parameter {k + 1} after l1_prox_",
                        rtol=1e-5, atol=1e-7)
                 if np.any(np.asarray(a, float)[clear & (want == 0)] != 0):
-                    raise Mistake(named.SIGN_NOT_PROX)
+                    _mistake(named.SIGN_NOT_PROX, "entries that should be 0 are not exactly 0")
         if not rep["leaf"]:
             raise Failure("the parameters are no longer trainable leaf tensors: change them in place under "
                           "torch.no_grad()")
@@ -324,6 +455,11 @@ P5 = Part("l1_prox_", contract={
     _prox_scenario("a training loop of 8 steps with momentum",
                    {"seed": 6, "lr": 0.1, "momentum": 0.9, "steps": 8,
                     "groups": [{"shapes": [[6, 4]], "l1": 0.2}, {"shapes": [[4]]}]}, ("steps",)),
+], credit=[
+    Credit("the soft-threshold by lr * l1, in place, over a training loop", 1.25,
+           ("threshold", "zeros", "in_place", "steps")),
+    Credit("each group on its own, groups without l1 left alone", 0.5, ("per_group", "no_l1")),
+    Credit("the current lr, float64 parameters", 0.25, ("lr_now", "float64")),
 ])
 
 

@@ -38,6 +38,8 @@ NO_INTERCEPT = "b is 0: fit the intercept too (centre X and y, then b = mean(y) 
 FIXED_STEP = ("the solver diverges on badly scaled features: a fixed step size ignores L, the Lipschitz "
               "constant of the gradient (the largest eigenvalue of Xc.T @ Xc / n), and any fixed step fails "
               "once the features are scaled up; use step 1/L (ISTA) or coordinate descent, which needs no step")
+CONSTANT_FEATURE = ("the weight of a constant feature is NaN or inf: its centred column is all zeros, so coordinate "
+                    "descent divides 0 by 0 there; skip such a column (its weight is 0)")
 THRESHOLD_NOT_STEP = ("the threshold is alpha, not step * alpha: the proximal step of a gradient step of size "
                       "1/L thresholds by alpha/L (in torch, lr * lam)")
 THRESHOLD_ON_GRADIENT = ("the threshold was applied to the gradient instead of the iterate: take the gradient "
@@ -53,6 +55,8 @@ PROX_NOT_IN_PLACE = ("the parameters did not change: update them in place (p.cop
 PROX_ON_GRADIENT = ("the threshold was applied to the gradient instead of the iterate: after "
                     "optimizer.step() the proximal step soft-thresholds the parameters themselves")
 PROX_ALL_GROUPS = "a group without an 'l1' entry was changed: only groups with 'l1' > 0 are thresholded"
+PROX_FIRST_L1 = ("every group is thresholded with the first group's l1 (a group without an 'l1' entry was changed "
+                 "too, or a group's own l1 ignored): read each group's own group.get('l1') and skip groups without it")
 PATH_NOT_SORTED = ("return the alphas in decreasing order, as scikit-learn's lasso_path does, with coefs[:, k] "
                    "the weights for alphas[k]")
 PATH_TRANSPOSED = "coefs has shape (n_alphas, n_features); scikit-learn's lasso_path returns (n_features, n_alphas)"
@@ -79,13 +83,12 @@ def diagnose_soft_threshold(x, t, got) -> str | None:
     x = np.asarray(x, dtype=float)
     if _close(got, _soft(x, t)):
         return None
-    if t > 0 and np.any(np.abs(x) < t):
-        if _close(got, x - t * np.sign(x)):
-            return SIGN_NOT_PROX
-        if np.any(x < -t) and _close(got, np.maximum(x - t, 0.0)):
-            return ONE_SIDED
-        if _close(got, np.where(np.abs(x) > t, x, 0.0)):
-            return HARD_THRESHOLD
+    if np.any(x < -t) and _close(got, np.maximum(x - t, 0.0)):
+        return ONE_SIDED
+    if t > 0 and np.any(np.abs(x) < t) and _close(got, x - t * np.sign(x)):
+        return SIGN_NOT_PROX
+    if t > 0 and np.any(np.abs(x) > t) and _close(got, np.where(np.abs(x) > t, x, 0.0)):
+        return HARD_THRESHOLD
     return None
 
 
@@ -135,6 +138,10 @@ def diagnose_prox(before, after, grads, lrs, l1s) -> str | None:
     if all_match(keep(lambda p, g, lr, l1: p - lr * _soft(g, l1))) or \
             all_match(keep(lambda p, g, lr, l1: p + lr * g - lr * _soft(g, l1))):
         return PROX_ON_GRADIENT
+    first = next((l1 for l1 in l1s if l1), None)
+    if first is not None and len({l1 for l1 in l1s}) > 1 and \
+            all_match(lambda p, g, lr, l1: _soft(p, lr * first)):
+        return PROX_FIRST_L1
     if any(not l1 for l1 in l1s):
         lr0, l10 = next((lr, l1) for lr, l1 in zip(lrs, l1s) if l1)
         if all_match(lambda p, g, lr, l1: _soft(p, lr * l1) if l1 else _soft(p, lr0 * l10)):
@@ -175,6 +182,9 @@ def diagnose_lasso_fit(X, y, alpha, w, b) -> str | None:
         return None
     X, y = np.asarray(X, float), np.asarray(y, float)
     if not np.all(np.isfinite(w_arr)) or not np.isfinite(b_val) or np.max(np.abs(w_arr)) > 1e6:
+        constant = np.all(X == X[:1], axis=0)
+        if w_arr.shape == constant.shape and not np.all(np.isfinite(w_arr[constant])):
+            return CONSTANT_FEATURE
         return FIXED_STEP
     want, want_b = sklearn_lasso(X, y, alpha)
     if w_arr.shape != want.shape:
@@ -261,14 +271,16 @@ def path_probe(lasso_path, X, y, alphas):
         return w, b
 
     namespace["lasso_fit"] = lasso_fit
+    copies = [np.array(a, copy=True) for a in (X, y, alphas)]
     try:
         out = lasso_path(X, y, alphas)
+        kept = all(np.array_equal(a, c) for a, c in zip((X, y, alphas), copies))
     finally:
         if original is None:
             namespace.pop("lasso_fit", None)
         else:
             namespace["lasso_fit"] = original
-    return {"out": out, "calls": calls}
+    return {"out": out, "calls": calls, "kept": float(kept)}
 
 
 def prox_probe(l1_prox_, spec):
@@ -329,3 +341,35 @@ def with_exact_soft_threshold(function, *args):
             namespace.pop("soft_threshold", None)
         else:
             namespace["soft_threshold"] = original
+
+
+def _kept(args, copies) -> float:
+    return float(all(c is None or (np.shape(a) == c.shape and np.array_equal(a, c)) for a, c in zip(args, copies)))
+
+
+def _copies(args):
+    return [np.array(a, copy=True) if isinstance(a, np.ndarray) else None for a in args]
+
+
+def with_exact_soft_threshold_kept(function, *args):
+    """:func:`with_exact_soft_threshold`, reporting also whether the call left its array arguments (``X``, ``y``,
+    ``w_init``) as they were: ``{"out": ..., "kept": 1.0 or 0.0}``."""
+    copies = _copies(args)
+    out = with_exact_soft_threshold(function, *args)
+    return {"out": out, "kept": _kept(args, copies)}
+
+
+def call_on_integers(function, x, t):
+    """``function(x, t)`` with ``x`` as an integer array (the values are whole numbers), reporting also whether
+    the call left ``x`` unchanged."""
+    x = np.asarray(x).astype(np.int64)
+    copy = x.copy()
+    out = function(x, t)
+    return {"out": out, "kept": float(np.array_equal(x, copy))}
+
+
+def call_keeping_inputs(function, *args):
+    """``function(*args)``, reporting also whether it left its array arguments unchanged."""
+    copies = _copies(args)
+    out = function(*args)
+    return {"out": out, "kept": _kept(args, copies)}

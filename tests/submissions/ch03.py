@@ -324,6 +324,127 @@ def lasso_fit(X, y, alpha, w_init=None, max_iter=100_000, tol=1e-12):
     return m.coef_, float(m.intercept_)
 '''
 
+# ---------------------------------------------------------------- issue 23: the edges of each contract
+# Types: integer input; np.zeros_like keeps the integer dtype and truncates the shrunken values
+SOFT_ZEROS_LIKE = '''
+def soft_threshold(x, t):
+    x = np.asarray(x)
+    out = np.zeros_like(x)
+    keep = np.abs(x) > t
+    out[keep] = x[keep] - t * np.sign(x[keep])
+    return out
+'''
+# State: the caller's array shrunk in place (np.asarray does not copy a float64 array)
+SOFT_IN_PLACE = '''
+def soft_threshold(x, t):
+    x = np.asarray(x, dtype=float)
+    small = np.abs(x) <= t
+    x -= t * np.sign(x)
+    x[small] = 0.0
+    return x
+'''
+# Degenerate input: coordinate descent divides by the norm of a constant (centred: zero) column
+FIT_CD_NO_GUARD = '''
+def lasso_fit(X, y, alpha, w_init=None, max_iter=100_000, tol=1e-12):
+    n, d = X.shape
+    x_mean, y_mean = X.mean(axis=0), y.mean()
+    Xc, yc = X - x_mean, y - y_mean
+    w = np.zeros(d) if w_init is None else np.array(w_init, dtype=float)
+    col_sq = np.sum(Xc ** 2, axis=0) / n
+    residual = yc - Xc @ w
+    for _ in range(max_iter):
+        largest = 0.0
+        for j in range(d):
+            rho = Xc[:, j] @ residual / n + col_sq[j] * w[j]
+            new = float(soft_threshold(rho, alpha)) / col_sq[j]
+            if new != w[j]:
+                residual -= Xc[:, j] * (new - w[j])
+                largest = max(largest, abs(new - w[j]))
+                w[j] = new
+        if largest <= tol * max(1.0, np.max(np.abs(w))):
+            break
+    return w, float(y_mean - x_mean @ w)
+'''
+# State: w_init updated in place (aliased, not copied), and X centred in place
+FIT_ALIASED = '''
+def lasso_fit(X, y, alpha, w_init=None, max_iter=100_000, tol=1e-12):
+    n, d = X.shape
+    x_mean, y_mean = X.mean(axis=0), y.mean()
+    X -= x_mean
+    yc = y - y_mean
+    w = np.zeros(d) if w_init is None else w_init
+    col_sq = np.sum(X ** 2, axis=0) / n
+    residual = yc - X @ w
+    for _ in range(max_iter):
+        largest = 0.0
+        for j in range(d):
+            new = 0.0 if col_sq[j] == 0 else float(soft_threshold(X[:, j] @ residual / n + col_sq[j] * w[j],
+                                                                  alpha)) / col_sq[j]
+            if new != w[j]:
+                residual -= X[:, j] * (new - w[j])
+                largest = max(largest, abs(new - w[j]))
+                w[j] = new
+        if largest <= tol * max(1.0, np.max(np.abs(w))):
+            break
+    return w, float(y_mean - x_mean @ w)
+'''
+# Repeated values in a grid: np.unique drops an alpha given twice (and sorts)
+PATH_UNIQUE = '''
+def lasso_path(X, y, alphas):
+    alphas = np.unique(alphas)[::-1]
+    coefs, w = [], None
+    for alpha in alphas:
+        w, _ = lasso_fit(X, y, alpha, w_init=w)
+        coefs.append(w)
+    return alphas, np.array(coefs).T
+'''
+# State: the caller's alphas sorted in place
+PATH_SORT_IN_PLACE = '''
+def lasso_path(X, y, alphas):
+    alphas = np.asarray(alphas, dtype=float)
+    alphas.sort()
+    alphas = alphas[::-1]
+    coefs = np.empty((X.shape[1], len(alphas)))
+    w = None
+    for k, alpha in enumerate(alphas):
+        w, _ = lasso_fit(X, y, alpha, w_init=w)
+        coefs[:, k] = w
+    return alphas, coefs
+'''
+# Types: the alphas as a Python list where the text (and scikit-learn) gives an array
+PATH_LIST_ALPHAS = '''
+def lasso_path(X, y, alphas):
+    order = sorted(alphas, reverse=True)
+    coefs, w = [], None
+    for alpha in order:
+        w, _ = lasso_fit(X, y, alpha, w_init=w)
+        coefs.append(w)
+    return order, np.column_stack(coefs)
+'''
+# State over time: a mask cached in the optimizer's state keeps a weight at 0 once it was thresholded to 0
+PROX_CACHED_MASK = '''
+def l1_prox_(optimizer):
+    with torch.no_grad():
+        for group in optimizer.param_groups:
+            lam = group.get("l1", 0.0)
+            if not lam:
+                continue
+            for p in group["params"]:
+                state = optimizer.state[p]
+                mask = state.get("l1_mask", torch.ones_like(p))
+                p.copy_(torch.sign(p) * torch.clamp(p.abs() - group["lr"] * lam, min=0.0) * mask)
+                state["l1_mask"] = (p != 0).to(p.dtype)      # "once pruned, stays pruned"
+'''
+# Correct on the edges: an explicit float copy, then shrunk in place with masks
+SOFT_COPY_MASKS = '''
+def soft_threshold(x, t):
+    out = np.array(x, dtype=float, copy=True)
+    out[np.abs(out) <= t] = 0.0
+    out[out > t] -= t
+    out[out < -t] += t
+    return out if out.ndim else float(out)
+'''
+
 P1, P2, P3, P4, P5 = ("test_soft_threshold", "test_lasso_loss_and_subgradient", "test_lasso_fit", "test_lasso_path",
                       "test_l1_prox")
 SIGN = "sign() used where the proximal step is needed"
@@ -382,6 +503,23 @@ BUGGY = [
             hidden="soft_threshold must be written by you"),
     Variant("bug-fit-sklearn-lasso", "lasso_fit", FIT_SKLEARN, P3, visible=None,
             hidden="lasso_fit must be written by you"),
+    # issue 23: the edges of each contract, one kind at a time
+    Variant("bug-soft-zeros-like-integers", "soft_threshold", SOFT_ZEROS_LIKE, P1, visible=None,
+            hidden="the result was cut to integers"),
+    Variant("bug-soft-in-place", "soft_threshold", SOFT_IN_PLACE, P1, visible=None,
+            hidden="changed its input arrays in place"),
+    Variant("bug-fit-cd-constant-feature", "lasso_fit", FIT_CD_NO_GUARD, P3, visible=None,
+            hidden="the weight of a constant feature is NaN or inf"),
+    Variant("bug-fit-aliased-inputs", "lasso_fit", FIT_ALIASED, P3, visible=None,
+            hidden="changed its input arrays in place"),
+    Variant("bug-path-unique-alphas", "lasso_path", PATH_UNIQUE, P4, visible=None,
+            hidden="an alpha given twice must keep both"),
+    Variant("bug-path-sorts-in-place", "lasso_path", PATH_SORT_IN_PLACE, P4, visible=None,
+            hidden="changed its input arrays in place"),
+    Variant("bug-path-list-alphas", "lasso_path", PATH_LIST_ALPHAS, P4, visible=None,
+            hidden="return alphas as a numpy array"),
+    Variant("bug-prox-cached-mask", "l1_prox_", PROX_CACHED_MASK, P5, visible=None,
+            hidden="a training loop of 8 steps with momentum"),
 ]
 
 CORRECT = [
@@ -396,4 +534,6 @@ CORRECT = [
     Variant("ok-path-argsort", "lasso_path", PATH_INDEX, P4),
     Variant("ok-prox-data", "l1_prox_", PROX_DATA, P5),
     Variant("ok-prox-mask", "l1_prox_", PROX_MASK, P5),
+    # issue 23: correct answers on the edges
+    Variant("ok-soft-copy-masks", "soft_threshold", SOFT_COPY_MASKS, P1),
 ]
