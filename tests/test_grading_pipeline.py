@@ -127,3 +127,31 @@ def test_feedback_and_grades_csv(graded):
     # Nothing routine drowns the real notes: a batch without odd submissions prints its summary only.
     assert len(proc.stdout.strip().splitlines()) == 1, proc.stdout
     assert "Warning" not in proc.stderr and "WARNING" not in proc.stderr, proc.stderr[-2000:]
+
+
+def test_partial_credit_reaches_the_gradebook_and_nbgrader_export(graded):
+    """Issue 23: a part's score is the weight of the contract items its answer meets, shown per item in parts.csv,
+    and it is nbgrader's own partial credit, so plain `nbgrader export` agrees with grades.csv."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    assignment, out, scores, auto, *_ = graded
+    with open(out / "parts.csv", newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["part"] in auto and r["score"] != ""]
+    partial = [r for r in rows if 0 < float(r["score"]) < float(r["max_score"])]
+    assert partial, f"{assignment}: no answer of the corpus earned partial credit"
+    for r in rows:
+        items = [entry.rpartition(" ")[2].split("/") for entry in r["points_by_item"].split("; ")]
+        assert sum(float(e) for e, _ in items) == pytest.approx(float(r["score"])), (r["student_id"], r["part"])
+        assert sum(float(p) for _, p in items) == pytest.approx(float(r["max_score"]))
+    for r in partial:
+        assert r["message"].startswith("✘ Points: "), r["message"][:80]
+    nbgrader = Path(sys.executable).parent / "nbgrader"
+    subprocess.run([str(nbgrader), "export", "--to", str(out / "nbgrader-export.csv")], cwd=out / "nbgrader",
+                   check=True, capture_output=True)
+    with open(out / "nbgrader-export.csv", newline="") as fh:
+        theirs = {r["student_id"]: float(r["raw_score"]) for r in csv.DictReader(fh) if r["assignment"] == assignment}
+    with open(out / "grades.csv", newline="") as fh:
+        ours = {r["student_id"]: float(r["raw_score"]) for r in csv.DictReader(fh)}
+    assert theirs == pytest.approx(ours)
