@@ -12,7 +12,7 @@ Conventions, as the exercise states them:
   ``values[rng.integers(len(values))]``.
 * Both searches call ``evaluate(config)`` once per configuration; it returns a dict of losses
   ``{"train": ..., "val": ..., "test": ...}`` and the best configuration is the one with the smallest ``"val"``
-  (the first one evaluated among equals).
+  (the first one evaluated among equals; a NaN, a diverged run, is never the smallest).
 * ``successive_halving``: rung k trains every surviving configuration with budget ``min_budget * eta**k``;
   the ``max(1, n // eta)`` with the smallest validation losses survive, listed by increasing loss (stable);
   the rung with one configuration is the last.
@@ -40,10 +40,11 @@ def log_uniform(low, high, size, rng):
 
 
 def _best(results):
-    """The configuration with the smallest validation loss; the first evaluated among equals."""
+    """The configuration with the smallest validation loss; the first evaluated among equals. A NaN loss (a run
+    that diverged) is never the smallest."""
     if not results:
         raise ValueError("no configuration was evaluated")
-    i = int(np.argmin([scores["val"] for _, scores in results]))
+    i = int(np.nanargmin(np.array([scores["val"] for _, scores in results], dtype=float)))
     return results[i][0]
 
 

@@ -19,7 +19,7 @@ from sklearn.model_selection import ParameterGrid
 from coursekit.checks import tuning as ck
 from solutions import tuning as ref
 
-from ..verdicts import Foreign, Part, Scenario
+from ..verdicts import Credit, Foreign, Part, Scenario
 from .common import Failure, Mistake, close, expect, forbid, probe, returned
 
 DRIVER = "coursekit.checks.tuning:"
@@ -65,10 +65,11 @@ def _check_log_uniform(low, high, size, seeds):
         what = "log_uniform"
         outs = returned(values, what)
         if len(seeds) == 3 and close(outs[0], outs[1], 0, 0) and close(outs[0], outs[2], 0, 0):
-            raise Mistake(f"{what}: two generators with different seeds gave the same samples: " + ck.IGNORES_GENERATOR)
+            raise Mistake(f"{what}: two generators with different seeds gave the same samples: " + ck.IGNORES_GENERATOR,
+                          key="ignores_generator", plain="another seed gave the same samples")
         if len(seeds) == 3 and not close(outs[0], outs[1], 0, 0):
             raise Mistake(f"{what}: two generators with the same seed gave different samples: "
-                          + ck.IGNORES_GENERATOR)
+                          + ck.IGNORES_GENERATOR, key="ignores_generator", plain="the same seed gave other samples")
         for got, seed in zip(outs, seeds):
             want = np.asarray(_lu_want(low, high, size, seed), dtype=float)
             if isinstance(got, (Foreign, str)) or got is None:
@@ -77,25 +78,33 @@ def _check_log_uniform(low, high, size, seeds):
             if got_arr.shape != want.shape:
                 raise Failure(f"{what}: size={size!r} should give shape {want.shape}, got shape {got_arr.shape}")
             rng = lambda: np.random.default_rng(seed)  # noqa: E731
+            plain = "the samples differ from the log-uniform ones of the same seed"
+            # the harness seeds np.random's global state with 0 before every call: the global-state model
+            if not close(want, np.exp(np.random.RandomState(0).uniform(math.log(low), math.log(high), size))) and \
+                    close(got_arr, np.exp(np.random.RandomState(0).uniform(math.log(low), math.log(high), size))):
+                raise Mistake(f"{what}: log-uniform, but from np.random's global state: " + ck.IGNORES_GENERATOR,
+                              key="ignores_generator", plain=plain)
             if close(got_arr, rng().uniform(low, high, size)):
-                raise Mistake(f"{what}: " + ck.UNIFORM_NOT_LOG)
+                raise Mistake(f"{what}: " + ck.UNIFORM_NOT_LOG, key="uniform_not_log", plain=plain)
             if close(got_arr, rng().uniform(math.log(low), math.log(high), size)) or \
                     close(got_arr, rng().uniform(math.log10(low), math.log10(high), size)):
-                raise Mistake(f"{what}: you returned the logarithm (the exponent), not the sample: exponentiate it")
+                raise Mistake(f"{what}: you returned the logarithm (the exponent), not the sample: exponentiate it",
+                              key="returned_exponent", plain=plain)
             if close(got_arr, 10.0 ** rng().uniform(math.log(low), math.log(high), size)) or \
                     close(got_arr, np.exp(rng().uniform(math.log10(low), math.log10(high), size))):
-                raise Mistake(f"{what}: the logarithm and the exponential use different bases (log vs log10)")
+                raise Mistake(f"{what}: the logarithm and the exponential use different bases (log vs log10)",
+                              key="mixed_bases", plain=plain)
             if got_arr.size >= 1000:
                 share = np.histogram(np.log10(got_arr), bins=np.linspace(np.log10(low), np.log10(high), 6))[0]
                 if share[0] < 0.05 * got_arr.size:
-                    raise Mistake(f"{what}: " + ck.UNIFORM_NOT_LOG)
+                    raise Mistake(f"{what}: " + ck.UNIFORM_NOT_LOG, key="uniform_not_log", plain=plain)
             if np.any(got_arr < low) or np.any(got_arr > high):
                 raise Failure(f"{what}: some samples lie outside [low, high]")
             if not close(got_arr, want, 1e-9, 0) and got_arr.size >= 1000:
                 share = np.histogram(np.log10(got_arr), bins=np.linspace(np.log10(low), np.log10(high), 5))[0]
                 if np.all(np.abs(share / got_arr.size - 0.25) < 0.03):
                     raise Mistake(f"{what}: log-uniform, but not the values of the generator's rng.uniform: "
-                                  + ck.IGNORES_GENERATOR)
+                                  + ck.IGNORES_GENERATOR, key="ignores_generator", plain=plain)
             expect(got_arr, want, what, rtol=1e-9, atol=0)
     return check
 
@@ -112,6 +121,11 @@ def _check_errors(values):
             raise Failure(f"{what}: low={low}, high={high} should raise ValueError, not {got}")
 
 
+LOG_UNIFORM_CREDITS = [
+    Credit("the samples of a seeded generator", 1.0, ("exact", "decades", "range", "narrow", "generator")),
+    Credit("size as a tuple or None", 0.5, ("size_tuple", "size_none")),
+    Credit("ValueError for invalid bounds", 0.5, ("errors",)),
+]
 LOG_UNIFORM_PARTS = _scenarios(LOG_UNIFORM_SCENARIOS, _lu_calls, _check_log_uniform) + [
     Scenario("invalid bounds", [probe(DRIVER + "log_uniform_error", "log_uniform", lo, hi) for lo, hi in ERROR_BOUNDS],
              _check_errors, ("errors",))]
@@ -142,27 +156,58 @@ def _results(out, what):
     return out["best"], [(c, s) for c, s in results], out["calls"]
 
 
-def _check_scores_and_best(what, best, results, calls, salt):
+def _same_scores(a, b) -> bool:
+    """Equal score dicts, NaN equal to NaN (a diverged run)."""
+    if not (isinstance(a, dict) and isinstance(b, dict)) or sorted(a) != sorted(b):
+        return False
+    return all(a[k] == b[k] or (isinstance(a[k], float) and isinstance(b[k], float) and math.isnan(a[k])
+                                and math.isnan(b[k])) for k in a)
+
+
+def _first_min(values) -> int | None:
+    """Index of the first smallest number, NaN never the smallest; None when all are NaN."""
+    arr = np.array(values, dtype=float)
+    return None if np.all(np.isnan(arr)) else int(np.nanargmin(arr))
+
+
+def _check_scores_and_best(what, best, results, calls, salt, ties=0, diverge=False):
     if len(calls) > len(results):
-        raise Mistake(f"{what}: evaluate was called more than once for some configurations: call it exactly once "
-                      "per configuration and keep its scores (each call is a whole training run)")
+        raise Mistake(f"{what}: evaluate was called more than once for some configurations: call it exactly "
+                      "once per configuration and keep its scores (each call is a whole training run)",
+                      key="evaluated_twice", plain="evaluate was called more often than there are results")
     if len(calls) != len(results):
         raise Failure(f"{what}: evaluate was called {len(calls)} times for {len(results)} configurations: call it "
                       "exactly once per configuration")
     for (config, scores), called in zip(results, calls):
-        if not _config_close(config, called) or scores != ck.synthetic_scores(called, salt):
+        if not _config_close(config, called) or not _same_scores(scores, ck.synthetic_scores(called, salt, ties,
+                                                                                              diverge)):
             raise Failure(f"{what}: each result must hold a configuration and the scores evaluate returned for it, "
                           "in the order evaluated")
-    vals = [s["val"] for _, s in results]
-    right = results[int(np.argmin(vals))][0]
+    vals = np.array([s["val"] for _, s in results], dtype=float)
+    right = results[_first_min(vals)][0]
     if not _config_close(best, right):
+        plain = "best_config is not the configuration with the smallest validation loss"
         if isinstance(best, dict):
+            # each named choice is its own rule applied to these results; a mistake is named only when its rule
+            # alone picks this configuration (two rules that pick it here name neither)
+            hits = {}
+            chosen = [i for i, (c, _) in enumerate(results) if _config_close(best, c)]
+            if chosen and all(np.isnan(vals[i]) for i in chosen):
+                hits["nan_chosen"] = ck.NAN_CHOSEN
+            finite = ~np.isnan(vals)
+            ties_at_min = [i for i in np.flatnonzero(finite) if vals[i] == np.nanmin(vals)]
+            if len(ties_at_min) > 1 and _config_close(best, results[ties_at_min[-1]][0]):
+                hits["tie_last"] = ck.TIE_LAST
             for key, message in (("test", ck.CHOSE_ON_TEST), ("train", ck.CHOSE_ON_TRAIN)):
-                if _config_close(best, results[int(np.argmin([s[key] for _, s in results]))][0]):
-                    raise Mistake(f"{what}: " + message)
-            if _config_close(best, results[int(np.argmax(vals))][0]):
-                raise Mistake(f"{what}: " + ck.CHOSE_LARGEST)
-        raise Failure(f"{what}: best_config is not the configuration with the smallest validation loss")
+                i = _first_min([s[key] for _, s in results])
+                if i is not None and _config_close(best, results[i][0]):
+                    hits[f"chose_on_{key}"] = message
+            if np.any(finite) and _config_close(best, results[int(np.nanargmax(vals))][0]):
+                hits["chose_largest"] = ck.CHOSE_LARGEST
+            if hits:  # several rules pick it here: consistent with each (the part names one only if it explains all)
+                (key, message), *others = hits.items()
+                raise Mistake(f"{what}: " + message, key=key, also=tuple(k for k, _ in others), plain=plain)
+        raise Failure(f"{what}: {plain}")
 
 
 # ---------------------------------------------------------------- part 2: grid_search
@@ -175,7 +220,16 @@ GRID_CONTRACT = {
     "one_value": "a name with a single value",
     "one_name": "a space with a single name",
     "mixed_types": "values of any type: strings, booleans, None, ints and floats",
+    "repeated": "a value listed twice is tried twice, as ParameterGrid does",
+    "ties": "among equal validation losses, the first configuration evaluated is the best",
+    "nan": "a diverged run (NaN losses) is never the best, also when it is evaluated first",
 }
+GRID_CREDITS = [
+    Credit("every combination, in order, the best on validation", 1.25,
+           ("product", "order", "evaluate_once", "results", "choose_val", "one_value", "one_name", "mixed_types")),
+    Credit("ties and diverged runs", 0.5, ("ties", "nan")),
+    Credit("a value listed twice", 0.25, ("repeated",)),
+]
 GRID_SCENARIOS = [  # (label, covers, (space, salt))
     ("a 3 x 2 grid", ("product", "evaluate_once", "results", "choose_val"),
      ({"lr": [1e-3, 1e-2, 1e-1], "momentum": [0.0, 0.9]}, 1)),
@@ -187,31 +241,44 @@ GRID_SCENARIOS = [  # (label, covers, (space, salt))
      ({"activation": ["relu", "gelu", "tanh"], "scheduler": [None, "cosine"], "amsgrad": [False, True]}, 102)),
     ("the visible test's grid", ("product", "order", "choose_val"),
      ({"weight_decay": [0.0, 1e-4], "lr": [1e-3, 1e-2, 1e-1], "activation": ["relu", "tanh"]}, 16)),
+    ("a value listed twice", ("repeated",), ({"momentum": [0.9, 0.0], "lr": [0.1, 0.01, 0.1]}, 104)),
+    ("validation losses that tie", ("ties",),
+     ({"lr": [1e-4, 1e-3, 1e-2, 1e-1], "weight_decay": [0.0, 1e-4, 1e-3]}, 105, 3)),
+    ("a diverged run evaluated first (NaN losses)", ("nan",),
+     ({"lr": [1.0, 0.1, 0.01], "momentum": [0.0, 0.9]}, 106, 0, True)),
 ]
 
 
-def _grid_calls(space, salt):
-    return [probe(DRIVER + "grid_run", "grid_search", space, salt)]
+def _grid_calls(space, salt, ties=0, diverge=False):
+    return [probe(DRIVER + "grid_run", "grid_search", space, salt, ties, diverge)]
 
 
-def _check_grid(space, salt):
+def _distinct(configs):
+    return [c for i, c in enumerate(configs) if c not in configs[:i]]
+
+
+def _check_grid(space, salt, ties=0, diverge=False):
     def check(values):
         what = "grid_search"
         (out,) = returned(values, what)
         best, results, calls = _results(out, what)
-        want = list(ParameterGrid(space))
+        want = list(ParameterGrid(space))   # a value listed twice gives its combinations twice
         configs = [c for c, _ in results]
-        n_all = len(want)
-        distinct = [c for i, c in enumerate(configs) if c not in configs[:i]]
-        if len(distinct) < len(configs):
-            raise Failure(f"{what}: a configuration was evaluated twice; evaluate each combination once")
-        if any(c not in want for c in configs):
-            raise Failure(f"{what}: some configurations are not combinations of the values in space")
-        if len(configs) < n_all:
-            raise Mistake(f"{what}: " + ck.ZIPPED_GRID)
         if configs != want:
-            raise Mistake(f"{what}: " + ck.GRID_ORDER)
-        _check_scores_and_best(what, best, results, calls, salt)
+            plain = "the configurations evaluated are not ParameterGrid's, in its order"
+            if any(c not in want for c in configs):
+                raise Failure(f"{what}: some configurations are not combinations of the values in space")
+            if len(want) > len(_distinct(want)) and configs == _distinct(want):
+                raise Mistake(f"{what}: " + ck.GRID_DEDUP, key="dedup", plain=plain)
+            if len(configs) > len(want) or any(configs.count(c) > want.count(c) for c in configs):
+                raise Failure(f"{what}: a configuration was evaluated more often than the grid holds it; evaluate "
+                              "each combination once")
+            if len(_distinct(configs)) < len(_distinct(want)):
+                raise Mistake(f"{what}: " + ck.ZIPPED_GRID, key="zipped", plain=plain)
+            if sorted(map(repr, configs)) == sorted(map(repr, want)):
+                raise Mistake(f"{what}: " + ck.GRID_ORDER, key="order", plain=plain)
+            raise Failure(f"{what}: {plain}")
+        _check_scores_and_best(what, best, results, calls, salt, ties, diverge)
     return check
 
 
@@ -225,7 +292,14 @@ RANDOM_CONTRACT = {
     "choose_val": "best_config has the smallest validation loss, also when the test and training losses disagree",
     "one_trial": "n_trials = 1",
     "generator": "only rng is used: the same seed gives the same search",
+    "ties": "among equal validation losses, the first trial is the best",
+    "nan": "a diverged run (NaN losses) is never the best, also when it is the first trial",
 }
+RANDOM_CREDITS = [
+    Credit("the trials of a seeded generator, the best on validation", 1.5,
+           ("exact", "log_uniform", "uniform", "choice", "evaluate_once", "choose_val", "one_trial", "generator")),
+    Credit("ties and diverged runs", 0.5, ("ties", "nan")),
+]
 RANDOM_SCENARIOS = [  # (label, covers, (space, n_trials, seed, salt))
     ("a log-uniform lr and weight decay, 12 trials", ("exact", "log_uniform", "evaluate_once", "choose_val"),
      ({"lr": ("log-uniform", 1e-5, 1.0), "weight_decay": ("log-uniform", 1e-6, 1e-2)}, 12, 4, 21)),
@@ -239,12 +313,16 @@ RANDOM_SCENARIOS = [  # (label, covers, (space, n_trials, seed, salt))
     ("the visible test's space, 400 trials", ("log_uniform", "uniform", "choice", "choose_val"),
      ({"lr": ("log-uniform", 1e-5, 1.0), "momentum": ("uniform", 0.8, 0.99),
        "batch_size": ("choice", [32, 64, 128])}, 400, 3, 12)),
+    ("validation losses that tie", ("ties",),
+     ({"lr": ("log-uniform", 1e-4, 1.0), "weight_decay": ("log-uniform", 1e-6, 1e-2)}, 12, 9, 28, 3)),
+    ("a diverged first trial (NaN losses)", ("nan",),
+     ({"lr": ("log-uniform", 1e-3, 10.0), "momentum": ("uniform", 0.5, 0.99)}, 8, 5, 29, 0, True)),
 ]
 STAT_SPACE = {"lr": ("log-uniform", 1e-6, 1.0)}
 
 
-def _random_calls(space, n_trials, seed, salt):
-    return [probe(DRIVER + "random_run", "random_search", space, n_trials, seed, salt)]
+def _random_calls(space, n_trials, seed, salt, ties=0, diverge=False):
+    return [probe(DRIVER + "random_run", "random_search", space, n_trials, seed, salt, False, ties, diverge)]
 
 
 def _uniform_instead(space, n_trials, seed, salt):
@@ -260,13 +338,13 @@ def _insertion_order(space, n_trials, seed):
     return out
 
 
-def _check_random(space, n_trials, seed, salt):
+def _check_random(space, n_trials, seed, salt, ties=0, diverge=False):
     def check(values):
         what = "random_search"
         (out,) = returned(values, what)
         best, results, calls = _results(out, what)
         want = ref.random_search(space, n_trials, np.random.default_rng(seed),
-                                 lambda c: ck.synthetic_scores(c, salt))[1]
+                                 lambda c: ck.synthetic_scores(c, salt, ties, diverge))[1]
         configs = [c for c, _ in results]
         if len(configs) != n_trials:
             raise Failure(f"{what}: {n_trials} trials should give {n_trials} results, got {len(configs)}")
@@ -281,18 +359,22 @@ def _check_random(space, n_trials, seed, salt):
                 raise Failure(f"{what}: a '{kind}' value must be a number between low and high")
         if not all(_config_close(c, w) for c, (w, _) in zip(configs, want)):
             if all(_config_close(c, w) for c, (w, _) in zip(configs, _uniform_instead(space, n_trials, seed, salt))):
-                raise Mistake(f"{what}: a 'log-uniform' name was " + ck.UNIFORM_NOT_LOG)
+                raise Mistake(f"{what}: a 'log-uniform' name was " + ck.UNIFORM_NOT_LOG, key="uniform_not_log",
+                              plain="the trials differ from the rule's with the same seed")
             for name, (kind, *args) in space.items():
                 if kind == "log-uniform" and len(configs) >= 100:
                     x = np.log10([c[name] for c in configs])
                     if np.mean(x < np.log10(args[0]) + 0.4 * (np.log10(args[1]) - np.log10(args[0]))) < 0.2:
-                        raise Mistake(f"{what}: a 'log-uniform' name was " + ck.UNIFORM_NOT_LOG)
+                        raise Mistake(f"{what}: a 'log-uniform' name was " + ck.UNIFORM_NOT_LOG,
+                                      key="uniform_not_log", plain="the trials differ from the rule's with the same "
+                                                                   "seed")
             if list(space) != sorted(space) and all(_config_close(c, w) for c, w in
                                                     zip(configs, _insertion_order(space, n_trials, seed))):
-                raise Mistake(f"{what}: the names were drawn in the order of the space, not in sorted order")
+                raise Mistake(f"{what}: the names were drawn in the order of the space, not in sorted order",
+                              key="insertion_order", plain="the trials differ from the rule's with the same seed")
             raise Failure(f"{what}: the trials differ from the rule's with the same seed (trial after trial, names "
                           "sorted, one draw from rng per name)")
-        _check_scores_and_best(what, best, results, calls, salt)
+        _check_scores_and_best(what, best, results, calls, salt, ties, diverge)
     return check
 
 
@@ -301,9 +383,11 @@ def _check_same_seed(values):
     first, second, other = (_results(out, what)[1] for out in returned(values, what))
     a, b, c = ([config for config, _ in r] for r in (first, second, other))
     if a != b:
-        raise Mistake(f"{what}: the same seed gave two different searches: " + ck.IGNORES_GENERATOR)
+        raise Mistake(f"{what}: the same seed gave two different searches: " + ck.IGNORES_GENERATOR,
+                      key="ignores_generator", plain="the same seed gave two different searches")
     if a == c:
-        raise Mistake(f"{what}: two different seeds gave the same search: " + ck.IGNORES_GENERATOR)
+        raise Mistake(f"{what}: two different seeds gave the same search: " + ck.IGNORES_GENERATOR,
+                      key="ignores_generator", plain="two different seeds gave the same search")
 
 
 def _check_stats(values):
@@ -317,7 +401,8 @@ def _check_stats(values):
         raise Failure(f"{what}: every configuration needs a numeric value for each name") from None
     share = np.histogram(x, bins=np.arange(-6, 1))[0] / len(x)   # six decades, 1/6 each
     if share[:3].sum() < 0.1:
-        raise Mistake(f"{what}: a 'log-uniform' name was " + ck.UNIFORM_NOT_LOG)
+        raise Mistake(f"{what}: a 'log-uniform' name was " + ck.UNIFORM_NOT_LOG, key="uniform_not_log",
+                      plain="the lower decades hold too few samples")
     if np.any(np.abs(share - 1 / 6) > 0.04):
         raise Failure(f"{what}: a 'log-uniform' name does not give each decade the same share of the samples")
 
@@ -342,15 +427,23 @@ HALVING_CONTRACT = {
     "float_budget": "min_budget may be a float",
     "single": "a single configuration: one rung at min_budget",
     "few": "fewer configurations than eta: one survives",
+    "ties": "losses that tie at the cut: exactly max(1, n // eta) survive, any of the tied ones",
 }
-HALVING_SCENARIOS = [  # (label, covers, (n_configs, min_budget, eta, salt))
+HALVING_CREDITS = [
+    Credit("the rungs, their budgets and survivors", 2.0,
+           ("sizes", "budgets", "ranking", "stop", "calls", "single", "few")),
+    Credit("eta = 2 and 4, a float min_budget", 0.5, ("eta", "float_budget")),
+    Credit("ties at the cut", 0.5, ("ties",)),
+]
+HALVING_SCENARIOS = [  # (label, covers, (n_configs, min_budget, eta, salt[, ties]))
     ("27 configurations, eta = 3", ("sizes", "budgets", "ranking", "stop", "calls"), (27, 1, 3, 41)),
     ("10 configurations, eta = 3 (the visible test's)", ("sizes",), (10, 1, 3, 13)),
-    ("12 configurations, eta = 2", ("eta", "sizes"), (12, 2, 2, 42)),
-    ("20 configurations, eta = 4", ("eta", "sizes"), (20, 1, 4, 43)),
-    ("a float min_budget", ("float_budget", "budgets"), (9, 0.5, 3, 44)),
+    ("12 configurations, eta = 2", ("eta",), (12, 2, 2, 42)),
+    ("20 configurations, eta = 4", ("eta",), (20, 1, 4, 43)),
+    ("a float min_budget", ("float_budget",), (9, 0.5, 3, 44)),
     ("one configuration", ("single", "stop"), (1, 3, 3, 45)),
     ("two configurations and eta = 3", ("few", "stop"), (2, 1, 3, 46)),
+    ("losses that tie", ("ties",), (12, 1, 2, 47, 4)),
 ]
 
 
@@ -358,70 +451,105 @@ def _configs(n):
     return [{"id": i} for i in range(n)]
 
 
-def _halving_calls(n, min_budget, eta, salt):
-    return [probe(DRIVER + "halving_run", "successive_halving", _configs(n), min_budget, eta, salt)]
+def _halving_calls(n, min_budget, eta, salt, ties=0):
+    return [probe(DRIVER + "halving_run", "successive_halving", _configs(n), min_budget, eta, salt, ties)]
 
 
-def _check_halving(n, min_budget, eta, salt):
+def _check_halving(n, min_budget, eta, salt, ties=0):
+    def curve(i, budget):
+        return ck.synthetic_curve({"id": i}, budget, salt, ties)
+
     def check(values):
         what = "successive_halving"
         (out,) = returned(values, what)
         if isinstance(out, Foreign) or not isinstance(out, dict):
             raise Failure(f"{what}: return a tuple (winner, rungs)")
         rungs = out["rungs"]
+        if rungs == [] and n == 1:  # a loop `while len(alive) > 1` never trains a single configuration
+            raise Mistake(f"{what}: the last rung is missing: when one configuration survives, train it with the "
+                          "next budget too; stop after the rung with one configuration", key="no_last_rung",
+                          plain="no rung at all for a single configuration")
         if not isinstance(rungs, list) or not rungs or not all(
                 isinstance(r, dict) and {"configs", "budget", "losses"} <= set(r) for r in rungs):
             raise Failure(f"{what}: rungs must be a list of dicts with keys 'configs', 'budget' and 'losses'")
-        want_winner, want = ref.successive_halving(_configs(n), lambda c, b: ck.synthetic_curve(c, b, salt),
-                                                   min_budget, eta)
+        # the sizes and budgets do not depend on how ties are broken: the reference's
+        _, want = ref.successive_halving(_configs(n), lambda c, b: curve(c["id"], b), min_budget, eta)
         sizes = [len(r["configs"]) if isinstance(r["configs"], list) else -1 for r in rungs]
         want_sizes = [len(r["configs"]) for r in want]
         budgets = [r["budget"] for r in rungs]
+        ids = [[c.get("id") if isinstance(c, dict) else None for c in r["configs"]] if isinstance(r["configs"], list)
+               else [] for r in rungs]
+        plain = "the rungs differ from the rule's"
         if len(rungs) > 1 and all(close(b, budgets[0]) for b in budgets):
-            raise Mistake(f"{what}: " + ck.BUDGET_CONSTANT)
-        if len(rungs) > 2 and all(close(b, min_budget * (k + 1)) for k, b in enumerate(budgets)):
+            raise Mistake(f"{what}: " + ck.BUDGET_CONSTANT, key="budget_constant", plain=plain)
+        if len(rungs) > 1 and all(close(b, min_budget * (k + 1)) for k, b in enumerate(budgets)) and \
+                not all(close(b, min_budget * eta ** k) for k, b in enumerate(budgets)):
             raise Mistake(f"{what}: the budget grows by min_budget per rung; it grows by a factor eta "
-                          "(min_budget * eta**k)")
+                          "(min_budget * eta**k)", key="budget_additive", plain=plain)
         if sizes != want_sizes:
+            plain = "the number of configurations per rung differs from the rule's"
+            if len(rungs) > 1 and want_sizes != [want_sizes[-1]] * len(want_sizes) and \
+                    all(sorted(i) == sorted(ids[-1]) for i in ids):
+                raise Mistake(f"{what}: " + ck.ALIASED_RUNGS, key="aliased", plain=plain)
             if len(sizes) < len(want_sizes) and sizes == want_sizes[:len(sizes)]:
                 raise Mistake(f"{what}: the last rung is missing: when one configuration survives, train it with the "
-                              "next budget too; stop after the rung with one configuration")
+                              "next budget too; stop after the rung with one configuration", key="no_last_rung",
+                              plain=plain)
             j = next((k for k, (a, b) in enumerate(zip(sizes, want_sizes)) if a != b), min(len(sizes),
                                                                                          len(want_sizes)))
             if 0 < j < len(sizes):
-                prev = sizes[j - 1]
-                if sizes[j] == prev - prev // eta and sizes[j] != -(-prev // eta):
-                    raise Mistake(f"{what}: " + ck.DROPS_FRACTION)
-                if sizes[j] == -(-prev // eta) and sizes[j] != prev // eta:
-                    raise Mistake(f"{what}: " + ck.KEEPS_TOO_MANY)
+                prev, keep = sizes[j - 1], max(1, sizes[j - 1] // eta)
+                losses = rungs[j - 1]["losses"]
+                at_cut = None
+                if isinstance(losses, list) and len(losses) == prev and keep <= prev:
+                    threshold = sorted(losses)[keep - 1]
+                    at_cut = sum(1 for v in losses if v <= threshold)
+                # every rule that gives this rung's size (two coincide for some n and eta: consistent with both)
+                hits = {}
+                if at_cut is not None and sizes[j] == at_cut != keep:
+                    hits["keeps_ties"] = ck.KEEPS_TIES
+                if sizes[j] == max(1, prev - prev // eta) != keep:
+                    hits["drops_fraction"] = ck.DROPS_FRACTION
+                if sizes[j] == -(-prev // eta) != keep:
+                    hits["keeps_too_many"] = ck.KEEPS_TOO_MANY
+                if hits:
+                    (key, message), *others = hits.items()
+                    raise Mistake(f"{what}: " + message, key=key, also=tuple(k for k, _ in others), plain=plain)
             if out.get("runaway"):
                 raise Failure(f"{what}: the loop never stopped (train_eval was called more than "
                               f"{ck.MAX_HALVING_CALLS} times): stop after the rung with one configuration")
             raise Failure(f"{what}: the number of configurations per rung is wrong (keep max(1, n // eta), stop "
                           "after the rung with one configuration)")
-        for k, (rung, ref_rung) in enumerate(zip(rungs, want)):
-            if not close(rung["budget"], ref_rung["budget"], 1e-12, 0):
+        # rung by rung: the survivors of rung k - 1 are the best of that rung (any of the tied ones at the cut)
+        for k, rung in enumerate(rungs):
+            if not close(rung["budget"], want[k]["budget"], 1e-12, 0):
                 raise Failure(f"{what}: rung {k} has the wrong budget (min_budget * eta**k)")
-            ids = [c.get("id") if isinstance(c, dict) else None for c in rung["configs"]]
             losses = rung["losses"]
-            if not isinstance(losses, list) or len(losses) != len(ids):
+            if not isinstance(losses, list) or len(losses) != len(ids[k]):
                 raise Failure(f"{what}: rung {k} needs one loss per configuration, in the same order")
-            if k > 0 and sorted(ids) != sorted(c["id"] for c in ref_rung["configs"]):
-                prev = want[k - 1]
-                order = np.argsort(prev["losses"], kind="stable")
-                worst = sorted(prev["configs"][i]["id"] for i in order[::-1][:len(ids)])
-                if sorted(ids) == worst:
-                    raise Mistake(f"{what}: " + ck.KEEPS_WORST)
-                raise Failure(f"{what}: the survivors of rung {k - 1} are not the ones with the smallest losses")
-            for i, loss in zip(ids, losses):
-                if not close(loss, ck.synthetic_curve({"id": i}, ref_rung["budget"], salt), 1e-12, 0):
+            if k == 0 and (None in ids[0] or sorted(ids[0]) != list(range(n))):
+                raise Failure(f"{what}: the first rung must train every configuration")
+            for i, loss in zip(ids[k], losses):
+                if i is None or not close(loss, curve(i, want[k]["budget"]), 1e-12, 0):
                     raise Failure(f"{what}: rung {k}: each loss must be what train_eval returned for that "
                                   "configuration at that rung's budget")
+            if k > 0:
+                prev = dict(zip(ids[k - 1], rungs[k - 1]["losses"]))
+                kept = set(ids[k])
+                if not kept <= set(prev) or len(kept) != len(ids[k]):
+                    raise Failure(f"{what}: the configurations of rung {k} must be survivors of rung {k - 1}")
+                dropped = [v for i, v in prev.items() if i not in kept]
+                if dropped and max(prev[i] for i in kept) > min(dropped):
+                    order = sorted(prev, key=lambda i: prev[i])
+                    if kept == set(order[::-1][:len(kept)]) and kept != set(order[:len(kept)]):
+                        raise Mistake(f"{what}: " + ck.KEEPS_WORST, key="keeps_worst",
+                                      plain=f"the survivors of rung {k - 1} are not its best")
+                    raise Failure(f"{what}: the survivors of rung {k - 1} are not the ones with the smallest losses")
         calls = out["calls"]
         if len(calls) != sum(want_sizes):
             raise Failure(f"{what}: train_eval was called {len(calls)} times; call it once per configuration and "
                           "rung")
-        if out["winner"] != want_winner:
+        if out["winner"] != rungs[-1]["configs"][0]:
             raise Failure(f"{what}: the winner must be the one configuration of the last rung")
     return check
 
@@ -430,27 +558,35 @@ def _check_halving(n, min_budget, eta, salt):
 REPORT_CONTRACT = {
     "mean": "mean is the mean of the test losses over the seeds, never the best seed's",
     "std": "std is the sample standard deviation (ddof=1)",
-    "losses": "test_losses is a numpy array of the losses in the order of seeds",
+    "losses": "test_losses holds the losses in the order of seeds",
+    "array": "test_losses is a numpy array",
     "refit": "each fit is on ('train', 'val'): training and validation data together, never the test set",
     "once": "fit_and_test is called exactly once per seed",
     "two_seeds": "two seeds are enough",
     "seed_order": "seeds in any order: the losses follow it",
     "errors": "fewer than two seeds raise ValueError",
 }
-REPORT_SCENARIOS = [  # (label, covers, (config, seeds, salt))
+REPORT_CREDITS = [
+    Credit("one refit and test per seed, the mean and the sample std", 1.25,
+           ("mean", "std", "losses", "refit", "once", "seed_order")),
+    Credit("two seeds, and ValueError for fewer", 0.5, ("two_seeds", "errors")),
+    Credit("the losses as a numpy array", 0.25, ("array",)),
+]
+REPORT_SCENARIOS = [  # (label, covers, (config, seeds, salt[, strict: test_losses must be an array]))
     ("five seeds", ("mean", "std", "losses", "refit", "once"), ({"lr": 0.02, "weight_decay": 3e-4}, [0, 1, 2, 3, 4],
                                                                 51)),
-    ("two seeds", ("two_seeds", "std"), ({"lr": 0.3}, [11, 12], 52)),
+    ("two seeds", ("two_seeds",), ({"lr": 0.3}, [11, 12], 52)),
     ("seeds not in sorted order", ("seed_order", "losses"), ({"lr": 0.1, "act": "relu"}, [7, 2, 9, 4], 53)),
     ("the visible test's seeds", ("mean", "std", "refit"), ({"lr": 0.01, "weight_decay": 1e-4}, [0, 1, 2, 3, 4], 14)),
+    ("the type of test_losses", ("array",), ({"lr": 0.05}, [3, 1, 4], 54, True)),
 ]
 
 
-def _report_calls(config, seeds, salt):
+def _report_calls(config, seeds, salt, strict=False):
     return [probe(DRIVER + "report_run", "final_report", config, seeds, salt)]
 
 
-def _check_report(config, seeds, salt):
+def _check_report(config, seeds, salt, strict=False):
     def check(values):
         what = "final_report"
         (run,) = returned(values, what)
@@ -461,26 +597,42 @@ def _check_report(config, seeds, salt):
             raise Failure(f"{what}: return a tuple (mean, std, test_losses)")
         mean, std, losses = out
         if len(calls) > len(seeds):
-            raise Mistake(f"{what}: " + ck.TESTED_TWICE)
+            raise Mistake(f"{what}: " + ck.TESTED_TWICE, key="tested_twice",
+                          plain="fit_and_test was called more often than there are seeds")
         if sorted(s for s, _ in calls) != sorted(seeds):
             raise Failure(f"{what}: call fit_and_test once for every seed you were given")
         fitted = {tuple(on) for _, on in calls}
+        plain = "fit_on is not ('train', 'val')"
         if any("test" in on for on in fitted):
-            raise Mistake(f"{what}: " + ck.FIT_ON_TEST)
+            raise Mistake(f"{what}: " + ck.FIT_ON_TEST, key="fit_on_test", plain=plain)
         if fitted == {("train",)}:
-            raise Mistake(f"{what}: " + ck.REFIT_TRAIN_ONLY)
+            raise Mistake(f"{what}: " + ck.REFIT_TRAIN_ONLY, key="refit_train_only", plain=plain)
         if fitted != {("train", "val")}:
             raise Failure(f"{what}: fit_on must name the splits ('train', 'val')")
         want = np.array([ck.synthetic_test_loss(config, s, ("train", "val"), salt) for s in seeds])
-        if close(mean, want.min()):
-            raise Mistake(f"{what}: " + ck.BEST_SEED)
+        if strict and not isinstance(losses, np.ndarray):
+            kind = "a tuple" if isinstance(losses, tuple) else "a list" if isinstance(losses, list) else \
+                f"a {getattr(losses, 'what', type(losses).__name__)}"
+            raise Mistake(f"{what}: test_losses must be a numpy array (np.array(losses)), not {kind}",
+                          key="losses_type", plain=f"test_losses is {kind}, not a numpy array")
+        if close(mean, want.min()) and not close(want.min(), want.mean()):
+            raise Mistake(f"{what}: " + ck.BEST_SEED, key="best_seed", plain="mean is not the mean of the losses")
         if close(losses, np.sort(want)) and not close(losses, want):
             raise Failure(f"{what}: test_losses must follow the order of seeds, not be sorted")
         expect(losses, want, f"{what}: test_losses", rtol=1e-12)
         expect(mean, want.mean(), f"{what}: mean", rtol=1e-12)
-        if close(std, want.std(), 1e-9):
-            raise Mistake(f"{what}: " + ck.STD_DDOF0)
-        expect(std, want.std(ddof=1), f"{what}: std", rtol=1e-9)
+        if not close(std, want.std(ddof=1), 1e-9):
+            # a named spread only when its formula gives this number and the other named one does not (for two
+            # seeds the population std and the standard error are the same number)
+            population, standard_error = want.std(), want.std(ddof=1) / math.sqrt(len(want))
+            plain = "std is not the sample standard deviation of the test losses"
+            both = close(population, standard_error, 1e-9)  # the same number when there are two seeds
+            if close(std, population, 1e-9):
+                raise Mistake(f"{what}: " + ck.STD_DDOF0, key="std_ddof0", also=("std_is_se",) if both else (),
+                              plain=plain)
+            if close(std, standard_error, 1e-9):
+                raise Mistake(f"{what}: " + ck.STD_IS_SE, key="std_is_se", plain=plain)
+            expect(std, want.std(ddof=1), f"{what}: std", rtol=1e-9)
     return check
 
 
@@ -499,13 +651,16 @@ REPORT_PARTS = _scenarios(REPORT_SCENARIOS, _report_calls, _check_report) + [
 
 PARTS = {
     "test_log_uniform": Part("log_uniform", contract=LOG_UNIFORM_CONTRACT, scenarios=LOG_UNIFORM_PARTS,
-                             static=forbid(("loguniform", "reciprocal"), "log_uniform")),
+                             static=forbid(("loguniform", "reciprocal"), "log_uniform"), credit=LOG_UNIFORM_CREDITS),
     "test_grid_search": Part("grid_search", contract=GRID_CONTRACT,
                              scenarios=_scenarios(GRID_SCENARIOS, _grid_calls, _check_grid),
-                             static=forbid(("ParameterGrid", "GridSearchCV"), "grid_search")),
+                             static=forbid(("ParameterGrid", "GridSearchCV"), "grid_search"), credit=GRID_CREDITS),
     "test_random_search": Part("random_search", contract=RANDOM_CONTRACT, scenarios=RANDOM_PARTS,
-                               static=forbid(("ParameterSampler", "RandomizedSearchCV"), "random_search")),
+                               static=forbid(("ParameterSampler", "RandomizedSearchCV"), "random_search"),
+                               credit=RANDOM_CREDITS),
     "test_successive_halving": Part("successive_halving", contract=HALVING_CONTRACT,
-                                    scenarios=_scenarios(HALVING_SCENARIOS, _halving_calls, _check_halving)),
-    "test_final_report": Part("final_report", contract=REPORT_CONTRACT, scenarios=REPORT_PARTS),
+                                    scenarios=_scenarios(HALVING_SCENARIOS, _halving_calls, _check_halving),
+                                    credit=HALVING_CREDITS),
+    "test_final_report": Part("final_report", contract=REPORT_CONTRACT, scenarios=REPORT_PARTS,
+                              credit=REPORT_CREDITS),
 }

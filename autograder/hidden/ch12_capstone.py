@@ -10,6 +10,7 @@ Messages never contain the hidden inputs or the expected values. Every run is ti
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import math
@@ -18,10 +19,11 @@ import types
 import numpy as np
 
 from coursekit.checks import capstone as ck
+from coursekit.demos.capstone import make_net
 from solutions import capstone as ref
 
 from .common import Failure, Mistake, call, close, probe, returned
-from ..verdicts import Part, Scenario
+from ..verdicts import Credit, Part, Scenario
 
 DRIVER = "coursekit.checks.capstone:"
 
@@ -40,8 +42,11 @@ def _split_scenario(label, covers, X, y, seed, fractions=None):
         if not isinstance(out, dict) or "idx_train" not in out:
             raise Failure("make_splits should return a dict with the keys idx_*, X_* and y_* of the three parts")
         problems = ck.split_problems(X, y, out, vf, tf)
+        if problems and problems[0] in NAMED_SPLIT:
+            raise Mistake(problems[0], key=f"split_{NAMED_SPLIT.index(problems[0])}",
+                          plain="the parts or their standardization differ from the text's")
         if problems:
-            raise (Mistake if problems[0] in NAMED_SPLIT else Failure)(problems[0])
+            raise Failure(problems[0])
     return Scenario(label, calls, check, covers)
 
 
@@ -52,10 +57,11 @@ def _seed_scenario(X, y):
         (out,) = returned(values, "make_splits")
         a, b, c = (np.asarray(v, float) for v in out)
         if a.shape != b.shape or not np.array_equal(a, b):
-            raise Mistake(ck.SEED_IGNORED)
+            raise Mistake(ck.SEED_IGNORED, key="seed_ignored", plain="the same seed gave another split")
         if a.shape == c.shape and np.array_equal(a, c):
             raise Mistake(ck.SEED_IGNORED.replace("the same seed must give the same split (and a different seed "
-                                                  "another one)", "another seed must give another split"))
+                                                  "another one)", "another seed must give another split"),
+                          key="seed_ignored", plain="another seed gave the same split")
     return Scenario("the same seed twice, and another seed", calls, check, ("seed",))
 
 
@@ -98,6 +104,13 @@ MAKE_SPLITS = Part(
         "any_labels": "labels need not be 0..k-1 (any integers)",
         "no_inplace": "X and y are not changed in place",
     },
+    credit=[
+        Credit("a stratified, seeded split standardized with training statistics", 1.5,
+               ("parts", "sizes", "stratified", "seed", "train_stats", "population_std", "constant", "labels",
+                "no_inplace")),
+        Credit("other fractions", 0.25, ("fractions",)),
+        Credit("labels other than 0..k-1", 0.25, ("any_labels",)),
+    ],
     scenarios=[
         _split_scenario("the notebook's visible data", ("parts", "stratified", "train_stats", "constant", "labels"),
                         _Xv, _yv, 3),
@@ -105,15 +118,19 @@ MAKE_SPLITS = Part(
                                                                       "no_inplace"), _Xd, _yd, 5),
         _split_scenario("a skewed label vector", ("stratified", "sizes", "parts"), _Xs, _ys, 6),
         _split_scenario("a rare class with extreme values", ("train_stats", "stratified"), _Xe, _ye, 7),
-        _split_scenario("val_fraction = 0.3, test_fraction = 0.15", ("fractions", "sizes", "stratified"),
+        _split_scenario("val_fraction = 0.3, test_fraction = 0.15", ("fractions",),
                         _Xs, _ys, 8, (0.3, 0.15)),
-        _split_scenario("labels 3, 7 and 9", ("any_labels", "labels", "stratified"), _Xl, _yl, 9),
+        _split_scenario("labels 3, 7 and 9", ("any_labels",), _Xl, _yl, 9),
         _seed_scenario(_Xs, _ys),
     ],
 )
 
 
 # ---------------------------------------------------------------- part 2: train
+# a run whose validation loss improves again after a worse epoch (found by running the reference and a counter that is
+# never reset on "small", seed 1: they stop after 5 and 4 epochs)
+COUNTER_CONFIG = {"optimizer": "sgd-momentum", "lr": 0.1, "dropout": 0.0, "noise": 0.0, "patience": 2,
+                  "num_epochs": 14, "batch_size": 16}
 def _key(obj):
     return json.dumps(obj, sort_keys=True, default=float)
 
@@ -137,11 +154,93 @@ def _train_reference(config_key, seed, arrays, loader, bug="", salt=0, fixed_ini
                         other_test=_OTHER_TEST[arrays] if other_test else None)
 
 
+def _recipe(config, seed, data, *, loader=False, train_mode=True, mean="batches", reset=True, strict=True,
+            dtype="float32"):
+    """The text's recipe with the known mistakes as switches (the reference, solutions.capstone.train, stays the
+    oracle): net.train() never called, the epoch's loss weighted by batch size, the patience counter never reset,
+    an equal validation loss counted as an improvement, the whole run in float64."""
+    import torch
+    from torch import nn
+
+    dt = getattr(torch, dtype)
+    torch.manual_seed(seed)
+    net = make_net(config).to(dt)
+    g = torch.Generator().manual_seed(seed)
+    opt = ref.make_optimizer(config, net.parameters())
+    X_train = torch.as_tensor(np.asarray(data["X_train"]), dtype=dt)
+    y_train = torch.as_tensor(np.asarray(data["y_train"]), dtype=torch.int64)
+    X_val = torch.as_tensor(np.asarray(data["X_val"]), dtype=dt)
+    y_val = torch.as_tensor(np.asarray(data["y_val"]), dtype=torch.int64)
+    n, batch_size = len(X_train), int(config.get("batch_size", 64))
+    noise, patience = float(config.get("noise", 0.0)), config.get("patience")
+    history = {"train_loss": [], "val_loss": [], "val_acc": []}
+    best, best_state, wait = math.inf, None, 0
+    if loader:
+        from torch.utils.data import DataLoader, TensorDataset
+        batches = DataLoader(TensorDataset(X_train, y_train), batch_size=batch_size, shuffle=True, generator=g)
+    for _ in range(int(config["num_epochs"])):
+        if train_mode:
+            net.train()
+        if loader:
+            epoch = batches
+        else:
+            perm = torch.randperm(n, generator=g)
+            epoch = ((X_train[perm[k:k + batch_size]], y_train[perm[k:k + batch_size]]) for k in range(0, n, batch_size))
+        losses, sizes = [], []
+        for xb, yb in epoch:
+            if noise > 0:
+                xb = xb + noise * torch.randn(xb.shape, generator=g, dtype=dt)
+            loss = nn.functional.cross_entropy(net(xb), yb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+            sizes.append(len(yb))
+        net.eval()
+        with torch.no_grad():
+            out = net(X_val)
+            val_loss = nn.functional.cross_entropy(out, y_val).item()
+            val_acc = (out.argmax(dim=1) == y_val).float().mean().item()
+        history["train_loss"].append(float(np.average(losses, weights=sizes if mean == "weighted" else None)))
+        history["val_loss"].append(val_loss)
+        history["val_acc"].append(val_acc)
+        if patience is not None:
+            if val_loss < best or (not strict and val_loss <= best):
+                best, best_state = val_loss, copy.deepcopy(net.state_dict())
+                wait = 0 if reset else wait
+            else:
+                wait += 1
+                if wait >= patience:
+                    break
+    if best_state is not None:
+        net.load_state_dict(best_state)
+    net.eval()
+    return net, history
+
+
+# known mistakes of the recipe: (key, message, switches of _recipe)
+RECIPE_BUGS = [("never_train_mode", ck.NEVER_TRAIN_MODE, {"train_mode": False}),
+               ("weighted_mean", ck.WEIGHTED_MEAN, {"mean": "weighted"}),
+               ("counter_not_reset", ck.COUNTER_NOT_RESET, {"reset": False}),
+               ("non_strict", ck.NON_STRICT, {"strict": False}),
+               ("float64", ck.FLOAT64_RUN, {"dtype": "float64"})]
+
+
+@functools.lru_cache(maxsize=None)
+def _train_model(config_key, seed, arrays, loader, switches, salt=0):
+    config = json.loads(config_key)
+    options = dict(switches)
+
+    def fn(c, s, d):
+        return _recipe(c, s, d, loader=loader, **options)
+    return ck.train_run(fn, config, seed, _ARRAYS[arrays], salt=salt)
+
+
 def _same_run(got, want, rtol=1e-4, atol=1e-6) -> bool:
     if not isinstance(got, dict):
         return False
     for k in ("train_loss", "val_loss", "val_acc", "net_val_loss", "net_val_acc"):
-        if k not in got or not close(got[k], want[k], rtol=rtol, atol=atol):
+        if k not in got or k not in want or not close(got[k], want[k], rtol=rtol, atol=atol):
             return False
     return True
 
@@ -153,46 +252,66 @@ TRAIN_BUGS = {"weight_decay_ignored": ck.WD_IGNORED, "drop_last": ck.DROP_LAST, 
               "seed_order_only": ck.SEED_ORDER_ONLY}
 
 
-def _judge_run(out, config, seed, arrays, **run):
-    """A Failure (or Mistake) unless ``out`` is the run of either recipe the text allows."""
+def _judge_run(out, config, seed, arrays, check_mode=False, **run):
+    """A Failure (or Mistake) unless ``out`` is the run of either recipe the text allows. A mistake is named only
+    when its model alone gives this run here (and the text's recipe does not)."""
     if not isinstance(out, dict) or "train_loss" not in out:
         raise Failure("train should return (net, history) with history['train_loss'], ['val_loss'], ['val_acc']")
+    if "net" in out:
+        raise Failure(f"train should return (net, history) with net a torch.nn.Module; your first value is a "
+                      f"{out['net']}")
     key = _key(config)
     wants = [_train_reference(key, seed, arrays, loader, **run) for loader in (False, True)]
+    plain = "the history differs from the recipe's run"
     if any(_same_run(out, w) for w in wants):
+        if check_mode and out.get("returned_training"):
+            raise Mistake(ck.RETURNED_TRAIN_MODE, key="returned_train_mode",
+                          plain="the returned net is in training mode")
         return
+    hits = {}
     for bug, message in TRAIN_BUGS.items():
         for loader in (False, True):
             wrong = _train_reference(key, seed, arrays, loader, bug=bug, **run)
-            if _same_run(out, wrong) and not _same_run(wrong, wants[0]):
-                raise Mistake(message)
+            if _same_run(out, wrong) and not _same_run(wrong, wants[0]) and not _same_run(wrong, wants[1]):
+                hits.setdefault(bug, message)
+    if not run.get("fixed_init") and not run.get("other_test"):
+        for bug, message, switches in RECIPE_BUGS:
+            for loader in (False, True):
+                wrong = _train_model(key, seed, arrays, loader, tuple(sorted(switches.items())), run.get("salt", 0))
+                if _same_run(out, wrong) and not _same_run(wrong, wants[0]) and not _same_run(wrong, wants[1]):
+                    hits.setdefault(bug, message)
+    if len(hits) == 1:
+        (bug, message), = hits.items()
+        raise Mistake(message, key=bug, plain=plain)
     want = wants[0]
     if len(out["val_loss"]) != len(want["val_loss"]):
         raise Failure(f"the run lasted {'more' if len(out['val_loss']) > len(want['val_loss']) else 'fewer'} "
                       "epochs than it should (num_epochs, or the patience rule on the validation loss)")
     if not math.isclose(out["net_val_loss"], out["val_loss"][-1], rel_tol=1e-4) and config.get("patience") is None:
-        if config.get("dropout", 0) > 0:
-            raise Mistake(ck.VAL_TRAIN_MODE)
         raise Failure("history['val_loss'][-1] is not the validation loss of the returned net")
+    if out.get("net_dtype", "float32") != "float32":
+        raise Failure(f"the history differs from the recipe's run, and the returned net's parameters are "
+                      f"{out['net_dtype']}: the recipe trains make_net's float32 net on float32 tensors")
     if close(out["train_loss"][:1], want["train_loss"][:1], rtol=1e-4) or \
             close(out["train_loss"][:1], wants[1]["train_loss"][:1], rtol=1e-4):
-        raise Failure("the first epoch matches, later ones do not: check the optimizer's settings and that "
-                      "every epoch draws a new order from the same generator g")
+        raise Failure("the first epoch matches, later ones do not: check the optimizer's settings, that every "
+                      "epoch draws a new order from the same generator g and puts the net in training mode")
     raise Failure("the history differs from the run of the recipe in the text (seeding, the order of the random "
                   "draws, the optimizer, the noise, or the mean of the batch losses)")
 
 
-def _run_scenario(label, covers, config, seed=1, arrays="small"):
+def _run_scenario(label, covers, config, seed=1, arrays="small", check_mode=False):
     config = {**ck.VISIBLE_TRAIN_CONFIG, **config}
     calls = [probe(DRIVER + "train_run", "train", config, seed, _ARRAYS[arrays], 5)]
 
     def check(values):
         (out,) = returned(values, "train")
-        _judge_run(out, config, seed, arrays, salt=5)
+        _judge_run(out, config, seed, arrays, check_mode=check_mode, salt=5)
     return Scenario(label, calls, check, covers)
 
 
 def _determinism_scenario():
+    """Determinism only (the values are judged by the other scenarios)."""
     config = {**ck.VISIBLE_TRAIN_CONFIG, "dropout": 0.2, "noise": 0.1}
     plain = {**config, "dropout": 0.0}  # with fixed initial weights, only the order and the noise are random
     calls = [probe(DRIVER + "train_run", "train", cfg, 3, _ARRAYS["small"], salt, fixed)
@@ -202,8 +321,9 @@ def _determinism_scenario():
         a, b, fa, fb = returned(values, "train")
         if not _same_run(a, b, rtol=0, atol=0):
             # with the initial weights held fixed the runs agree: only the initialization escaped the seed
-            raise Mistake(ck.SEED_ORDER_ONLY if _same_run(fa, fb, rtol=0, atol=0) else ck.NOT_DETERMINISTIC)
-        _judge_run(a, config, 3, "small", salt=6)
+            if _same_run(fa, fb, rtol=0, atol=0):
+                raise Mistake(ck.SEED_ORDER_ONLY, key="seed_order_only", plain="the same seed gave another run")
+            raise Mistake(ck.NOT_DETERMINISTIC, key="not_deterministic", plain="the same seed gave another run")
     return Scenario("the same seed after the global random state changed", calls, check,
                     ("deterministic", "seed_init"))
 
@@ -215,8 +335,7 @@ def _order_scenario():
     def check(values):
         a, b = returned(values, "train")
         if _same_run(a, b, rtol=0, atol=0):
-            raise Mistake(ck.SEED_INIT_ONLY)
-        _judge_run(a, config, 1, "small", salt=8, fixed_init=True)
+            raise Mistake(ck.SEED_INIT_ONLY, key="seed_init_only", plain="two seeds gave the same run")
     return Scenario("initial weights held fixed, two seeds", calls, check, ("seed_order", "seeds_differ"))
 
 
@@ -228,8 +347,7 @@ def _test_untouched_scenario():
     def check(values):
         a, b = returned(values, "train")
         if not _same_run(a, b, rtol=0, atol=0):
-            raise Mistake(ck.TEST_USED)
-        _judge_run(a, config, 4, "small", salt=9)
+            raise Mistake(ck.TEST_USED, key="stop_on_test", plain="other test rows changed the run")
     return Scenario("other test rows", calls, check, ("no_test",))
 
 
@@ -256,22 +374,33 @@ TRAIN = Part(
         "seeds_differ": "different seeds give different histories",
         "history": "history holds train_loss (mean of the epoch's batch losses), val_loss and val_acc per epoch",
         "num_epochs": "without patience, num_epochs epochs run",
-        "last_batch": "the last mini-batch may be smaller (n not a multiple of batch_size)",
+        "last_batch": "the last mini-batch may be smaller (n not a multiple of batch_size); each batch counts once "
+                      "in the epoch's mean loss",
         "sgd": "'sgd-momentum' is torch.optim.SGD with momentum=0.9 and the given lr and weight_decay",
         "adam": "'adam' is torch.optim.Adam with the given lr and weight_decay (L2 through the moments)",
         "adamw": "'adamw' is torch.optim.AdamW with the given lr and weight_decay (decoupled)",
         "unknown_optimizer": "another optimizer name raises ValueError",
-        "dropout": "dropout from make_net(config); its masks from the global state seeded in step 1",
+        "dropout": "dropout from make_net(config), active in training (net.train() every epoch); its masks from "
+                   "the global state seeded in step 1",
         "eval_mode": "validation numbers in eval mode under no_grad; the returned net in eval mode",
         "noise": "noise > 0 adds noise * torch.randn(xb.shape, generator=g) to every training batch",
-        "early_stopping": "patience: stop after patience epochs without a strict improvement of the val loss",
+        "early_stopping": "patience: stop after patience epochs in a row without a strict improvement of the val "
+                          "loss (the counter starts again at every improvement)",
+        "plateau": "a plateau of equal validation losses is no improvement",
         "restore": "with patience, the returned net has the best epoch's state",
         "no_test": "the test rows are never used",
     },
+    credit=[
+        Credit("the recipe: seeding, the optimizers, the history", 1.5,
+               ("deterministic", "seed_init", "seed_order", "seeds_differ", "history", "num_epochs", "sgd", "adam",
+                "adamw", "unknown_optimizer", "no_test")),
+        Credit("dropout, noise, train and eval modes", 0.5, ("dropout", "noise", "eval_mode")),
+        Credit("early stopping", 0.75, ("early_stopping", "plateau", "restore")),
+        Credit("a smaller last batch", 0.25, ("last_batch",)),
+    ],
     scenarios=[
-        _run_scenario("the notebook's visible config", ("history", "adam", "dropout", "noise", "num_epochs"), {},
-                      arrays="visible"),
-        _run_scenario("sgd-momentum", ("sgd", "seed_init", "seed_order", "history"),
+        _run_scenario("the notebook's visible config", ("dropout", "noise"), {}, arrays="visible"),
+        _run_scenario("sgd-momentum", ("sgd", "seed_init", "seed_order", "history", "num_epochs"),
                       {"optimizer": "sgd-momentum", "lr": 0.05, "dropout": 0.0, "noise": 0.0, "weight_decay": 0.0}),
         _run_scenario("sgd-momentum with weight_decay", ("sgd",),
                       {"optimizer": "sgd-momentum", "lr": 0.05, "dropout": 0.0, "noise": 0.0, "weight_decay": 0.05}),
@@ -280,15 +409,20 @@ TRAIN = Part(
         _run_scenario("adamw with a large weight_decay", ("adamw",),
                       {"optimizer": "adamw", "lr": 0.01, "dropout": 0.0, "noise": 0.0, "weight_decay": 0.3}),
         _run_scenario("dropout p = 0.5", ("dropout", "eval_mode"),
-                      {"optimizer": "adamw", "lr": 0.005, "dropout": 0.5, "noise": 0.0}),
+                      {"optimizer": "adamw", "lr": 0.005, "dropout": 0.5, "noise": 0.0}, check_mode=True),
         _run_scenario("noise = 0.5", ("noise",), {"optimizer": "sgd-momentum", "lr": 0.03, "dropout": 0.0,
                                                   "noise": 0.5}),
-        _run_scenario("early stopping, patience = 2", ("early_stopping", "restore", "eval_mode"),
+        _run_scenario("early stopping, patience = 2", ("early_stopping", "restore"),
                       {"optimizer": "sgd-momentum", "lr": 0.3, "dropout": 0.0, "noise": 0.0, "patience": 2,
                        "num_epochs": 12, "batch_size": 16}),
         _run_scenario("early stopping with dropout", ("early_stopping", "restore"),
                       {"optimizer": "adam", "lr": 0.02, "dropout": 0.3, "noise": 0.0, "patience": 1,
                        "num_epochs": 8}),
+        _run_scenario("early stopping after an improvement that follows a worse epoch", ("early_stopping",),
+                      COUNTER_CONFIG),
+        _run_scenario("a plateau: lr = 0, patience = 2", ("plateau",),
+                      {"optimizer": "adam", "lr": 0.0, "dropout": 0.0, "noise": 0.0, "patience": 2,
+                       "num_epochs": 6}),
         _run_scenario("100 rows in batches of 32", ("last_batch",), {"batch_size": 32, "num_epochs": 2}, arrays="odd"),
         _determinism_scenario(),
         _order_scenario(),
@@ -304,38 +438,52 @@ def _study_reference(configs_key, seeds, arrays):
     return ck.study_run(ref.run_study, json.loads(configs_key), list(seeds), _ARRAYS[arrays])
 
 
-def _study_scenario(label, covers, configs, seeds, arrays="small"):
-    calls = [probe(DRIVER + "study_run", "run_study", configs, list(seeds), _ARRAYS[arrays])]
+def _study_scenario(label, covers, configs, seeds, arrays="small", check_acc=False):
+    """``check_acc``: this scenario also judges the accuracies (the others judge the table's structure only, so
+    that a mistake in the accuracies costs their credit alone)."""
+    calls = [probe(DRIVER + "study_run", "run_study", configs, list(seeds), _ARRAYS[arrays], check_acc)]
 
     def check(values):
         (out,) = returned(values, "run_study")
         want = _study_reference(json.dumps(configs), tuple(seeds), arrays)
         if not isinstance(out, dict) or not isinstance(out.get("rows"), list):
             raise Failure("run_study should return a list of dicts, one per run")
+        plain = "the table's rows differ from one run per (config, seed) in order"
         calls_ = [list(c) for c in out["calls"]]
         if [c[:2] for c in calls_] != [c[:2] for c in want["calls"]]:
-            raise Mistake(ck.STUDY_SEEDS)
+            raise Mistake(ck.STUDY_SEEDS, key="study_seeds", plain="train_fn was not called once per (config, seed)")
         if not all(c[2] for c in calls_):
-            raise Mistake(ck.STUDY_TEST_AS_VAL)
+            raise Mistake(ck.STUDY_TEST_AS_VAL, key="study_test_as_val",
+                          plain="train_fn got other validation data")
         rows = out["rows"]
         if len(rows) != len(want["rows"]):
             raise Failure("the table should hold one row per (config, seed)")
+        if len(rows) > 1 and all(r == rows[-1] for r in rows) and \
+                [rows[-1].get(k) for k in ("config", "seed")] == [want["rows"][-1][k] for k in ("config", "seed")]:
+            raise Mistake(ck.STUDY_ALIASED, key="study_aliased", plain=plain)
         for k in ("config", "seed"):
             if [r.get(k) for r in rows] != [r[k] for r in want["rows"]]:
-                raise Mistake(ck.STUDY_SEEDS) if k == "seed" else \
-                    Failure("each row's config should be the config's name, in the order of configs")
+                if k == "seed":
+                    raise Mistake(ck.STUDY_SEEDS, key="study_seeds", plain=plain)
+                raise Failure("each row's config should be the config's name, in the order of configs")
         for k in ("num_epochs", "epochs_run"):
             if [r.get(k) for r in rows] != [r[k] for r in want["rows"]]:
                 raise Failure({"num_epochs": "num_epochs should be the config's budget, config['num_epochs']",
                                "epochs_run": "epochs_run should be len(history['val_loss'])"}[k])
+        if not check_acc:
+            return
         got = [[r.get("val_acc"), r.get("test_acc")] for r in rows]
         acc = [[r["val_acc"], r["test_acc"]] for r in want["rows"]]
         if not close(got, acc, atol=1e-6):
+            plain = "the accuracies differ from the returned nets' in eval mode"
             if close(got, [a[::-1] for a in acc], atol=1e-6):
-                raise Mistake(ck.STUDY_SWAPPED)
+                raise Mistake(ck.STUDY_SWAPPED, key="study_swapped", plain=plain)
             if close(np.asarray(got, float) / 100, acc, atol=1e-6):
                 raise Failure("accuracies should be fractions in [0, 1], not percentages")
-            raise Mistake(ck.STUDY_TRAIN_MODE)
+            again = [[r.get("val_acc"), r.get("test_acc")] for r in out.get("again", [])]
+            if again and not close(got, again, atol=1e-9):  # random from one run to the next: dropout active
+                raise Mistake(ck.STUDY_TRAIN_MODE, key="study_train_mode", plain=plain)
+            raise Failure(f"run_study: {plain}")
     return Scenario(label, calls, check, covers)
 
 
@@ -351,16 +499,24 @@ RUN_STUDY = Part(
         "accuracies": "val_acc and test_acc are fractions of the returned net on X_val and X_test, in eval mode",
         "one": "a study of one config and one seed gives one row",
     },
+    credit=[
+        Credit("one row per (config, seed), in order, with its budget", 1.25,
+               ("order", "seed_passed", "data", "budget", "one")),
+        Credit("the accuracies in eval mode", 0.75, ("accuracies",)),
+    ],
     scenarios=[
-        _study_scenario("the notebook's visible study", ("order", "seed_passed", "budget", "accuracies"),
-                        _vis_cfg, _vis_seeds, arrays="visible"),
-        _study_scenario("three configs, unsorted seeds", ("order", "seed_passed", "data", "accuracies"),
+        _study_scenario("the notebook's visible study", ("accuracies",), _vis_cfg, _vis_seeds, arrays="visible",
+                        check_acc=True),
+        _study_scenario("three configs, unsorted seeds", ("order", "seed_passed", "data"),
                         {"c": {"tag": 3, "num_epochs": 4}, "a": {"tag": 4, "num_epochs": 4},
                          "b": {"tag": 5, "num_epochs": 4}}, [7, 2, 9]),
         _study_scenario("runs stopped early", ("budget",),
                         {"es": {"tag": 6, "num_epochs": 10, "epochs_run": 4},
                          "full": {"tag": 7, "num_epochs": 10}}, [1, 2]),
-        _study_scenario("one config, one seed", ("one", "accuracies"), {"only": {"tag": 8, "num_epochs": 3}}, [13]),
+        _study_scenario("one config, one seed", ("one",), {"only": {"tag": 8, "num_epochs": 3}}, [13]),
+        _study_scenario("accuracies of three configs", ("accuracies",),
+                        {"c": {"tag": 3, "num_epochs": 4}, "a": {"tag": 4, "num_epochs": 4},
+                         "b": {"tag": 5, "num_epochs": 4}}, [7, 2, 9], check_acc=True),
     ],
 )
 
@@ -377,8 +533,9 @@ def _rows(cells, budget=10, budgets=None, interleave=False):
     return rows
 
 
-def _summary_reference(rows, metric, ddof=1, quantile="t", sqrt_n=True):
-    """cell -> [n, mean, std, ci_low, ci_high]; the keyword arguments reproduce the named mistakes."""
+def _summary_reference(rows, metric, ddof=1, quantile="t", sqrt_n=True, std_is_se=False):
+    """cell -> [n, mean, std, ci_low, ci_high]; the keyword arguments reproduce the named mistakes
+    (``std_is_se``: the standard error reported as std, the interval right)."""
     from scipy import stats
 
     cells = {}
@@ -390,7 +547,7 @@ def _summary_reference(rows, metric, ddof=1, quantile="t", sqrt_n=True):
         n, m, sd = len(v), float(v.mean()), float(v.std(ddof=ddof))
         q = stats.t.ppf(0.975, n - 1) if quantile == "t" else 1.959963984540054
         half = q * sd / (math.sqrt(n) if sqrt_n else 1.0)
-        out[name] = [n, m, sd, m - half, m + half]
+        out[name] = [n, m, sd / math.sqrt(n) if std_is_se else sd, m - half, m + half]
     return out
 
 
@@ -401,8 +558,9 @@ def _summary_scenario(label, covers, rows, metric=None, raises=False):
         (out,) = returned(values, "summarize")
         if raises:
             if out != "ValueError":
-                raise Mistake(ck.BUDGETS) if "budget" in label else \
-                    Failure("a cell with fewer than 2 runs should raise ValueError")
+                if "budget" in label:
+                    raise Mistake(ck.BUDGETS, key="budgets", plain="no ValueError for two budgets")
+                raise Failure("a cell with fewer than 2 runs should raise ValueError")
             return
         if out == "ValueError":
             raise Failure("summarize raised ValueError on a table with one budget and at least 2 runs per cell")
@@ -417,10 +575,22 @@ def _summary_scenario(label, covers, rows, metric=None, raises=False):
             return
         if metric is not None and close(got, np.array(list(_summary_reference(rows, None).values()), float)):
             raise Failure("the metric argument is ignored: use row[metric]")
-        for wrong, message in (({"ddof": 0}, ck.DDOF0), ({"quantile": "z"}, ck.NORMAL_QUANTILE),
-                               ({"sqrt_n": False}, ck.NO_SQRT_N)):
-            if close(got, np.array(list(_summary_reference(rows, metric, **wrong).values()), float), rtol=1e-6):
-                raise Mistake(message)
+        plain = "the summary of a cell differs from the text's"
+        if np.any(np.isnan(got)) and not np.any(np.isnan(exp)):
+            zero = [k for k, v in want.items() if v[2] == 0]
+            if zero and close(got[:, :3], exp[:, :3]):
+                raise Mistake(ck.ZERO_SPREAD, key="zero_spread", plain="NaN in the interval of a cell with std 0")
+            raise Failure("summarize: the summary holds NaN")
+        hits = {}
+        for key, wrong, message in (("ddof0", {"ddof": 0}, ck.DDOF0), ("z", {"quantile": "z"}, ck.NORMAL_QUANTILE),
+                                    ("no_sqrt_n", {"sqrt_n": False}, ck.NO_SQRT_N),
+                                    ("std_is_se", {"std_is_se": True}, ck.STD_IS_SE)):
+            model = np.array(list(_summary_reference(rows, metric, **wrong).values()), float)
+            if close(got, model, rtol=1e-6) and not close(model, exp, rtol=1e-6):
+                hits[key] = message
+        if hits:  # models that coincide on this table: consistent with each
+            (key, message), *others = hits.items()
+            raise Mistake(message, key=key, also=tuple(k for k, _ in others), plain=plain)
         if not close(got[:, :2], exp[:, :2]):
             raise Failure("n or the mean of a cell is wrong")
         if not close(got[:, 2], exp[:, 2], rtol=1e-6):
@@ -445,7 +615,15 @@ SUMMARIZE = Part(
         "interleaved": "rows of the cells may come interleaved",
         "budgets": "rows with different num_epochs raise ValueError (within a cell or between cells)",
         "one_run": "a cell of one run raises ValueError",
+        "zero_spread": "a cell whose runs all give the same value: std 0 and the interval [mean, mean]",
     },
+    credit=[
+        Credit("n, mean, sample std and the t-interval per cell", 1.25,
+               ("cells", "mean_std", "t_interval", "n2", "interleaved")),
+        Credit("the metric argument", 0.25, ("metric",)),
+        Credit("ValueError for two budgets or a single run", 0.25, ("budgets", "one_run")),
+        Credit("a cell whose runs tie", 0.25, ("zero_spread",)),
+    ],
     scenarios=[
         _summary_scenario("the notebook's visible table", ("cells", "mean_std", "t_interval"), ck._VISIBLE_RESULTS),
         _summary_scenario("cells of 3, 5 and 2 runs", ("mean_std", "t_interval", "n2"), _rows(_CELLS)),
@@ -455,6 +633,8 @@ SUMMARIZE = Part(
                           _rows(_CELLS)[:2] + [{**_rows(_CELLS)[2], "num_epochs": 20}] + _rows(_CELLS)[3:],
                           raises=True),
         _summary_scenario("two budgets, one per cell", ("budgets",), _rows(_CELLS, budgets={"adam": 30}), raises=True),
+        _summary_scenario("a cell whose runs tie (std 0)", ("zero_spread",),
+                          _rows({"same": ([0.95, 0.95, 0.95], [0.9, 0.91, 0.92]), "sgd": _CELLS["sgd"]})),
         _summary_scenario("a cell of one run", ("one_run",), _rows(_CELLS) + [{"config": "lone", "seed": 0,
                                                                               "num_epochs": 10, "val_acc": 0.9,
                                                                               "test_acc": 0.9}], raises=True),

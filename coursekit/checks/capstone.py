@@ -50,6 +50,19 @@ WD_IGNORED = "weight_decay is ignored: pass config['weight_decay'] to the optimi
 DROP_LAST = ("the last, smaller mini-batch of each epoch is dropped: when n_train is not a multiple of "
              "batch_size, the last batch holds the remaining rows and is trained on too")
 NO_MOMENTUM = "'sgd-momentum' must be torch.optim.SGD with momentum=0.9"
+NEVER_TRAIN_MODE = ("the net is put in eval mode for validation and never back in training mode: from the second "
+                    "epoch on, dropout is off while training. Call net.train() at the start of every epoch")
+WEIGHTED_MEAN = ("history['train_loss'] weights each batch's loss by its size: it is the plain mean of the epoch's "
+                 "batch losses (a smaller last batch counts as much as the others)")
+COUNTER_NOT_RESET = ("the patience counter is never reset: an improvement must set it back to 0, so training stops "
+                     "only after patience epochs IN A ROW without improvement")
+NON_STRICT = ("an epoch whose validation loss equals the best so far counted as an improvement: an improvement is "
+              "strictly below the best (a plateau of equal losses must stop training after patience epochs)")
+RETURNED_TRAIN_MODE = "the returned net is in training mode: call net.eval() before returning it"
+FLOAT64_RUN = ("the run is in float64 (the returned net's parameters are float64): the recipe trains make_net's "
+               "float32 net on float32 tensors, X as torch.float32")
+STUDY_ALIASED = ("every row of the table is the same dict (one dict updated in place and appended again): build a "
+                 "new dict for every run")
 STUDY_SEEDS = ("the results table does not hold one run per (config, seed) with that seed: call train_fn(config, "
                "seed, data) for every config and every seed, in that order, and record the seed")
 STUDY_TRAIN_MODE = ("the accuracies were measured in training mode (dropout active): call net.eval() and use "
@@ -65,6 +78,10 @@ NORMAL_QUANTILE = ("the interval uses the normal quantile 1.96; with a handful o
                    "degrees of freedom (scipy.stats.t.ppf(0.975, n - 1))")
 NO_SQRT_N = ("the interval's half-width is t * std; the interval of a mean uses the standard error, "
              "t * std / sqrt(n)")
+STD_IS_SE = ("the std is the standard error of the mean (std / sqrt(n)): report the sample standard deviation "
+             "(ddof=1) as std, and use std / sqrt(n) only inside the interval")
+ZERO_SPREAD = ("a cell whose runs all give the same value has std 0 and the interval [mean, mean]: mean ± t * 0; "
+               "scipy.stats.t.interval gives NaN when its scale is 0, so compute mean ± t * std / sqrt(n) yourself")
 
 
 def _scramble(salt: int) -> None:
@@ -231,9 +248,18 @@ def train_run(fn, config, seed, arrays, salt=0, fixed_init=False, other_test=Non
     finally:
         undo()
     out = {k: [float(v) for v in history[k]] for k in ("train_loss", "val_loss", "val_acc")}
+    if not isinstance(net, torch.nn.Module):
+        out["net"] = type(net).__name__
+        return out
+    # the returned net as it is: its mode, and its dtype (evaluated in that dtype, so that a float64 net is not
+    # reported as a crash of the student's code)
+    out["returned_training"] = bool(net.training)
+    dtypes = sorted({str(p.dtype).replace("torch.", "") for p in net.parameters()})
+    out["net_dtype"] = ", ".join(dtypes)
+    dtype = next(iter(net.parameters())).dtype if dtypes else torch.float32
     net.eval()
     with torch.no_grad():
-        logits = net(torch.as_tensor(data["X_val"], dtype=torch.float32))
+        logits = net(torch.as_tensor(data["X_val"], dtype=dtype))
         yv = torch.as_tensor(data["y_val"])
         out["net_val_loss"] = float(torch.nn.functional.cross_entropy(logits, yv))
         out["net_val_acc"] = float((logits.argmax(1) == yv).float().mean())
@@ -278,6 +304,7 @@ def check_train(train):
                   other_test=(rng.normal(size=(60, 64)), rng.integers(0, 10, 60)))
     u = train_run(train, {**cfg, "patience": 1, "num_epochs": 6}, 1, arrays, salt=1)
     assert t == u, TEST_USED
+    assert not a.get("returned_training"), RETURNED_TRAIN_MODE
     assert math.isclose(a["net_val_loss"], a["val_loss"][-1], rel_tol=1e-4), (
         VAL_TRAIN_MODE if abs(a["net_val_loss"] - a["val_loss"][-1]) > 1e-3 else
         "history['val_loss'][-1] is not the validation loss of the returned net")
@@ -308,15 +335,22 @@ def _fake_train_fn(calls, val_marker):
     return train_fn
 
 
-def study_run(fn, configs, seeds, arrays):
+def study_run(fn, configs, seeds, arrays, twice=False):
     """``fn(configs, seeds, train_fn, data)`` with a recording stand-in for train; returns the rows (as plain
-    dicts) and the calls of train_fn [(config tag, seed, was its X_val the validation part)]."""
+    dicts) and the calls of train_fn [(config tag, seed, was its X_val the validation part)]. ``twice``: the study
+    runs a second time and "again" holds its rows (accuracies that change from one run to the next were measured
+    with dropout active)."""
     data = _data(arrays)
     calls = []
-    rows = fn({k: dict(v) for k, v in configs.items()}, list(seeds), _fake_train_fn(calls, data["X_val"]), data)
     keys = ("config", "seed", "num_epochs", "epochs_run", "val_acc", "test_acc")
-    out = [{k: (row[k] if k == "config" else float(row[k])) for k in keys if k in row} for row in rows]
-    return {"rows": out, "calls": calls}
+
+    def run(record):
+        rows = fn({k: dict(v) for k, v in configs.items()}, list(seeds), _fake_train_fn(record, data["X_val"]), data)
+        return [{k: (row[k] if k == "config" else float(row[k])) for k in keys if k in row} for row in rows]
+    out = {"rows": run(calls), "calls": calls}
+    if twice:
+        out["again"] = run([])
+    return out
 
 
 def _visible_study():

@@ -204,29 +204,46 @@ class _RecordingSGD(torch.optim.SGD):
         return super().step(closure)
 
 
-def _net(seed=0):
+def _net(seed=0, dropout=False):
     torch.manual_seed(seed)
-    return torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.Tanh(), torch.nn.Linear(6, 3)).double()
+    layers = [torch.nn.Linear(4, 6), torch.nn.Tanh()] + ([torch.nn.Dropout(0.5)] if dropout else [])
+    return torch.nn.Sequential(*layers, torch.nn.Linear(6, 3)).double()
 
 
-def _batches(num, size=4, seed=1):
+def _batches(num, size=4, seed=1, sizes=None):
+    """``num`` batches of ``size`` examples, or batches of the given ``sizes`` (the last ones smaller, say)."""
+    sizes = [int(size)] * int(num) if sizes is None else [int(s) for s in sizes]
     g = torch.Generator().manual_seed(seed)
-    X = torch.randn(num * size, 4, generator=g, dtype=torch.float64)
-    y = torch.randint(0, 3, (num * size,), generator=g)
-    return [(X[k * size:(k + 1) * size], y[k * size:(k + 1) * size]) for k in range(num)]
+    X = torch.randn(sum(sizes), 4, generator=g, dtype=torch.float64)
+    y = torch.randint(0, 3, (sum(sizes),), generator=g)
+    ends = np.cumsum([0] + sizes)
+    return [(X[a:b], y[a:b]) for a, b in zip(ends[:-1], ends[1:])]
 
 
-def run_fit(fit, num_batches=3, num_epochs=3, interval="epoch", schedule="step", lr=0.2, seed=0):
-    """Driver: the student's ``fit`` on a seeded tanh MLP (float64) with ``num_batches`` batches of 4 examples.
+def _type_name(v) -> str:
+    if isinstance(v, torch.Tensor):
+        return f"a {str(v.dtype).replace('torch.', '')} tensor"
+    return type(v).__name__
+
+
+def run_fit(fit, num_batches=3, num_epochs=3, interval="epoch", schedule="step", lr=0.2, seed=0, sizes=None,
+            dropout=False):
+    """Driver: the student's ``fit`` on a seeded tanh MLP (float64) with ``num_batches`` batches of 4 examples
+    (or batches of the given ``sizes``).
 
     ``schedule``: "step" (StepLR(step_size=1, gamma=0.5)) or "warmup" (LinearLR(start_factor=0.25,
-    total_iters=3)) or "cosine" (CosineAnnealingLR(T_max=4)). Returns {"order": one letter per call, "O" for
-    optimizer.step() and "S" for scheduler.step(), "lrs": the learning rate each optimizer step used,
-    "history": what fit returned (one-element tensors as floats), "floats": fit returned a list of Python
-    floats, "params": the parameters after, "warned": torch warned that scheduler.step()
-    came before optimizer.step()}.
+    total_iters=3)) or "cosine" (CosineAnnealingLR(T_max=4)). ``dropout``: the net has a Dropout(0.5) layer and
+    is handed over in eval mode (fit must put it in training mode); its masks come from torch's global random
+    state, seeded here. Returns {"order": one letter per call, "O" for optimizer.step() and "S" for
+    scheduler.step(), "lrs": the learning rate each optimizer step used, "history": what fit returned
+    (one-element tensors as floats), "floats": fit returned a list of Python floats, "returned": the type of what
+    fit returned, "types": the types of its elements, "params": the parameters after, "warned": torch warned that
+    scheduler.step() came before optimizer.step()}.
     """
-    net = _net(int(seed))
+    net = _net(int(seed), dropout=bool(dropout))
+    if dropout:
+        net.eval()
+        torch.manual_seed(int(seed) + 1000)
     params = list(net.parameters())
     log, used = [], []
     opt = _RecordingSGD(params, log, used, lr=float(lr))
@@ -241,17 +258,19 @@ def run_fit(fit, num_batches=3, num_epochs=3, interval="epoch", schedule="step",
         return sched_step(*args, **kwargs)
 
     sched.step = logged_step
-    batches = _batches(int(num_batches), seed=int(seed) + 1)
+    batches = _batches(int(num_batches), seed=int(seed) + 1, sizes=sizes)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         history = fit(net, opt, sched, batches, int(num_epochs), interval=interval)
     warned = any("before `optimizer.step()`" in str(w.message) for w in caught)
     floats = isinstance(history, list) and all(isinstance(v, float) for v in history)
+    returned = _type_name(history)
+    types = sorted({_type_name(v) for v in history}) if isinstance(history, (list, tuple, np.ndarray)) else []
     if isinstance(history, (list, tuple)):
         history = [float(v.detach()) if isinstance(v, torch.Tensor) and v.numel() == 1 else v for v in history]
     flat = torch.cat([p.detach().reshape(-1) for p in params]).numpy().copy()
     return {"order": "".join(log), "lrs": [u[0] for u in used], "history": history, "floats": bool(floats),
-            "params": flat, "warned": bool(warned)}
+            "returned": returned, "types": types, "params": flat, "warned": bool(warned)}
 
 
 def expected_order(num_batches, num_epochs, interval):
@@ -306,4 +325,30 @@ def check_fit(fit) -> None:
         raise AssertionError(f"{what}: with LinearLR(start_factor=0.25, total_iters=3) from lr = 0.2, two batches "
                              f"and interval='epoch', the optimizer steps must use the rates "
                              f"[0.05, 0.05, 0.1, 0.1, 0.15, 0.15]; yours used {np.round(used, 4).tolist()}")
+    # batches of 4, 4 and 2 examples at lr = 0: the epoch's loss is the plain mean of the three batch losses
+    sizes = [4, 4, 2]
+    out = run_fit(fit, 3, 1, lr=0.0, sizes=sizes)
+    net = _net(0)
+    with torch.no_grad():
+        per_batch = [float(torch.nn.functional.cross_entropy(net(X), y)) for X, y in _batches(3, sizes=sizes)]
+    if not np.isclose(out["history"][0], np.mean(per_batch), rtol=1e-9):
+        weighted = np.average(per_batch, weights=sizes)
+        raise AssertionError(f"{what}: with batches of 4, 4 and 2 examples the epoch's loss must be the mean of the "
+                             "three batch losses (each batch counts once)"
+                             + ("; yours weights each batch by its size" if np.isclose(out["history"][0], weighted,
+                                                                                        rtol=1e-9) else ""))
+    # a net with dropout handed over in eval mode: fit must train it in training mode (dropout active)
+    out = run_fit(fit, 2, 1, lr=0.2, dropout=True)
+    net = _net(0, dropout=True)
+    net.train()
+    torch.manual_seed(1000)
+    for X, y in _batches(2):
+        grads = torch.autograd.grad(torch.nn.functional.cross_entropy(net(X), y), list(net.parameters()))
+        with torch.no_grad():
+            for p, g in zip(net.parameters(), grads):
+                p -= 0.2 * g
+    want_p = torch.cat([p.detach().reshape(-1) for p in net.parameters()]).numpy()
+    if not np.allclose(out["params"], want_p, rtol=1e-9, atol=1e-12):
+        raise AssertionError(f"{what}: a net with dropout, handed to fit in eval mode, was not trained in training "
+                             "mode: call net.train() at the start of fit")
 

@@ -44,6 +44,18 @@ TESTED_TWICE = ("fit_and_test was called more than once per seed: each seed is f
                 "second look at the test set)")
 STD_DDOF0 = ("the spread is the population standard deviation (ddof=0); report the sample standard deviation, "
              "np.std(losses, ddof=1)")
+STD_IS_SE = ("the spread is the standard error of the mean (std / sqrt(n)), not the standard deviation: report the "
+             "sample standard deviation of the test losses, np.std(losses, ddof=1)")
+NAN_CHOSEN = ("a diverged configuration (NaN validation loss) was chosen as the best: a NaN is never the smallest "
+              "loss; skip NaNs (np.nanargmin, or compare with < starting from infinity)")
+TIE_LAST = ("among configurations with equal validation losses the last one was chosen: choose the first one "
+            "evaluated (compare with <, not <=)")
+GRID_DEDUP = ("a value listed twice was tried once: like ParameterGrid, the grid tries every combination of the "
+              "lists as given, a repeated value's combinations twice")
+KEEPS_TIES = ("on ties at the cut a rung keeps more than max(1, n // eta) configurations (every loss up to the "
+              "threshold?): keep exactly max(1, n // eta), the first ones among equal losses")
+ALIASED_RUNGS = ("every rung lists the same configurations as the last one: rungs[k]['configs'] is the list you "
+                 "later shrink or sort in place; store a copy, list(alive)")
 
 
 # ---------------------------------------------------------------- plain values and synthetic losses
@@ -79,21 +91,31 @@ def unit(config, salt, tag="") -> float:
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big") / 2.0 ** 64
 
 
-def synthetic_scores(config, salt=0) -> dict:
-    """Training, validation and test losses of a configuration: deterministic, and they disagree."""
+def synthetic_scores(config, salt=0, ties=0, diverge=False) -> dict:
+    """Training, validation and test losses of a configuration: deterministic, and they disagree.
+
+    ``ties``: the validation loss takes only that many values, so configurations tie. ``diverge``: a
+    configuration with lr >= 1 diverged, all its losses are NaN."""
+    if diverge and isinstance(config.get("lr"), (int, float)) and config["lr"] >= 1.0:
+        nan = float("nan")
+        return {"train": nan, "val": nan, "test": nan}
     val = 0.2 + unit(config, salt, "val")
+    if ties:
+        val = 0.2 + int(unit(config, salt, "val") * ties) / ties
     return {"train": 0.1 * val + 0.2 * unit(config, salt, "train"),
             "val": val,
             "test": val + 0.6 * unit(config, salt, "test")}
 
 
-def synthetic_curve(config, budget, salt=0) -> float:
+def synthetic_curve(config, budget, salt=0, ties=0) -> float:
     """A learning curve: the validation loss after ``budget`` units of training. Curves cross, so the ranking
-    after a short training differs from the ranking after a long one."""
+    after a short training differs from the ranking after a long one. ``ties``: losses rounded to 1/ties, so
+    that configurations tie."""
     final = 0.1 + unit(config, salt, "final")
     start = 2.0 + unit(config, salt, "start")
     rate = 0.2 + 1.3 * unit(config, salt, "rate")
-    return float(final + (start - final) * (1.0 + float(budget)) ** (-rate))
+    loss = float(final + (start - final) * (1.0 + float(budget)) ** (-rate))
+    return round(loss * ties) / ties if ties else loss
 
 
 def synthetic_test_loss(config, seed, fit_on, salt=0) -> float:
@@ -104,19 +126,19 @@ def synthetic_test_loss(config, seed, fit_on, salt=0) -> float:
 
 
 # ---------------------------------------------------------------- sandbox drivers (the grader's probes)
-def _recorder(salt):
+def _recorder(salt, ties=0, diverge=False):
     calls = []
 
     def evaluate(config):
         if not isinstance(config, dict):
             raise TypeError(f"evaluate(config): config must be a dict, got {type(config).__name__}")
         calls.append(plain(dict(config)))
-        return synthetic_scores(config, salt)
+        return synthetic_scores(config, salt, ties, diverge)
     return evaluate, calls
 
 
-def grid_run(fn, space, salt):
-    evaluate, calls = _recorder(salt)
+def grid_run(fn, space, salt, ties=0, diverge=False):
+    evaluate, calls = _recorder(salt, ties, diverge)
     best, results = fn({k: list(v) for k, v in space.items()}, evaluate)
     return {"best": plain(best), "results": plain(results), "calls": calls}
 
@@ -135,8 +157,8 @@ def _frozen_log_uniform(low, high):
     return loguniform(low, high)
 
 
-def random_run(fn, space, n_trials, seed, salt, evaluate_nothing=False):
-    evaluate, calls = _recorder(salt)
+def random_run(fn, space, n_trials, seed, salt, evaluate_nothing=False, ties=0, diverge=False):
+    evaluate, calls = _recorder(salt, ties, diverge)
     space = {k: tuple([v[0], list(v[1])] if v[0] == "choice" else v) for k, v in space.items()}
     namespace = getattr(fn, "__globals__", {})
     own = namespace.get("log_uniform")
@@ -173,16 +195,17 @@ class _Runaway(Exception):
 MAX_HALVING_CALLS = 400
 
 
-def halving_run(fn, configs, min_budget, eta, salt):
+def halving_run(fn, configs, min_budget, eta, salt, ties=0):
     """Runs ``fn``; if it never stops (more than MAX_HALVING_CALLS trainings), the rungs are rebuilt from the
-    calls of train_eval (one rung per budget) and ``winner`` is None."""
+    calls of train_eval (one rung per budget) and ``winner`` is None. ``ties``: losses rounded so that
+    configurations tie."""
     calls = []
 
     def train_eval(config, budget):
         if len(calls) >= MAX_HALVING_CALLS:
             raise _Runaway
         calls.append([plain(dict(config)), plain(budget)])
-        return synthetic_curve(config, budget, salt)
+        return synthetic_curve(config, budget, salt, ties)
     try:
         winner, rungs = fn([dict(c) for c in configs], train_eval, min_budget, int(eta))
     except _Runaway:
@@ -191,7 +214,7 @@ def halving_run(fn, configs, min_budget, eta, salt):
             if not rungs or rungs[-1]["budget"] != budget:
                 rungs.append({"configs": [], "budget": budget, "losses": []})
             rungs[-1]["configs"].append(config)
-            rungs[-1]["losses"].append(synthetic_curve(config, budget, salt))
+            rungs[-1]["losses"].append(synthetic_curve(config, budget, salt, ties))
         return {"winner": None, "rungs": rungs[:12], "calls": calls, "runaway": True}
     return {"winner": plain(winner), "rungs": plain(rungs), "calls": calls, "runaway": False}
 
@@ -293,6 +316,11 @@ def check_grid_search(fn) -> None:
     if plain(best) != right:
         _fail(what, _best_mistake(plain(best), [(plain(c), s) for c, s in results])
               or "best_config is not the configuration with the smallest validation loss")
+    # lr = 1 diverges (NaN losses) and is tried first: it must not be chosen
+    evaluate, _ = _recorder(salt=17, diverge=True)
+    best, results = fn({"lr": [1.0, 0.1, 0.01], "weight_decay": [0.0, 1e-4]}, evaluate)
+    if not isinstance(best, dict) or best.get("lr") == 1.0:
+        _fail(what, NAN_CHOSEN + " (a grid whose first learning rate, 1.0, diverged)")
 
 
 def check_random_search(fn) -> None:
@@ -328,6 +356,11 @@ def check_random_search(fn) -> None:
     if plain(best) != right:
         _fail(what, _best_mistake(plain(best), [(plain(c), s) for c, s in results])
               or "best_config is not the configuration with the smallest validation loss")
+    # an lr >= 1 diverges (NaN losses); with this seed the first trial does: it must not be chosen
+    best, _ = fn({"lr": ("log-uniform", 1e-2, 10.0)}, 8, np.random.default_rng(4),
+                 _recorder(salt=18, diverge=True)[0])
+    if not isinstance(best, dict) or not best.get("lr", 1.0) < 1.0:
+        _fail(what, NAN_CHOSEN + " (8 trials of lr in [0.01, 10), the first one diverged)")
 
 
 # The visible example of successive halving: 10 configurations, eta = 3, min_budget = 1 (computed once with the

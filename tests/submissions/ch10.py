@@ -281,15 +281,139 @@ def fit(net, optimizer, scheduler, batches, num_epochs, interval="epoch"):
     return [s / len(batches) for s in sums]
 '''
 
+# ---------------------------------------------------------------- issue 23: the edges of the contracts
+# state over time: torch's chainable StepLR without its "last_epoch == 0" guard decays at construction
+STEP_CHAINABLE_FIRST = _step('''        if self.last_epoch % self.step_size != 0:
+            return [group["lr"] for group in self.optimizer.param_groups]
+        return [group["lr"] * self.gamma for group in self.optimizer.param_groups]''')
+# types: the rates computed in a float32 tensor
+STEP_FLOAT32 = _step('''        rates = torch.tensor(self.base_lrs) * self.gamma ** (self.last_epoch // self.step_size)
+        return rates.tolist()''')
+# state over time: a counter of its own, advanced at every get_lr() call (saved by state_dict like last_epoch)
+STEP_OWN_COUNTER = '''
+class StepLR(LRScheduler):
+    def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
+        self.step_size = step_size
+        self.gamma = gamma
+        self.calls = 0
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        k = self.calls // self.step_size
+        self.calls += 1
+        return [base_lr * self.gamma ** k for base_lr in self.base_lrs]
+'''
+# numerics: pi typed in by hand, right to about 1e-6 (a formula's near miss, not float32)
+COS_PI_APPROX = _cos('''        PI = 3.1416
+        c = (1 + math.cos(PI * self.last_epoch / self.T_max)) / 2
+        return [self.eta_min + (b - self.eta_min) * c for b in self.base_lrs]''')
+# composition: torch's recursive form copied without its restart branch (divides by zero past T_max)
+COS_RECURSIVE = _cos('''        t, T = self.last_epoch, self.T_max
+        if t == 0:
+            return [group["lr"] for group in self.optimizer.param_groups]
+        return [(1 + math.cos(math.pi * t / T)) / (1 + math.cos(math.pi * (t - 1) / T)) * (group["lr"] - self.eta_min)
+                + self.eta_min for group in self.optimizer.param_groups]''')
+COS_TORCH_FLOAT64 = _cos('''        base = torch.tensor(self.base_lrs, dtype=torch.float64)
+        c = (1 + torch.cos(torch.tensor(math.pi * self.last_epoch / self.T_max, dtype=torch.float64))) / 2
+        return (self.eta_min + (base - self.eta_min) * c).tolist()''')
+# an option lost: end_factor ignored (the factor always ends at 1)
+LIN_END_IGNORED = _lin('''        frac = min(self.last_epoch, self.total_iters) / self.total_iters
+        return [b * (self.start_factor + (1 - self.start_factor) * frac) for b in self.base_lrs]''')
+# state over time: the closed form applied to the current lr, so the factors compound
+LIN_FROM_CURRENT = _lin('''        frac = min(self.last_epoch, self.total_iters) / self.total_iters
+        factor = self.start_factor + (self.end_factor - self.start_factor) * frac
+        return [group["lr"] * factor for group in self.optimizer.param_groups]''')
+# decided once in __init__: the factors precomputed before super().__init__ (valid)
+LIN_PRECOMPUTED = '''
+class LinearLR(LRScheduler):
+    def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5, last_epoch=-1):
+        self.start_factor = start_factor
+        self.end_factor = end_factor
+        self.total_iters = total_iters
+        self.factors = [start_factor + (end_factor - start_factor) * k / total_iters
+                        for k in range(total_iters + 1)]
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        f = self.factors[min(self.last_epoch, self.total_iters)]
+        return [b * f for b in self.base_lrs]
+'''
+WC_NO_ETA_MIN = _wc('''        t, w = self.last_epoch, self.warmup_iters
+        if t < w:
+            return [b * (self.start_factor + (1 - self.start_factor) * t / w) for b in self.base_lrs]
+        return [b * (1 + math.cos(math.pi * (t - w) / self.T_max)) / 2 for b in self.base_lrs]''')
+WC_CLAMPED = _wc('''        t, w = self.last_epoch, self.warmup_iters
+        if t < w:
+            return [b * (self.start_factor + (1 - self.start_factor) * t / w) for b in self.base_lrs]
+        c = (1 + math.cos(math.pi * min(t - w, self.T_max) / self.T_max)) / 2
+        return [self.eta_min + (b - self.eta_min) * c for b in self.base_lrs]''')
+# composition: net.train() never called (the net arrives in eval mode)
+FIT_NO_TRAIN = FIT_NO_ZERO_GRAD.replace("    net.train()\n", "").replace(
+    "            loss = F.cross_entropy", "            optimizer.zero_grad()\n            loss = F.cross_entropy")
+# composition: epoch means over unequal batches, weighted by the batch sizes
+FIT_WEIGHTED = '''
+def fit(net, optimizer, scheduler, batches, num_epochs, interval="epoch"):
+    net.train()
+    history = []
+    for _ in range(num_epochs):
+        total, count = 0.0, 0
+        for X_batch, y_batch in batches:
+            optimizer.zero_grad()
+            loss = F.cross_entropy(net(X_batch), y_batch)
+            loss.backward()
+            optimizer.step()
+            if interval == "step":
+                scheduler.step()
+            total += loss.item() * len(X_batch)
+            count += len(X_batch)
+        if interval == "epoch":
+            scheduler.step()
+        history.append(total / count)
+    return history
+'''
+# state over time: the list of losses never reset between epochs
+FIT_NOT_RESET = FIT_HELPER.replace("    history = []\n    for epoch in range(num_epochs):\n        losses = []\n",
+                                   "    history, losses = [], []\n    for epoch in range(num_epochs):\n")
+# the gradients zeroed between backward and step
+FIT_ZERO_GRAD_LATE = _fit('''            loss = F.cross_entropy(net(X_batch), y_batch)
+            loss.backward()
+            optimizer.zero_grad()
+            optimizer.step()
+            if interval == "step":
+                scheduler.step()''', after_epoch='''        if interval == "epoch":
+            scheduler.step()''')
+# types: a numpy array where the text says a list
+FIT_ARRAY = FIT_HELPER.replace("    return history\n", "    return np.array(history)\n")
+# valid: one global step counter decides when the scheduler steps; numpy means (np.float64 is a float)
+FIT_COUNTER = '''
+def fit(net, optimizer, scheduler, batches, num_epochs, interval="epoch"):
+    step = 0
+    history = []
+    for epoch in range(num_epochs):
+        net.train()
+        losses = []
+        for X_batch, y_batch in batches:
+            optimizer.zero_grad()
+            loss = F.cross_entropy(net(X_batch), y_batch)
+            loss.backward()
+            optimizer.step()
+            step += 1
+            losses.append(loss.item())
+            if interval == "step" or step % len(batches) == 0:
+                scheduler.step()
+        history.append(np.mean(losses))
+    return history
+'''
+
 BUGGY = [
-    Variant("bug-step-one-base-rate", "step_lr", STEP_ONE_BASE, P1, visible=ONE_BASE, hidden=ONE_BASE),
+    Variant("bug-step-one-base-rate", "step_lr", STEP_ONE_BASE, P1, visible=ONE_BASE, hidden="own base rate"),
     Variant("bug-step-base-lrs-mutated", "step_lr", STEP_MUTATES, P1, visible=BASE_LRS, hidden=BASE_LRS),
     Variant("bug-step-decays-early", "step_lr", STEP_EARLY, P1, visible="differ from torch's",
             hidden="decays one step too early"),
     Variant("bug-step-no-floor", "step_lr", STEP_NO_FLOOR, P1, visible="differ from torch's",
             hidden="the rate decays at every step"),
     Variant("bug-step-uses-torch", "step_lr", STEP_TORCH, P1, visible=None, hidden="must be written by you"),
-    Variant("bug-cos-one-base-rate", "cosine_lr", COS_ONE_BASE, P2, visible=ONE_BASE, hidden=ONE_BASE),
+    Variant("bug-cos-one-base-rate", "cosine_lr", COS_ONE_BASE, P2, visible=ONE_BASE, hidden="own base rate"),
     Variant("bug-cos-t-max-minus-one", "cosine_lr", COS_T_MAX_MINUS_ONE, P2, visible=OFF_BY_ONE, hidden=OFF_BY_ONE),
     Variant("bug-cos-shifted-by-one", "cosine_lr", COS_SHIFTED, P2, visible=OFF_BY_ONE, hidden=OFF_BY_ONE),
     Variant("bug-cos-eta-min-ignored", "cosine_lr", COS_NO_ETA_MIN, P2, visible="differ from torch's",
@@ -298,7 +422,7 @@ BUGGY = [
             hidden="after T_max the rate stays at eta_min"),
     Variant("bug-cos-base-lrs-mutated", "cosine_lr", COS_MUTATES, P2, visible=BASE_LRS, hidden=BASE_LRS),
     Variant("bug-lin-warmup-from-zero", "linear_lr", LIN_ZERO, P3, visible=WARMUP_ZERO, hidden=WARMUP_ZERO),
-    Variant("bug-lin-one-base-rate", "linear_lr", LIN_ONE_BASE, P3, visible="base rate", hidden=ONE_BASE),
+    Variant("bug-lin-one-base-rate", "linear_lr", LIN_ONE_BASE, P3, visible="base rate", hidden="own base rate"),
     Variant("bug-lin-not-clamped", "linear_lr", LIN_UNCLAMPED, P3, visible="differ from torch's",
             hidden="the factor keeps changing after total_iters"),
     Variant("bug-lin-one-step-ahead", "linear_lr", LIN_EARLY, P3, visible="differ from torch's",
@@ -309,7 +433,7 @@ BUGGY = [
             hidden="the cosine must start again at base_lr"),
     Variant("bug-wc-clock-from-zero", "warmup_cosine", WC_CLOCK_FROM_ZERO, P4, visible="the cosine must start again",
             hidden="the cosine's clock starts at the milestone"),
-    Variant("bug-wc-one-base-rate", "warmup_cosine", WC_ONE_BASE, P4, visible=ONE_BASE, hidden=ONE_BASE),
+    Variant("bug-wc-one-base-rate", "warmup_cosine", WC_ONE_BASE, P4, visible=ONE_BASE, hidden="own base rate"),
     Variant("bug-fit-scheduler-first", "fit", FIT_SCHED_FIRST, P5, visible=SCHED_FIRST, hidden=SCHED_FIRST),
     Variant("bug-fit-always-per-step", "fit", FIT_ALWAYS_PER_STEP, P5, visible="stepped after every batch",
             hidden="stepped after every batch"),
@@ -319,6 +443,30 @@ BUGGY = [
             hidden="gradients accumulate"),
     Variant("bug-fit-tensor-losses", "fit", FIT_TENSOR_LOSSES, P5, visible="return a list of",
             hidden="return Python floats"),
+    # issue 23
+    Variant("bug-step-chainable-decays-at-construction", "step_lr", STEP_CHAINABLE_FIRST, P1,
+            visible="differ from torch's", hidden="right after construction"),
+    Variant("bug-step-float32-tensor", "step_lr", STEP_FLOAT32, P1, visible="differ from torch's",
+            hidden="float32"),
+    Variant("bug-cos-pi-by-hand", "cosine_lr", COS_PI_APPROX, P2, visible="differ from torch's",
+            hidden="by a small amount"),
+    Variant("bug-cos-recursive-no-restart", "cosine_lr", COS_RECURSIVE, P2, visible="ZeroDivisionError",
+            hidden="ZeroDivisionError"),
+    Variant("bug-lin-end-factor-ignored", "linear_lr", LIN_END_IGNORED, P3, visible="differ from torch's",
+            hidden="end_factor is ignored"),
+    Variant("bug-lin-compounds-current-lr", "linear_lr", LIN_FROM_CURRENT, P3, visible="differ from torch's",
+            hidden="factors compound"),
+    Variant("bug-wc-eta-min-ignored", "warmup_cosine", WC_NO_ETA_MIN, P4, visible="differ from",
+            hidden="eta_min is ignored"),
+    Variant("bug-wc-stops-at-eta-min", "warmup_cosine", WC_CLAMPED, P4, visible="differ from",
+            hidden="stays at eta_min"),
+    Variant("bug-fit-never-train-mode", "fit", FIT_NO_TRAIN, P5, visible="net.train()", hidden="net.train()"),
+    Variant("bug-fit-weighted-epoch-mean", "fit", FIT_WEIGHTED, P5, visible="each batch counts once",
+            hidden="weighted by its size"),
+    Variant("bug-fit-losses-never-reset", "fit", FIT_NOT_RESET, P5, visible=None, hidden="never reset"),
+    Variant("bug-fit-zero-grad-after-backward", "fit", FIT_ZERO_GRAD_LATE, P5, visible="gradients",
+            hidden="between backward() and optimizer.step()"),
+    Variant("bug-fit-returns-array", "fit", FIT_ARRAY, P5, visible="return a list", hidden="return a list"),
 ]
 
 CORRECT = [
@@ -332,4 +480,9 @@ CORRECT = [
     Variant("ok-wc-numpy", "warmup_cosine", WC_NUMPY, P4),
     Variant("ok-fit-helper", "fit", FIT_HELPER, P5),
     Variant("ok-fit-flat-loop", "fit", FIT_FLAT, P5),
+    # issue 23
+    Variant("ok-step-own-counter", "step_lr", STEP_OWN_COUNTER, P1),
+    Variant("ok-cos-torch-float64", "cosine_lr", COS_TORCH_FLOAT64, P2),
+    Variant("ok-lin-precomputed-factors", "linear_lr", LIN_PRECOMPUTED, P3),
+    Variant("ok-fit-step-counter-numpy-mean", "fit", FIT_COUNTER, P5),
 ]

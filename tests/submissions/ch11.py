@@ -47,7 +47,7 @@ def grid_search(space, evaluate):
     names = sorted(space)
     results = [(dict(zip(names, values)), None) for values in zip(*(space[n] for n in names))]
     results = [(c, evaluate(c)) for c, _ in results]
-    return min(results, key=lambda r: r[1]["val"])[0], results
+    return min(results, key=lambda r: (np.isnan(r[1]["val"]), r[1]["val"]))[0], results
 '''
 GRID_UNSORTED = '''
 import itertools
@@ -57,7 +57,7 @@ def grid_search(space, evaluate):
     for values in itertools.product(*space.values()):
         config = dict(zip(space.keys(), values))
         results.append((config, evaluate(config)))
-    return min(results, key=lambda r: r[1]["val"])[0], results
+    return min(results, key=lambda r: (np.isnan(r[1]["val"]), r[1]["val"]))[0], results
 '''
 GRID_ON_TEST = '''
 import itertools
@@ -66,10 +66,10 @@ def grid_search(space, evaluate):
     names = sorted(space)
     results = [(dict(zip(names, v)), None) for v in itertools.product(*(space[n] for n in names))]
     results = [(c, evaluate(c)) for c, _ in results]
-    return min(results, key=lambda r: r[1]["test"])[0], results
+    return min(results, key=lambda r: (np.isnan(r[1]["test"]), r[1]["test"]))[0], results
 '''
 GRID_ON_TRAIN = GRID_ON_TEST.replace('r[1]["test"]', 'r[1]["train"]')
-GRID_ARGMAX = GRID_ON_TEST.replace('min(results, key=lambda r: r[1]["test"])', 'max(results, key=lambda r: r[1]["val"])')
+GRID_ARGMAX = GRID_ON_TEST.replace('min(results, key=lambda r: (np.isnan(r[1]["test"]), r[1]["test"]))', 'max(results, key=lambda r: (not np.isnan(r[1]["val"]), r[1]["val"]))')
 GRID_ONE_AT_A_TIME = '''
 def grid_search(space, evaluate):
     names = sorted(space)
@@ -79,7 +79,7 @@ def grid_search(space, evaluate):
         for v in space[n][1:]:
             configs.append({**base, n: v})
     results = [(c, evaluate(c)) for c in configs]
-    return min(results, key=lambda r: r[1]["val"])[0], results
+    return min(results, key=lambda r: (np.isnan(r[1]["val"]), r[1]["val"]))[0], results
 '''
 GRID_EVALUATE_TWICE = '''
 import itertools
@@ -95,7 +95,7 @@ from sklearn.model_selection import ParameterGrid
 
 def grid_search(space, evaluate):
     results = [(dict(c), evaluate(dict(c))) for c in ParameterGrid(space)]
-    return min(results, key=lambda r: r[1]["val"])[0], results
+    return min(results, key=lambda r: (np.isnan(r[1]["val"]), r[1]["val"]))[0], results
 '''
 GRID_RECURSIVE = '''
 def grid_search(space, evaluate):
@@ -128,7 +128,7 @@ def grid_search(space, evaluate):
         config = {n: space[n][int(i)] for n, i in zip(names, idx)}
         results.append((config, evaluate(config)))
     vals = np.array([s["val"] for _, s in results])
-    return results[int(np.flatnonzero(vals == vals.min())[0])][0], results
+    return results[int(np.flatnonzero(vals == np.nanmin(vals))[0])][0], results
 '''
 
 # ---------------------------------------------------------------- part 3: random_search
@@ -146,7 +146,7 @@ def random_search(space, n_trials, rng, evaluate):
             else:
                 config[name] = args[0][int(rng.integers(len(args[0])))]
         results.append((config, evaluate(config)))
-    return min(results, key=lambda r: r[1]["{key}"])[0], results
+    return min(results, key=lambda r: (np.isnan(r[1]["{key}"]), r[1]["{key}"]))[0], results
 '''
 
 
@@ -171,10 +171,10 @@ def random_search(space, n_trials, rng, evaluate):
             else:
                 config[name] = args[0][np.random.randint(len(args[0]))]
         results.append((config, evaluate(config)))
-    return min(results, key=lambda r: r[1]["val"])[0], results
+    return min(results, key=lambda r: (np.isnan(r[1]["val"]), r[1]["val"]))[0], results
 '''
 RAND_EVALUATE_TWICE = _rand().replace("    return min(results",
-                                      "    evaluate(min(results, key=lambda r: r[1]['val'])[0])\n    return min(results")
+                                      "    evaluate(min(results, key=lambda r: (np.isnan(r[1]['val']), r[1]['val']))[0])\n    return min(results")
 RAND_CHOICE = '''
 def random_search(space, n_trials, rng, evaluate):
     def draw(kind, *args):
@@ -189,7 +189,7 @@ def random_search(space, n_trials, rng, evaluate):
         config = {name: draw(*space[name]) for name in sorted(space)}
         results.append((config, evaluate(config)))
     vals = [s["val"] for _, s in results]
-    return results[int(np.argmin(vals))][0], results
+    return results[int(np.nanargmin(vals))][0], results
 '''
 RAND_HELPER = '''
 SAMPLERS = {
@@ -205,11 +205,11 @@ def random_search(space, n_trials, rng, evaluate):
         for name, (kind, *args) in sorted(space.items()):
             config[name] = SAMPLERS[kind](rng, *args)
         results.append((config, evaluate(config)))
-    best = results[0]
-    for r in results[1:]:
-        if r[1]["val"] < best[1]["val"]:
-            best = r
-    return best[0], results
+    best, best_val = None, float("inf")
+    for config, scores in results:
+        if scores["val"] < best_val:
+            best, best_val = config, scores["val"]
+    return best, results
 '''
 
 # ---------------------------------------------------------------- part 4: successive_halving
@@ -337,6 +337,117 @@ def final_report(best_config, fit_and_test, seeds):
     return mean, std, np.array(losses)
 '''
 
+# ---------------------------------------------------------------- issue 23: the edges of the contracts
+# NaN as the first value seen: min() keeps the first element when every comparison with NaN is False
+GRID_NAN_FIRST = '''
+import itertools
+
+def grid_search(space, evaluate):
+    names = sorted(space)
+    results = []
+    for values in itertools.product(*(space[n] for n in names)):
+        config = dict(zip(names, values))
+        results.append((config, evaluate(config)))
+    return min(results, key=lambda r: r[1]["val"])[0], results
+'''
+# ties: <= keeps the last of equal losses
+GRID_TIES_LAST = GRID_RECURSIVE.replace('if scores["val"] < best_val:', 'if scores["val"] <= best_val:')
+# repeated values in a grid: duplicates dropped
+GRID_DEDUP = '''
+import itertools
+
+def grid_search(space, evaluate):
+    names = sorted(space)
+    lists = [list(dict.fromkeys(space[n])) for n in names]
+    results = []
+    for values in itertools.product(*lists):
+        config = dict(zip(names, values))
+        results.append((config, evaluate(config)))
+    vals = [s["val"] for _, s in results]
+    return results[int(np.nanargmin(vals))][0], results
+'''
+# valid: NaN sorted last by the key, the first of equals kept by min
+GRID_NAN_KEY = GRID_NAN_FIRST.replace('min(results, key=lambda r: r[1]["val"])',
+                                      'min(results, key=lambda r: (np.isnan(r[1]["val"]), r[1]["val"]))')
+# NaN as the first value seen: the running best starts at the first trial
+RAND_NAN_FIRST = '''
+def random_search(space, n_trials, rng, evaluate):
+    results = []
+    for _ in range(n_trials):
+        config = {}
+        for name in sorted(space):
+            kind, *args = space[name]
+            if kind == "log-uniform":
+                config[name] = float(log_uniform(args[0], args[1], None, rng))
+            elif kind == "uniform":
+                config[name] = float(rng.uniform(args[0], args[1]))
+            else:
+                config[name] = args[0][int(rng.integers(len(args[0])))]
+        results.append((config, evaluate(config)))
+    best = results[0]
+    for r in results[1:]:
+        if r[1]["val"] < best[1]["val"]:
+            best = r
+    return best[0], results
+'''
+RAND_TIES_LAST = RAND_NAN_FIRST.replace('''    best = results[0]
+    for r in results[1:]:
+        if r[1]["val"] < best[1]["val"]:
+            best = r''', '''    best = (None, {"val": float("inf")})
+    for r in results:
+        if r[1]["val"] <= best[1]["val"]:
+            best = r''')
+# ties at the cut: every loss up to the threshold survives
+SH_THRESHOLD = '''
+def successive_halving(configs, train_eval, min_budget, eta):
+    alive, rungs, k = list(configs), [], 0
+    while True:
+        budget = min_budget * eta ** k
+        losses = [train_eval(c, budget) for c in alive]
+        rungs.append({"configs": list(alive), "budget": budget, "losses": losses})
+        if len(alive) == 1:
+            return alive[0], rungs
+        threshold = sorted(losses)[max(1, len(alive) // eta) - 1]
+        alive = [c for c, loss in zip(alive, losses) if loss <= threshold]
+        k += 1
+'''
+# a list aliased rather than copied: the rung keeps the list that is later sorted and cut in place
+SH_ALIASED = '''
+def successive_halving(configs, train_eval, min_budget, eta):
+    alive, rungs, k = list(configs), [], 0
+    while True:
+        budget = min_budget * eta ** k
+        losses = {id(c): train_eval(c, budget) for c in alive}
+        rungs.append({"configs": alive, "budget": budget, "losses": [losses[id(c)] for c in alive]})
+        if len(alive) == 1:
+            return alive[0], rungs
+        alive.sort(key=lambda c: losses[id(c)])
+        del alive[max(1, len(alive) // eta):]
+        k += 1
+'''
+# valid: numpy's default sort (not stable) breaks ties its own way
+SH_QUICKSORT = _sh().replace('np.argsort(np.array(losses), kind="stable")', 'np.argsort(losses)')
+# the standard error reported as the spread (the same number as the population std for two seeds)
+REPORT_SEM = '''
+from scipy import stats
+
+def final_report(best_config, fit_and_test, seeds):
+    seeds = list(seeds)
+    if len(seeds) < 2:
+        raise ValueError("need two seeds")
+    losses = np.array([fit_and_test(best_config, s, ("train", "val")) for s in seeds])
+    return float(losses.mean()), float(stats.sem(losses)), losses
+'''
+# types: a list where the text says a numpy array
+REPORT_LIST = '''
+def final_report(best_config, fit_and_test, seeds):
+    seeds = list(seeds)
+    if len(seeds) < 2:
+        raise ValueError("need two seeds")
+    losses = [fit_and_test(best_config, s, ("train", "val")) for s in seeds]
+    return float(np.mean(losses)), float(np.std(losses, ddof=1)), losses
+'''
+
 # The order matters to tests that grade a slice of BUGGY: add new variants at the end.
 BUGGY = [
     Variant("bug-lu-uniform", "log_uniform", LU_UNIFORM, P1,
@@ -398,6 +509,18 @@ BUGGY = [
             visible="more than once per seed", hidden="more than once per seed"),
     Variant("bug-report-one-seed-accepted", "final_report", REPORT_NO_ERROR, P5,
             visible="should raise ValueError", hidden="should raise ValueError"),
+    # issue 23
+    Variant("bug-grid-nan-first-seen", "grid_search", GRID_NAN_FIRST, P2, visible="NaN", hidden="NaN"),
+    Variant("bug-grid-ties-keep-last", "grid_search", GRID_TIES_LAST, P2, visible=None, hidden="equal validation"),
+    Variant("bug-grid-repeated-value-once", "grid_search", GRID_DEDUP, P2, visible=None, hidden="listed twice"),
+    Variant("bug-rand-nan-first-seen", "random_search", RAND_NAN_FIRST, P3, visible="NaN", hidden="NaN"),
+    Variant("bug-rand-ties-keep-last", "random_search", RAND_TIES_LAST, P3, visible=None, hidden="equal validation"),
+    Variant("bug-sh-threshold-keeps-ties", "successive_halving", SH_THRESHOLD, P4, visible=None, hidden="ties"),
+    Variant("bug-sh-rungs-alias-one-list", "successive_halving", SH_ALIASED, P4, visible="rung sizes",
+            hidden="store a copy"),
+    Variant("bug-report-standard-error", "final_report", REPORT_SEM, P5, visible="standard deviation",
+            hidden="standard error"),
+    Variant("bug-report-list-not-array", "final_report", REPORT_LIST, P5, visible=None, hidden="numpy array"),
 ]
 
 CORRECT = [
@@ -411,4 +534,7 @@ CORRECT = [
     Variant("ok-sh-heapq", "successive_halving", SH_HEAPQ, P4),
     Variant("ok-report-statistics", "final_report", REPORT_STATISTICS, P5),
     Variant("ok-report-loop", "final_report", REPORT_LOOP, P5),
+    # issue 23
+    Variant("ok-grid-nan-last-key", "grid_search", GRID_NAN_KEY, P2),
+    Variant("ok-sh-default-argsort", "successive_halving", SH_QUICKSORT, P4),
 ]

@@ -230,6 +230,55 @@ def summarize(results, metric="test_acc"):
     return summary
 '''
 
+# ---------------------------------------------------------------- issue 23: the edges of the contracts
+# composition: net.train() never called (eval mode for validation, then never back)
+TRAIN_NEVER_TRAIN_MODE = _edit("train", ("        net.train()\n", ""))
+# epoch means over unequal batches, weighted by batch size
+TRAIN_WEIGHTED_MEAN = _edit("train", ("            losses.append(loss.item())\n",
+                                      "            losses.append(loss.item() * len(rows))\n"),
+                            ('history["train_loss"].append(sum(losses) / len(losses))',
+                             'history["train_loss"].append(sum(losses) / len(order))'))
+# state over time: the patience counter never reset
+TRAIN_COUNTER_NOT_RESET = _edit("train", ("best, wait, best_state = val_loss, 0, copy.deepcopy(net.state_dict())",
+                                          "best, best_state = val_loss, copy.deepcopy(net.state_dict())"))
+# a plateau of equal losses counted as improvements
+TRAIN_NON_STRICT = _edit("train", ("            if val_loss < best:", "            if val_loss <= best:"))
+# the returned net left in training mode
+TRAIN_RETURNS_TRAIN_MODE = _edit("train", ("    net.eval()\n    return net, history", "    net.train()\n    return net, history"))
+# types: the whole run in float64 (a float64 net returned; the driver must evaluate it, not crash)
+TRAIN_FLOAT64 = _edit("train", ("    net = make_net(config)  # hidden width and dropout p from the config",
+                                "    net = make_net(config).double()"),
+                      ('X_train = torch.as_tensor(data["X_train"], dtype=torch.float32)',
+                       'X_train = torch.as_tensor(data["X_train"], dtype=torch.float64)'),
+                      ('X_val = torch.as_tensor(data["X_val"], dtype=torch.float32)',
+                       'X_val = torch.as_tensor(data["X_val"], dtype=torch.float64)'),
+                      ("noise * torch.randn(xb.shape, generator=g)", "noise * torch.randn(xb.shape, generator=g, dtype=torch.float64)"))
+# a list aliased rather than copied: one row dict updated in place
+STUDY_ALIASED_ROW = """
+def run_study(configs, seeds, train_fn, data):
+    row, results = {}, []
+    for name, config in configs.items():
+        for seed in seeds:
+            net, history = train_fn(config, seed, data)
+            net.eval()
+            with torch.no_grad():
+                for part in ("val", "test"):
+                    pred = net(torch.as_tensor(data[f"X_{part}"], dtype=torch.float32)).argmax(1)
+                    row[f"{part}_acc"] = (pred == torch.as_tensor(data[f"y_{part}"])).float().mean().item()
+            row.update(config=name, seed=seed, num_epochs=config["num_epochs"], epochs_run=len(history["val_loss"]))
+            results.append(row)
+    return results
+"""
+# the standard error reported as the std (the same number as the population std for n = 2 in the interval's terms)
+SUM_SE_AS_STD = _edit("summarize", ("mean, std = values.mean(), values.std(ddof=1)",
+                                    "mean, std = values.mean(), values.std(ddof=1) / math.sqrt(len(values))"),
+                      (" * std / math.sqrt(n)", " * std"))
+# ties: scipy's t.interval with a zero scale gives NaN
+SUM_T_INTERVAL_NAN = SUM_INTERVAL_OK
+SUM_INTERVAL_ZERO_OK = SUM_INTERVAL_OK.replace(
+    "        low, high = stats.t.interval(0.95, v.size - 1, loc=v.mean(), scale=stats.sem(v))\n",
+    "        half = stats.t.ppf(0.975, v.size - 1) * stats.sem(v)\n        low, high = v.mean() - half, v.mean() + half\n")
+
 BUGGY = [
     Variant("split_leakage", "make_splits", SPLIT_LEAKAGE, "test_make_splits", visible="leakage", hidden="leakage"),
     Variant("split_own_statistics", "make_splits", SPLIT_OWN, "test_make_splits", visible="its own mean",
@@ -278,6 +327,20 @@ BUGGY = [
     Variant("summary_metric_ignored", "summarize", SUM_METRIC_IGNORED, "test_summarize", visible="val_acc",
             hidden="metric argument"),
     Variant("summary_one_run_accepted", "summarize", SUM_ONE_RUN_OK, "test_summarize", hidden="fewer than 2 runs"),
+    # issue 23
+    Variant("train_never_train_mode", "train", TRAIN_NEVER_TRAIN_MODE, "test_train", hidden="net.train()"),
+    Variant("train_weighted_epoch_mean", "train", TRAIN_WEIGHTED_MEAN, "test_train", hidden="weights each batch"),
+    Variant("train_patience_counter_not_reset", "train", TRAIN_COUNTER_NOT_RESET, "test_train",
+            hidden="never reset"),
+    Variant("train_plateau_counts_as_improvement", "train", TRAIN_NON_STRICT, "test_train",
+            hidden="strictly below"),
+    Variant("train_returns_net_in_train_mode", "train", TRAIN_RETURNS_TRAIN_MODE, "test_train",
+            visible="training mode", hidden="training mode"),
+    Variant("study_one_row_dict", "run_study", STUDY_ALIASED_ROW, "test_run_study", hidden="same dict"),
+    Variant("summary_standard_error_as_std", "summarize", SUM_SE_AS_STD, "test_summarize", visible="std",
+            hidden="standard error"),
+    Variant("summary_t_interval_nan_on_ties", "summarize", SUM_T_INTERVAL_NAN, "test_summarize",
+            hidden="std 0"),
 ]
 
 CORRECT = [
@@ -287,6 +350,8 @@ CORRECT = [
     Variant("train_torch_split_while", "train", TRAIN_SPLIT_OK, "test_train"),
     Variant("study_itertools_product", "run_study", STUDY_PRODUCT_OK, "test_run_study"),
     Variant("study_comprehension", "run_study", STUDY_COMPREHENSION_OK, "test_run_study"),
-    Variant("summary_t_interval", "summarize", SUM_INTERVAL_OK, "test_summarize"),
+    Variant("summary_t_ppf_sem", "summarize", SUM_INTERVAL_ZERO_OK, "test_summarize"),
     Variant("summary_statistics_module", "summarize", SUM_STATISTICS_OK, "test_summarize"),
+    # issue 23
+    Variant("train_float64_run", "train", TRAIN_FLOAT64, "test_train"),
 ]
