@@ -622,8 +622,8 @@ MC = [
     Scenario("modules in different modes", [_probe("mc_probe", M, "batchnorm", X_BN, 10, "mixed", 7)],
              mc_mixed, ("restore_mixed",)),
     Scenario("gradients", [_probe("mc_probe", M, "linear", X_LIN, 10, "train", 8)], mc_no_grad, ("no_grad",)),
-    Scenario("a dropout layer nested in a sub-module", [_probe("mc_probe", M, "nested", X_LIN, 2000, "eval", 9)],
-             mc_linear("eval", 2000, "nested"), ("nested",)),
+    Scenario("a dropout layer nested in a sub-module", [_probe("mc_probe", M, "nested", X_LIN, 1000, "eval", 9)],
+             mc_linear("eval", 1000, "nested"), ("nested",)),
     Scenario("the visible test's network", [_probe("mc_probe", M, "linear_visible", X_VIS, 3000, "eval", 1)],
              mc_linear("eval", 3000, "linear_visible", "vis"), ("mean",)),
 ]
