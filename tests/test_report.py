@@ -82,7 +82,7 @@ def test_parts_by_title_with_mistakes_one_per_row(tmp_path):
         ["carol", written, "", 2.0, "written answer: waiting for manual grading"],
         ["dan", fwd, 0.0, 2.0, FWD_SCENARIOS_2],
         ["dan", bwd, 2.0, 2.0, "✔ passed"],
-        ["dan", written, 0.0, 2.0, "written answer: graded by hand"],
+        ["dan", written, 0.0, 2.0, "written answer: not answered"],
     ]
     _write(tmp_path, [("alice", 4.0), ("bob", 1.5), ("carol", 2.0), ("dan", 2.0)], parts)
     page = report.build(tmp_path).read_text()
@@ -97,8 +97,8 @@ def test_parts_by_title_with_mistakes_one_per_row(tmp_path):
     # bob's stub is "not answered", not a failure with a mistake.
     assert _summary_row(page, bwd)[1:6] == ["4", "1.50 / 2", "75%", "1", "0"]
     assert _mistakes(page, bwd) == []
-    # The written answer: 2 pending; the graded ones by hand are not "failed".
-    assert _summary_row(page, written)[1:6] == ["2", "0.75 / 2", "0%", "0", "2"]
+    # The written answer: 2 pending, 1 not answered; none of them "failed".
+    assert _summary_row(page, written)[1:6] == ["2", "0.75 / 2", "0%", "1", "2"]
     assert _mistakes(page, written) == []
 
     # One mistake per row, counted once per student: the named one, or what differed where none was named.
