@@ -121,8 +121,8 @@ def write_grades(gb, assignment: str, path: Path) -> Path:
                 row.update(timestamp="", raw_score=0.0, late_submission_penalty=0.0, score=0.0, pending_manual=0)
             else:
                 penalty = sub.late_submission_penalty or 0.0
-                row.update(timestamp=sub.timestamp or "", raw_score=sub.score,
-                           late_submission_penalty=penalty, score=max(0.0, sub.score - penalty),
+                row.update(timestamp=sub.timestamp or "", raw_score=round(sub.score, 6),
+                           late_submission_penalty=round(penalty, 6), score=round(max(0.0, sub.score - penalty), 6),
                            pending_manual=pending_count(gb, assignment, student.id))
             writer.writerow(row)
     return path

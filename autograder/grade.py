@@ -219,10 +219,12 @@ def refresh_feedback(root: Path, out: Path, assignment: str, notebooks: list[str
     from nbgrader.apps import NbGraderAPI
 
     from .dispatch import publish_feedback
-    from .manual import has_human_grades
+    from .manual import has_human_grades, reapply_late_penalty
 
     with Gradebook(db_url) as gb:
         graded_by_hand = [s for s in students if has_human_grades(gb, assignment, s)]
+        for student in graded_by_hand:
+            reapply_late_penalty(gb, assignment, student, late_policy)
     if not graded_by_hand:
         return []
     api = NbGraderAPI(config=nbgrader_config(root, db_url, timeout=timeout, sandbox=sandbox, late_policy=late_policy))

@@ -76,3 +76,21 @@ def has_human_grades(gb, assignment: str, student: str) -> bool:
         if any(c.manual_comment for c in nb.comments):
             return True
     return False
+
+
+def reapply_late_penalty(gb, assignment: str, student: str, policy: str) -> None:
+    """The late penalty of each notebook recomputed from its score now: nbgrader computes it when it autogrades,
+    so a per-day penalty would otherwise miss the points a human added since."""
+    from nbgrader.api import MissingEntry
+
+    from .late import LatePolicy
+
+    try:
+        submission = gb.find_submission(assignment, student)
+    except MissingEntry:
+        return
+    plugin = LatePolicy(policy=policy)
+    for nb in submission.notebooks:
+        nb.late_submission_penalty = (plugin.late_submission_penalty(student, nb.score, submission.total_seconds_late)
+                                      if submission.total_seconds_late > 0 else None)
+    gb.db.commit()

@@ -1,6 +1,6 @@
 """A human's grade sticks (issue 24, item 1): a written answer waiting for a human is pending, never 0; after
-grading in formgrader, rerunning the grade command brings feedback, grades.csv, parts.csv and the report up to
-date; no rerun, with or without --force, and no change of the rules (a hidden-test fix) resets or hides it.
+grading in formgrader, rerunning the grade command brings feedback, grades.csv (with the late penalty of the new
+score), parts.csv and the report up to date; no rerun, with or without --force, and no change of the rules (a hidden-test fix) resets or hides it.
 Through the real gradebook, on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
@@ -60,16 +60,20 @@ def _state(db, student):
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_a_human_grade_sticks_through_reruns_force_and_new_rules(backend, tmp_path, request):
     sub, out = tmp_path / "submitted", tmp_path / "out"
-    for student in ("alice", "bob"):
-        write_submission(sub, student, A, solution_notebook(A))
+    for student, stamp in (("alice", "2026-11-20 10:00:00 UTC"), ("bob", "2026-11-21 10:00:00 UTC")):
+        path = write_submission(sub, student, A, solution_notebook(A))
+        (path.parent / "timestamp.txt").write_text(stamp)   # bob is a day late: per-day:0.5 halves his score
     db = request.getfixturevalue("pg_url") if backend == "postgresql" else f"sqlite:///{out / 'gradebook.db'}"
-    grade = ["grade", A, sub, "--out", out, "--db", db, "--no-progress", "--workers", "1"]
+    grade = ["grade", A, sub, "--out", out, "--db", db, "--no-progress", "--workers", "1",
+             "--due", "2026-11-20 23:59:00 UTC", "--late-policy", "per-day:0.5"]
     run_cli(*grade)
 
     # Waiting for a human: pending, never a 0.
     assert _written(out, "alice")["score"] == "" and "waiting" in _written(out, "alice")["message"]
     assert _grade(out, "alice")["pending_manual"] == "1"
     auto_total = float(_grade(out, "alice")["score"])
+    assert float(_grade(out, "bob")["score"]) == pytest.approx(0.5 * auto_total)
+    late = {"alice": 1.0, "bob": 0.5}   # the share of the score each keeps
 
     # The instructor grades both written answers in formgrader (what its API does to the gradebook).
     with Gradebook(db) as gb:
@@ -84,7 +88,7 @@ def test_a_human_grade_sticks_through_reruns_force_and_new_rules(backend, tmp_pa
     assert "2 with feedback updated from formgrader" in proc.stdout
     for student, score in (("alice", 1.5), ("bob", 2.0)):
         assert float(_written(out, student)["score"]) == score
-        assert float(_grade(out, student)["score"]) == auto_total + score
+        assert float(_grade(out, student)["score"]) == pytest.approx(late[student] * (auto_total + score))
         assert _grade(out, student)["pending_manual"] == "0"
         assert f"Clear argument, {student}." in _feedback(out, student)
     assert "manual grading pending" not in (out / "report.html").read_text()
@@ -95,7 +99,7 @@ def test_a_human_grade_sticks_through_reruns_force_and_new_rules(backend, tmp_pa
     for student, score in (("alice", 1.5), ("bob", 2.0)):
         assert _state(db, student) == (score, False, f"Clear argument, {student}.")
         assert float(_written(out, student)["score"]) == score
-        assert float(_grade(out, student)["score"]) == auto_total + score
+        assert float(_grade(out, student)["score"]) == pytest.approx(late[student] * (auto_total + score))
         assert f"Clear argument, {student}." in _feedback(out, student)
     assert "manual grading pending" not in (out / "report.html").read_text()
 
