@@ -83,7 +83,7 @@ def _forward_models(x, p, seed, dtype):
     u = np.random.default_rng(seed).random(np.shape(x))
     models = {"no_scaling": (x * (u >= p), u >= p),
               "keep_drop_swapped": (np.where(u < p, x / p if p > 0 else 0.0, 0.0), u < p)}
-    if np.ndim(x) >= 2:
+    if np.ndim(x) >= 1:   # one draw per position of an example, shared by the batch (for 1-D: one draw for all)
         shared = np.broadcast_to(np.random.default_rng(seed).random(np.shape(x)[1:]) >= p, np.shape(x))
         models["shared_mask"] = (np.where(shared, x / (1 - p) if p < 1 else 0.0, 0.0), shared)
     return models
