@@ -523,7 +523,7 @@ def _check_lc(value, case):
     if not all(any(s == frozenset(perm[:m].tolist()) for s in subsets) for m in sizes):
         if out.get("global_random"):
             raise Mistake(GLOBAL_RANDOM, key="global_random", plain="other training subsets")
-        raise Failure(f"{what}: {LC_NOT_NESTED}")
+        raise Mistake(f"{what}: {LC_NOT_NESTED}", key="lc_not_nested", plain="other training subsets")
     expect(va, want_va, f"{what}: val_errors", rtol=1e-9)
     expect(tr, want_tr, f"{what}: train_errors", rtol=1e-9, atol=1e-12)
 

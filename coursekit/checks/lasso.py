@@ -203,9 +203,10 @@ def diagnose_lasso_fit(X, y, alpha, w, b) -> str | None:
         return INTERCEPT_PENALIZED if b_val != 0 else ZERO_INTERCEPT
     if b_val == 0 and abs(want_b) > 1e-3:
         return NO_INTERCEPT
-    zeros = want == 0
-    if zeros.any() and np.all(w_arr[zeros] != 0) and \
-            np.max(np.abs(w_arr[zeros])) < 0.1 * np.max(np.abs(w_arr)):
+    zeros = (want == 0) & ~np.all(X == X[:1], axis=0)     # a constant feature's weight may stay 0 regardless
+    if zeros.any() and np.all(w_arr[zeros] != 0) and (
+            np.max(np.abs(w_arr[zeros])) < 0.1 * np.max(np.abs(w_arr))
+            or np.max(np.abs(w_arr - want)) <= 2 * alpha / L):   # a subgradient step of 1/L oscillates within ~alpha/L
         return NOT_EXACT_ZEROS
     # Thresholding the gradient stops wherever every |grad_j| <= alpha: inside the box, but with weights
     # that the lasso would set to zero left nonzero and the subgradient condition violated.
