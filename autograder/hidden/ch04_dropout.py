@@ -291,6 +291,12 @@ def module_exact(x, p, seed, dtype="float64", weights=None):
             keep_p = ~torch_mask(x.shape, p, seed, getattr(torch, dtype))
             if close(out, np.where(keep_p, xn / p, 0.0), 1e-6, 0):
                 raise _M(what, "keep_drop_swapped")
+            key = _module_mistake([out], xn, p, lambda: [torch.Generator().manual_seed(seed)], getattr(torch, dtype),
+                                  1e-6)
+            if key:
+                raise _M(what, key)
+            if _ignores_generator([out], xn, p, getattr(torch, dtype), 1e-6):
+                raise _M(what, "generator_ignored", spec=TORCH_SPEC)
             raise Failure(f"{what}: {HINTS['mask_not_as_specified'].format(spec=TORCH_SPEC)}")
         expect(out, want_out, f"{what}: the output", rtol=1e-6 if dtype == "float32" else 1e-12, atol=0)
         if info.get("dtype") != dtype:
@@ -318,8 +324,12 @@ def module_identity(x, p):
         if p == 1:
             if not np.all(np.isfinite(out)):
                 raise _M(what, "p1_nan")
+            if close(out, x, 0, 0):   # p used as the keep probability: everything kept
+                raise _M(what, "keep_drop_swapped")
             expect(out, np.zeros_like(x), f"{what}: every unit is dropped, the output", atol=0)
         else:
+            if close(out, np.zeros_like(x), 0, 0):   # p used as the keep probability: everything dropped
+                raise _M(what, "keep_drop_swapped")
             expect(out, x, f"{what}: nothing is dropped, the output", rtol=0, atol=0)
     return check
 
@@ -341,11 +351,55 @@ def generator_check(x, p, seeds):
             raise Failure(f"{what}: forward must return a tensor")
         if close(outs[0], outs[1], 0, 0):
             raise _M(what, "generator_ignored", spec=TORCH_SPEC)
+        key = _module_mistake(outs, x, p, lambda: [torch.Generator().manual_seed(seed) for seed in seeds])
+        if key:
+            raise _M(what, key)
         for seed, out in zip(seeds, outs):
             layer = ref.Dropout(p, generator=torch.Generator().manual_seed(seed))
             if not close(out, layer(torch.tensor(x)).numpy(), 1e-12, 0):
                 raise Failure(f"{what}: {HINTS['mask_not_as_specified'].format(spec=TORCH_SPEC)}")
     return check
+
+
+_MODULE_MISTAKES = ("no_scaling", "keep_drop_swapped", "shared_mask")
+
+
+def _module_out(x, p, gen, kind="ok", dtype=torch.float64):
+    """One training-mode output of the layer, or of a named mistake, drawing from ``gen`` (None: the global one)."""
+    x = np.asarray(x, dtype=float)
+    shape = np.shape(x)[1:] if kind == "shared_mask" else np.shape(x)
+    u = np.broadcast_to(torch.rand(shape, dtype=dtype, generator=gen).double().numpy(), np.shape(x))
+    if kind == "no_scaling":
+        return np.where(u >= p, x, 0.0)
+    if kind == "keep_drop_swapped":
+        return np.where(u < p, x / p, 0.0) if p > 0 else np.zeros_like(x)
+    return np.where(u >= p, x / (1 - p), 0.0) if p < 1 else np.zeros_like(x)
+
+
+def _module_mistake(outs, x, p, draws, dtype=torch.float64, rtol=1e-12):
+    """The named mistake whose model gives every output of ``outs``; ``draws()`` yields one generator (or None,
+    after seeding the global one) per output, in order, afresh for each model."""
+    def model(kind):
+        return [_module_out(x, p, gen, kind, dtype) for gen in draws()]
+    right = model("ok")
+    for key in _MODULE_MISTAKES:
+        wrong = model(key)
+        if all(close(o, w, rtol, 0) for o, w in zip(outs, wrong)) \
+                and not all(close(w, r, rtol, 0) for w, r in zip(wrong, right)):
+            return key
+    return None
+
+
+def _ignores_generator(outs, x, p, dtype=torch.float64, rtol=1e-12) -> bool:
+    """Are ``outs`` the outputs of masks drawn from torch's global generator, as seeded before the probe ran
+    (torch.manual_seed(0)), instead of the generator passed in?"""
+    state = torch.get_rng_state()
+    try:
+        torch.manual_seed(0)
+        model = [_module_out(x, p, None, "ok", dtype) for _ in outs]
+    finally:
+        torch.set_rng_state(state)
+    return all(close(o, m, rtol, 0) for o, m in zip(outs, model))
 
 
 def _torch_out(x, p, gen):
@@ -369,6 +423,15 @@ def calls_check(x, p, seed, n_calls, set_p=None):
         first = _torch_out(x, p_now, torch.Generator().manual_seed(seed))
         if len(outs) > 1 and all(close(o, first, 1e-12, 0) for o in outs):
             raise _M(what, "mask_reused")
+
+        def draws():
+            gen = torch.Generator().manual_seed(seed)
+            return [gen] * len(outs)
+        key = _module_mistake(outs, x, p_now, draws)
+        if key:
+            raise _M(what, key)
+        if _ignores_generator(outs, x, p_now):
+            raise _M(what, "generator_ignored", spec=TORCH_SPEC)
         if set_p is not None:
             gen_old, gen_new = torch.Generator().manual_seed(seed), torch.Generator().manual_seed(seed)
             old_p = [_torch_out(x, p, gen_old) for _ in outs]
@@ -394,6 +457,14 @@ def global_check(x, p, seeds):
             return
         if close(outs[0], outs[1], 0, 0):
             raise _M(what, "private_generator")
+
+        def draws():
+            for seed in seeds:
+                torch.manual_seed(seed)
+                yield None
+        key = _module_mistake(outs, x, p, draws)
+        if key:
+            raise _M(what, key)
         raise Failure(f"{what}: the output differs from the one of torch.rand(x.shape, dtype=x.dtype) >= p drawn from "
                       "torch's global generator")
     return check
