@@ -121,7 +121,7 @@ def read_extensions(path: Path | None, due: str | None) -> dict[str, str]:
     for line, row in enumerate(rows, start=2):
         student, when = (row.get("student_id") or "").strip(), (row.get("due") or "").strip()
         try:
-            parse_utc(when)
+            when = str(parse_utc(when))   # UTC, as nbgrader stores the due date
         except Exception:
             raise UsageError(f"{path}, line {line}: cannot read the due date {when!r} "
                              "(e.g. '2026-11-27 23:59:00 UTC')") from None

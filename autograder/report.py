@@ -343,6 +343,8 @@ def build(out: Path) -> Path:
                 flag(3, student, "tampered", note)
             elif TIME_UNKNOWN.search(note):
                 flag(5, student, "late? time unknown", note)
+            elif "marked LATE by the LMS" in note:
+                flag(5, student, "late (LMS mark)", note)
             else:
                 flag(6, student, "note", note)
     for row in parts:
@@ -352,11 +354,18 @@ def build(out: Path) -> Path:
             title = layout.get(row["notebook"], ({}, {}))[0].get(row["part"], row["part"])
             title_plain = re.sub(r"\$\\?([^$]*)\$", r"\1", title).replace("`", "")
             flag(4, row["student_id"], "part timed out or crashed", f"{title_plain}: {_body(row['message'])}")
+    extensions = run.get("extensions", {})
     for g in grades:
+        own = extensions.get(g["student_id"])
+        if own:  # their own due date: lateness counts from it
+            g = {**g, "duedate": own}
         if (late := _seconds_late(g)) > 0:  # flagged whatever the policy, even with no penalty
             penalty = float(g.get("late_submission_penalty") or 0)
-            flag(5, g["student_id"], "late", f"submitted {g['timestamp']}, {_duration(late)} after the due date "
-                                             f"{g['duedate']}, penalty {penalty:g}")
+            due = f"their extended due date {g['duedate']}" if own else f"the due date {g['duedate']}"
+            flag(5, g["student_id"], "late", f"submitted {g['timestamp']}, {_duration(late)} after {due}, "
+                                             f"penalty {penalty:g}")
+    for student, own in sorted(extensions.items()):
+        flag(8, student, "extension", f"due {own} UTC")
     waiting = sorted({r["student_id"] for r in parts if r["score"] == "" and "waiting" in r["message"]})
     if waiting:
         flag(7, ", ".join(waiting), "manual grading pending",

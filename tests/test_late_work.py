@@ -65,7 +65,11 @@ def test_timestamps_extensions_and_unknown_times(tmp_path, full_marks):
     assert float(grades["dan"]["score"]) == float(grades["dan"]["raw_score"])
     assert "dan: note: submission time unknown" in proc.stdout
     assert "zoe: note: has an extension but no submission" in proc.stdout
-    assert json.loads((out / "run.json").read_text())["extensions"]["bob"] == "2026-11-23 23:59:00 UTC"
+    assert json.loads((out / "run.json").read_text())["extensions"]["bob"] == "2026-11-23 23:59:00"
+    report = (out / "report.html").read_text()
+    assert "carol" in report and "after the due date 2026-11-20 23:59:00" in report
+    assert "after their extended due date" not in report                  # bob was within his
+    assert report.count("due 2026-11-23 23:59:00 UTC") == 1 and "due 2026-11-25 23:59:00 UTC" in report
     # The extension is withdrawn: bob is regraded, and now late.
     ext.write_text("student_id,due\n")
     run_cli("grade", A, sub, "--out", out, "--due", DUE, "--late-policy", "per-day:0.25", "--extensions", ext,
