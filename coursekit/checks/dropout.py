@@ -129,7 +129,13 @@ def forward_probe(fn, x, p, seed, dtype="float64"):
     info = {"result": result, "input_unchanged": bool(np.array_equal(x, before))}
     if isinstance(result, (tuple, list)) and len(result) == 2:
         info["dtype"] = _dtype_name(result[0])
-        # the same rng again, numpy's global random state seeded otherwise: does the mask change?
+        # the same rng again, numpy's global random state seeded otherwise: does the mask change? (asked only when
+        # the mask is not the one the exercise specifies)
+        specified = np.random.default_rng(int(seed)).random(x.shape) >= p
+        mask = _numbers(result[1])
+        if mask is not None and mask.shape == x.shape and np.array_equal(mask != 0, specified):
+            info["global_state"] = False
+            return info
         state = np.random.get_state()
         try:
             np.random.seed(987_654)
