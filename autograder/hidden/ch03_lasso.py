@@ -81,7 +81,8 @@ def _soft_scenario(label, x, t, covers):
 
 
 def _soft_integers(values):
-    (out,) = returned(values, "soft_threshold")
+    out, floats = returned(values, "soft_threshold")
+    _kept(floats, "soft_threshold")        # a float array left unchanged (an integer one is copied by astype)
     x = np.array([-3.0, -1.0, 0.0, 1.0, 2.0, 5.0])
     got = _kept(out, "soft_threshold")
     what = "soft_threshold on an integer array"
@@ -91,11 +92,6 @@ def _soft_integers(values):
                       plain="the result of integers was truncated")
     _mistake(named.diagnose_soft_threshold(x, 1.5, got), "wrong values on integers")
     expect(got, ref.soft_threshold(x, 1.5), what)
-
-
-def _soft_kept(values):
-    (out,) = returned(values, "soft_threshold")
-    _kept(out, "soft_threshold")
 
 
 P1 = Part("soft_threshold", contract={
@@ -113,11 +109,11 @@ P1 = Part("soft_threshold", contract={
     _soft_scenario("t above every |x|", _X1, 50.0, ("large_t",)),
     _soft_scenario("a 2-D array", _M1, 0.5, ("shape",)),
     _soft_scenario("a plain float", -1.25, 0.5, ("shape", "negative")),
-    Scenario("an integer array", [probe(f"{LASSO}:call_on_integers", "soft_threshold",
-                                        np.array([-3.0, -1.0, 0.0, 1.0, 2.0, 5.0]), 1.5)], _soft_integers,
-             ("integers",)),
-    Scenario("x left unchanged", [probe(f"{LASSO}:call_keeping_inputs", "soft_threshold", _X1 * 1.3, 0.4)],
-             _soft_kept, ("inputs",)),
+    Scenario("an integer array; x left unchanged", [probe(f"{LASSO}:call_on_integers", "soft_threshold",
+                                                        np.array([-3.0, -1.0, 0.0, 1.0, 2.0, 5.0]), 1.5),
+                                                  probe(f"{LASSO}:call_keeping_inputs", "soft_threshold", _X1 * 1.3,
+                                                        0.4)],
+             _soft_integers, ("integers", "inputs")),
     # the visible test's input
     _soft_scenario("the visible test's input", np.array([-2.0, -0.5, 0.0, 0.3, 1.0, 3.0]), 1.0,
                    ("values", "zeros")),
@@ -213,8 +209,7 @@ _FIT_INPUTS = {
     "shift": (_X3, _y3 + 100.0, 0.1),
     "scaled": (_X3s, _y3, 0.1),
     "max": (_X3, _y3, 1.2 * _AMAX3),
-    "constant": (np.column_stack([_X3[:, :4], np.full(50, 2.5), _X3[:, 4:]]), _y3, 0.05),
-    "kept": (_Xv3[:20] + 3.0, _yv3[:20], 0.05),
+    "constant": (np.column_stack([_X3[:25, :3], np.full(25, 2.5)]), _y3[:25], 0.1),
     "visible": (_Xv3, _yv3, 0.1),
 }
 
@@ -240,9 +235,9 @@ def _check_fit(out, key, what):
         _mistake(named.NOT_EXACT_ZEROS, "weights that should be 0 are not exactly 0")
 
 
-def _check_kept(values):
+def _check_warm(values):
     (out,) = returned(values, "lasso_fit")
-    _check_fit(_kept(out, "lasso_fit"), "kept", "a warm start")
+    _check_fit(_kept(out, "lasso_fit"), "plain", "a warm start far from the answer")
 
 
 def _fit_scenario(label, key, covers, w_init=None):
@@ -286,11 +281,10 @@ P3 = Part("lasso_fit", contract={
                                         _with_soft("lasso_fit", *_FIT_INPUTS["shift"])], _check_shift, ("intercept",)),
     _fit_scenario("badly scaled features", "scaled", ("scaling",)),
     _fit_scenario("alpha above alpha_max", "max", ("alpha_max", "exact_zeros")),
-    _fit_scenario("a warm start far from the answer", "plain", ("w_init",), w_init=np.full(8, 3.0)),
+    Scenario("a warm start far from the answer; X, y and w_init left unchanged",
+             [probe(f"{LASSO}:with_exact_soft_threshold_kept", "lasso_fit", *_FIT_INPUTS["plain"], np.full(8, 3.0))],
+             _check_warm, ("w_init", "inputs")),
     _fit_scenario("a constant feature", "constant", ("constant",)),
-    Scenario("X, y and w_init left unchanged", [probe(f"{LASSO}:with_exact_soft_threshold_kept", "lasso_fit",
-                                                      *_FIT_INPUTS["kept"], np.full(6, 0.5))], _check_kept,
-             ("inputs",)),
     _fit_scenario("the visible test's data", "visible", ("matches",)),
 ], credit=[
     Credit("scikit-learn's lasso, with an unpenalized intercept", 1.75,
@@ -309,9 +303,11 @@ _AMAX4 = ref.alpha_max(_X4, _y4)
 _Xv4, _yv4, _ = make_regression(n_samples=30, n_features=5, n_informative=2, seed=2)   # the visible data
 
 
-def _path_scenario(label, X, y, alphas, covers, check_warm=True):
+def _path_scenario(label, X, y, alphas, covers, check_warm=True, check_types=False):
     def check(values):
         (out,) = returned(values, "lasso_path")
+        if check_types:
+            _path_types(out)
         if not isinstance(out, dict) or "out" not in out:
             raise Failure("lasso_path could not be run")
         result = _pair(out["out"], "lasso_path should return (alphas, coefs)", 2)
@@ -351,8 +347,7 @@ def _path_ref(label):
     return ref.lasso_path(X, y, alphas, fit=named.sklearn_lasso)
 
 
-def _path_types(values):
-    (out,) = returned(values, "lasso_path")
+def _path_types(out):
     if not isinstance(out, dict) or "out" not in out:
         raise Failure("lasso_path could not be run")
     if not out.get("kept", 1.0):
@@ -381,17 +376,15 @@ P4 = Part("lasso_path", contract={
     _path_scenario("an unsorted grid", _X4, _y4, [0.05, 0.5, 0.01, 0.2], ("sorted", "warm")),
     _path_scenario("a grid reaching above alpha_max", _X4, _y4, [2 * _AMAX4, _AMAX4, 0.3 * _AMAX4], ("alpha_max",)),
     _path_scenario("a grid of one alpha", _X4, _y4, [0.1], ("single",), check_warm=False),
-    _path_scenario("an alpha given twice", _X4, _y4, [0.1, 0.02, 0.1, 0.5], ("repeated",)),
-    Scenario("the return types, and the inputs left unchanged",
-             [probe(f"{LASSO}:path_probe", "lasso_path", _X4, _y4, np.array([0.05, 0.3, 0.01]))], _path_types,
-             ("types",)),
+    _path_scenario("an alpha given twice; the return types; the inputs left unchanged", _X4, _y4,
+                   [0.1, 0.02, 0.1, 0.5], ("repeated", "types"), check_types=True),
     _path_scenario("the visible test's data", _Xv4, _yv4, [1.0, 0.3, 0.1, 0.03], ("values", "warm")),
 ], credit=[
     Credit("scikit-learn's path, alphas in decreasing order", 1.25,
            ("values", "shape", "uncentred", "alpha_max", "sorted")),
     Credit("warm starts", 0.25, ("warm",)),
-    Credit("a grid of one alpha, an alpha given twice", 0.25, ("single", "repeated")),
-    Credit("numpy arrays, inputs left unchanged", 0.25, ("types",)),
+    Credit("one alpha, an alpha given twice, numpy arrays, inputs left unchanged", 0.5,
+           ("single", "repeated", "types")),
 ])
 
 
