@@ -38,6 +38,12 @@ class _StepEarly(ref.StepLR):
         return [b * self.gamma ** ((self.last_epoch + 1) // self.step_size) for b in self.base_lrs]
 
 
+class _StepFirstDecay(ref.StepLR):
+    """torch's chainable form without its last_epoch == 0 guard: decayed already at construction."""
+    def get_lr(self):
+        return [b * self.gamma ** (self.last_epoch // self.step_size + 1) for b in self.base_lrs]
+
+
 class _StepNoFloor(ref.StepLR):
     def get_lr(self):
         return [b * self.gamma ** (self.last_epoch / self.step_size) for b in self.base_lrs]
@@ -154,6 +160,10 @@ SCHED_MISTAKES = {
     "StepLR": [(_StepEarly, "step_early", "the rate decays one step too early: it is multiplied by gamma when "
                                           "last_epoch reaches step_size (last_epoch // step_size), with last_epoch "
                                           "= 0 after construction"),
+               (_StepFirstDecay, "step_first_decay", "the rate is already multiplied by gamma right after "
+                                                     "construction (last_epoch = 0): the first decay comes at "
+                                                     "last_epoch = step_size (in the chainable form, return the "
+                                                     "groups' lr unchanged when last_epoch == 0)"),
                (_StepNoFloor, "step_no_floor", "the rate decays at every step (last_epoch / step_size): StepLR keeps "
                                                "it constant for step_size steps (integer division, last_epoch // "
                                                "step_size)"),
