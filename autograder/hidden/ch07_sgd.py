@@ -21,7 +21,7 @@ from coursekit.checks.sgd import MESSAGES
 from solutions import sgd as ref
 
 from ..harness import encode
-from ..verdicts import Failure, Foreign, Mistake, Part, Scenario, decode, returned
+from ..verdicts import Credit, Failure, Foreign, Mistake, Part, Scenario, decode, returned
 from .common import call, expect, probe
 from .trajectories import Trajectories
 
@@ -37,14 +37,17 @@ MB_CONTRACT = {
     "once": "every example appears exactly once per epoch",
     "partial_kept": "when batch_size does not divide n, the last, smaller batch is kept (drop_last=False)",
     "exact_division": "when batch_size divides n, there is no extra (empty) batch",
-    "drop_last": "drop_last=True drops the last batch only when it is smaller than batch_size",
+    "drop_last": "drop_last=True drops the last batch only when it is smaller than batch_size (all of them when "
+                 "batch_size > n)",
     "no_shuffle": "shuffle=False keeps the order 0, 1, ..., n-1",
     "large_batch": "batch_size larger than n gives one batch of all n examples",
     "batch_one": "batch_size = 1 gives n batches of one example",
     "rng_order": "with shuffle=True the order of an epoch is rng.permutation(n), one call per epoch",
     "new_order": "each call with the same generator (each epoch) has a new order",
-    "rng_none": "rng=None uses a fresh generator: a new, uniformly random order every epoch",
+    "rng_none": "rng=None uses a fresh generator, np.random.default_rng(): a new, uniformly random order every "
+                "epoch, whatever numpy's global seed is",
     "tensors": "X and y may be torch tensors: batches are tensors",
+    "dtypes": "batches keep the dtypes of X and y (float32 features, integer labels)",
     "any_shape": "X may have more than two dimensions (images) and y more than one",
     "unmodified": "X and y are not modified",
 }
@@ -52,24 +55,41 @@ MB_CONTRACT = {
 MB_SCENARIOS = [
     ("the visible test's sizes", ("paired", "once", "partial_kept", "rng_order", "unmodified"),
      [dict(n=10, batch_size=4, seed=7, num_epochs=3), dict(n=9, batch_size=3, seed=7, num_epochs=3),
-      dict(n=10, batch_size=4, drop_last=True, seed=1, num_epochs=1),
-      dict(n=7, batch_size=3, shuffle=False, seed=1, num_epochs=1), dict(n=5, batch_size=2, seed=0, num_epochs=1)]),
+      dict(n=5, batch_size=2, seed=0, num_epochs=1)]),
+    ("the visible test's drop_last=True", ("drop_last",), [dict(n=10, batch_size=4, drop_last=True, seed=1,
+                                                               num_epochs=1)]),
+    ("the visible test's shuffle=False", ("no_shuffle",), [dict(n=7, batch_size=3, shuffle=False, seed=1,
+                                                                num_epochs=1)]),
     ("batch_size does not divide n", ("partial_kept", "paired", "once"),
      [dict(n=23, batch_size=5, seed=3, num_epochs=1)]),
     ("batch_size divides n", ("exact_division",), [dict(n=24, batch_size=6, seed=4, num_epochs=1)]),
     ("drop_last=True", ("drop_last",), [dict(n=23, batch_size=5, drop_last=True, seed=5, num_epochs=2)]),
     ("drop_last=True when batch_size divides n", ("drop_last",),
      [dict(n=20, batch_size=5, drop_last=True, seed=6, num_epochs=1)]),
+    ("drop_last=True with batch_size larger than n (no batch at all)", ("drop_last",),
+     [dict(n=5, batch_size=8, drop_last=True, seed=15, num_epochs=1)]),
     ("shuffle=False", ("no_shuffle",), [dict(n=11, batch_size=4, shuffle=False, seed=8, num_epochs=2)]),
     ("batch_size larger than n", ("large_batch",), [dict(n=5, batch_size=8, seed=9, num_epochs=1)]),
     ("batch_size = 1", ("batch_one",), [dict(n=6, batch_size=1, seed=10, num_epochs=1)]),
     ("several epochs from one generator", ("new_order", "rng_order"),
      [dict(n=12, batch_size=5, seed=11, num_epochs=4)]),
     ("torch tensors", ("tensors",), [dict(n=13, batch_size=4, seed=12, num_epochs=2, kind="tensor")]),
+    ("float32 features and integer labels (numpy and torch)", ("dtypes",),
+     [dict(n=9, batch_size=4, seed=16, num_epochs=1, kind="labels"),
+      dict(n=9, batch_size=4, seed=17, num_epochs=1, kind="tensor_labels")]),
     ("image-shaped X, of shape (n, 2, 3)", ("any_shape",), [dict(n=10, batch_size=3, seed=13, kind="images")]),
     ("y of shape (n, 2)", ("any_shape",), [dict(n=10, batch_size=3, seed=14, kind="labels2d")]),
 ]
-STAT_EPOCHS, STAT_N, STAT_B = 1200, 5, 2
+MB_CREDIT = [
+    Credit("shuffled, paired batches with torch's rules", 1.5,
+           ("paired", "once", "partial_kept", "exact_division", "rng_order", "new_order", "unmodified")),
+    Credit("drop_last", 0.25, ("drop_last",)),
+    Credit("shuffle=False", 0.25, ("no_shuffle",)),
+    Credit("batch_size larger than n and batch_size = 1", 0.25, ("large_batch", "batch_one")),
+    Credit("rng=None", 0.25, ("rng_none",)),
+    Credit("tensors, dtypes and shapes", 0.5, ("tensors", "dtypes", "any_shape")),
+]
+STAT_EPOCHS, STAT_N, STAT_B, RESEEDED = 1200, 5, 2, 12
 
 
 def _mb_args(kw):
@@ -89,26 +109,35 @@ def _judge_epochs(out, args):
     if not isinstance(out, dict) or "epochs" not in out:
         raise Failure(f"{what}: yield (X_batch, y_batch) pairs")
     if out["modified"]:
-        raise Mistake(f"{what}: " + MESSAGES["modified"])
+        raise Mistake(f"{what}: " + MESSAGES["modified"], key="modified",
+                          plain=MESSAGES["modified"])
     if not out["rows_ok"]:
         raise Failure(f"{what}: a batch must hold whole rows of X and y (index their first axis), "
                       "with the shape of X and y beyond the first axis")
     if not out["types_ok"]:
         raise Failure(f"{what}: batches must have the type of X and y (numpy arrays or torch tensors)")
+    if not out.get("dtypes_ok", True):
+        raise Failure(f"{what}: batches must keep the dtypes of X and y (here X is float32 and y holds integer "
+                      f"labels; your batches are {' and '.join(map(str, out.get('dtypes', [])))}): index X and y, "
+                      "without converting them")
     orders = []
     for epoch in out["epochs"]:
         sizes = [len(x) for x, _ in epoch]
         xs = np.concatenate([x for x, _ in epoch]) if epoch else np.array([])
         ys = np.concatenate([yy for _, yy in epoch]) if epoch else np.array([])
         if len(xs) != len(ys) or not np.array_equal(xs, ys):
-            raise Mistake(f"{what}: " + MESSAGES["unpaired"])
+            raise Mistake(f"{what}: " + MESSAGES["unpaired"], key="unpaired",
+                          plain=MESSAGES["unpaired"])
         if 0 in sizes:
-            raise Mistake(f"{what}: " + MESSAGES["empty"])
+            raise Mistake(f"{what}: " + MESSAGES["empty"], key="empty",
+                          plain=MESSAGES["empty"])
         full = n // bs
         if not drop_last and n % bs and sizes == [bs] * full:
-            raise Mistake(f"{what}: " + MESSAGES["dropped"])
+            raise Mistake(f"{what}: " + MESSAGES["dropped"], key="dropped",
+                          plain=MESSAGES["dropped"])
         if drop_last and n % bs and sizes == [bs] * full + [n % bs]:
-            raise Mistake(f"{what}: " + MESSAGES["kept_partial"])
+            raise Mistake(f"{what}: " + MESSAGES["kept_partial"], key="kept_partial",
+                          plain=MESSAGES["kept_partial"])
         want_sizes = [bs] * full + ([n % bs] if n % bs and not drop_last else [])
         if sizes != want_sizes:
             raise Failure(f"{what}: the batch sizes of an epoch are wrong (batch_size each, a smaller last one "
@@ -121,10 +150,12 @@ def _judge_epochs(out, args):
             raise Failure(f"{what}: " + MESSAGES["shuffled_anyway"])
         return
     if len(orders) > 1 and len(orders[0]) > 2 and all(np.array_equal(orders[0], o) for o in orders[1:]):
-        raise Mistake(f"{what}: " + MESSAGES["same_order"])
+        raise Mistake(f"{what}: " + MESSAGES["same_order"], key="same_order",
+                          plain=MESSAGES["same_order"])
     want = _mb_reference(args)
     for got_e, want_e in zip(orders, want["epochs"]):
-        if not np.array_equal(got_e, np.concatenate([x for x, _ in want_e])[:len(got_e)]):
+        want_order = np.concatenate([x for x, _ in want_e]) if want_e else np.zeros(0)
+        if not np.array_equal(got_e, want_order[:len(got_e)]):
             raise Failure(f"{what}: " + MESSAGES["not_rng_order"])
 
 
@@ -138,11 +169,14 @@ def _check_mb(cases):
 def _check_stats(values):
     (out,) = returned(values, "minibatches")
     what = "minibatches with rng=None"
+    if isinstance(out, dict) and not out.get("valid") and out.get("sizes") == [STAT_B] * (STAT_N // STAT_B):
+        raise Mistake(f"{what}: " + MESSAGES["dropped"], key="dropped", plain=MESSAGES["dropped"])
     if not isinstance(out, dict) or not out.get("valid"):
         raise Failure(f"{what}: every epoch must hold every example exactly once")
     counts = np.asarray(out["counts"], dtype=float)
     if out["repeats"] > STAT_EPOCHS // 2:
-        raise Mistake(f"{what}: " + MESSAGES["same_order"])
+        raise Mistake(f"{what}: " + MESSAGES["same_order"], key="same_order",
+                          plain=MESSAGES["same_order"])
     expected = STAT_EPOCHS / STAT_N
     # each count is Binomial(STAT_EPOCHS, 1/n): 6 standard deviations, so a correct answer fails about never
     if np.max(np.abs(counts - expected)) > 6 * np.sqrt(expected * (1 - 1 / STAT_N)):
@@ -151,6 +185,10 @@ def _check_stats(values):
     # consecutive equal orders happen with probability 1/n! = 1/120 per epoch
     if out["repeats"] > 5 * STAT_EPOCHS / 120 + 10:
         raise Failure(f"{what}: consecutive epochs repeat their order far more often than chance")
+    # after the same global seed, a fresh default_rng() still draws a new order (equal by chance: 1/120 each)
+    if out.get("global_repeats", 0) >= (RESEEDED - 1) // 2:
+        raise Mistake(f"{what}: " + MESSAGES["global_state"], key="global_state",
+                      plain="the order follows numpy's global seed")
 
 
 def _mb_scenarios():
@@ -161,7 +199,7 @@ def _mb_scenarios():
                                     for a in cases], _check_mb(cases), covers))
     out.append(Scenario("rng=None, over many epochs (a statistical test)",
                         [probe("coursekit.checks.sgd:minibatch_frequencies", "minibatches", STAT_N, STAT_B,
-                               STAT_EPOCHS)], _check_stats, ("rng_none", "new_order")))
+                               STAT_EPOCHS, False, RESEEDED)], _check_stats, ("rng_none",)))
     return out
 
 
@@ -171,10 +209,10 @@ STEP_CONTRACT = {
     "optimal": "lr_opt = 2/(mu + L) minimizes the worst-case contraction max_i |1 - lr * lambda_i|",
     "rate": "rate = (kappa - 1)/(kappa + 1) = (L - mu)/(L + mu)",
     "eigen": "the eigenvalues of A, not its diagonal entries, norms or trace (A need not be diagonal)",
-    "singular": "a singular A (mu = 0): lr_opt = 2/L and rate = 1",
+    "singular": "a singular A (mu = 0): rate = 1, and every lr_opt in (0, 2/L] ties (any of them is accepted)",
     "kappa_one": "A = c * I (kappa = 1): lr_opt = 1/c and rate = 0, also for a 1x1 A",
     "ill_conditioned": "a badly conditioned A (kappa = 1e4)",
-    "returns": "a tuple of three floats",
+    "returns": "three numbers (a tuple; a list or an array of three is accepted too)",
 }
 
 
@@ -194,42 +232,87 @@ STEP_SCENARIOS = [  # (label, covers, [A, ...])
     ("the visible test's A", ("limit", "optimal", "rate"),
      [_Qv @ np.diag([0.5, 2.0, 8.0]) @ _Qv.T, np.diag([1.0, 4.0])]),
 ]
+STEP_CREDIT = [Credit("lr_max, lr_opt and rate from the eigenvalues", 1.25,
+                      ("limit", "optimal", "rate", "eigen", "returns")),
+               Credit("a singular A and A = c * I", 0.5, ("singular", "kappa_one")),
+               Credit("a badly conditioned A", 0.25, ("ill_conditioned",))]
+
+
+def _numbers(out, what, names):
+    """The returned tuple as floats: a tuple, a list or an array of len(names) numbers is accepted (the text
+    says a tuple; the values are what is graded)."""
+    if isinstance(out, np.ndarray) and out.ndim == 1:
+        out = tuple(out)
+    if not (isinstance(out, (tuple, list)) and len(out) == len(names)):
+        raise Failure(f"{what}: return a tuple ({', '.join(names)})")
+    values = []
+    for v in out:
+        if isinstance(v, np.ndarray) and v.ndim == 0:
+            v = float(v)
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise Failure(f"{what}: return {len(names)} numbers (floats)")
+        values.append(float(v))
+    return values
+
+
+def _step_models(A):
+    """(key, message, model) of each named mistake of quadratic_step_sizes: the whole triple that answer gives."""
+    eig = np.linalg.eigvalsh(A)
+    mu, L = eig[0], eig[-1]
+    lr_max, lr_opt, rate = ref.quadratic_step_sizes(A)
+    d, fro = np.diag(A), np.linalg.norm(A)
+    models = [
+        ("swapped", "lr_max and lr_opt are swapped: the stability limit is 2/L, the optimal step 2/(mu + L)",
+         (lr_opt, lr_max, rate)),
+        ("one_over_L", MESSAGES["one_over_L"], (1 / L, lr_opt, rate)),
+        ("frobenius", "L is the largest eigenvalue (the spectral norm), not the Frobenius norm",
+         (2 / fro, 2 / (mu + fro), (fro - mu) / (fro + mu))),
+        ("smallest", "the stability limit is set by the largest eigenvalue L, not the smallest",
+         (2 / mu if mu > 0 else np.inf, lr_opt, rate)),
+        ("rate_one_over_kappa", "1 - 1/kappa is the rate of the step 1/L; the optimal step 2/(mu + L) contracts "
+                                "by (kappa - 1)/(kappa + 1)", (lr_max, lr_opt, 1 - mu / L)),
+        ("lr_opt_one_over_L", "lr_opt = 1/L is not optimal: 2/(mu + L) balances the contraction along the smallest "
+                              "and the largest eigenvalue", (lr_max, 1 / L, rate)),
+        ("rate_squared", "the rate is per step for the distance ||w - w*||: (kappa - 1)/(kappa + 1), not its square",
+         (lr_max, lr_opt, rate ** 2)),
+    ]
+    if d.min() >= 0 and d.max() > 0:
+        dm, dL = d.min(), d.max()
+        models.append(("diagonal", "you read the diagonal of A; the step sizes depend on its eigenvalues (the "
+                                   "diagonal entries are the eigenvalues only when A is diagonal)",
+                       (2 / dL, 2 / (dm + dL), (dL - dm) / (dL + dm))))
+    return models
+
+
+def _step_matches(got, model, singular):
+    """Does ``got`` equal ``model``, lr_opt aside when mu = 0 (where every step in (0, 2/L] ties)?"""
+    pick = [0, 2] if singular else [0, 1, 2]
+    g, m = np.asarray(got)[pick], np.asarray(model, dtype=float)[pick]
+    return bool(np.all(np.isfinite(m)) and np.allclose(g, m, rtol=1e-9, atol=1e-12))
 
 
 def _check_steps(cases):
     def check(values):
         what = "quadratic_step_sizes"
         for A, out in zip(cases, returned(values, what)):
-            if not (isinstance(out, tuple) and len(out) == 3):
-                raise Failure(f"{what}: return a tuple (lr_max, lr_opt, rate)")
-            if not all(isinstance(v, (int, float)) for v in out):
-                raise Failure(f"{what}: return three numbers (floats)")
-            lr_max, lr_opt, rate = (float(v) for v in out)
-            eig = np.linalg.eigvalsh(A)
-            mu, L = eig[0], eig[-1]
+            lr_max, lr_opt, rate = got = _numbers(out, what, ("lr_max", "lr_opt", "rate"))
             want = ref.quadratic_step_sizes(A)
-            if np.isclose(lr_max, 1 / L, rtol=1e-9) and not np.isclose(1 / L, want[0]):
-                raise Mistake(f"{what}: " + MESSAGES["one_over_L"])
-            if not np.allclose(A, np.diag(np.diag(A))):
-                d = np.diag(A)
-                if np.isclose(lr_max, 2 / d.max(), rtol=1e-9) or np.isclose(lr_max, 1 / d.max(), rtol=1e-9):
-                    raise Mistake(f"{what}: you read the diagonal of A; the step sizes depend on its eigenvalues "
-                                  "(the diagonal entries are the eigenvalues only when A is diagonal)")
-            if np.isclose(lr_max, 2 / np.linalg.norm(A), rtol=1e-9) and not np.isclose(lr_max, want[0]):
-                raise Mistake(f"{what}: L is the largest eigenvalue (the spectral norm), not the Frobenius norm")
-            if mu > 0 and np.isclose(lr_max, 2 / mu, rtol=1e-9) and not np.isclose(lr_max, want[0]):
-                raise Mistake(f"{what}: the stability limit is set by the largest eigenvalue L, not the smallest")
-            if mu > 0 and L > mu and np.isclose(rate, 1 - mu / L, rtol=1e-9):
-                raise Mistake(f"{what}: 1 - 1/kappa is the rate of the step 1/L; the optimal step 2/(mu + L) "
-                              "contracts by (kappa - 1)/(kappa + 1)")
-            if L > mu and np.isclose(lr_opt, 1 / L, rtol=1e-9):
-                raise Mistake(f"{what}: lr_opt = 1/L is not optimal: 2/(mu + L) balances the contraction along the "
-                              "smallest and the largest eigenvalue")
-            if mu > 0 and L > mu and np.isclose(rate, ((L - mu) / (L + mu)) ** 2, rtol=1e-9):
-                raise Mistake(f"{what}: the rate is per step for the distance ||w - w*||: "
-                              "(kappa - 1)/(kappa + 1), not its square")
+            eig = np.linalg.eigvalsh(A)
+            singular = eig[0] <= 1e-12 * eig[-1]
+            ok_opt = (0 < lr_opt <= want[0] * (1 + 1e-9)) if singular else np.isclose(lr_opt, want[1], rtol=1e-9)
+            if np.isclose(lr_max, want[0], rtol=1e-9) and ok_opt and np.isclose(rate, want[2], rtol=1e-9, atol=1e-12):
+                continue
+            # a mistake is named when its whole answer is this one and differs from the right answer here
+            hits = [(key, message) for key, message, model in _step_models(A)
+                    if not _step_matches(want, model, singular) and _step_matches(got, model, singular)]
+            if hits:  # two mistakes giving the same answer here: the part names the one every scenario shares
+                raise Mistake(f"{what}: {hits[0][1]}", key=hits[0][0], plain="wrong values",
+                              also=tuple(k for k, _ in hits[1:]))
             expect(lr_max, want[0], f"{what}: lr_max", rtol=1e-9)
-            expect(lr_opt, want[1], f"{what}: lr_opt", rtol=1e-9)
+            if not ok_opt:
+                if singular:
+                    raise Failure(f"{what}: lr_opt: with mu = 0 every step in (0, 2/L] ties; yours is outside")
+                expect(lr_opt, want[1], f"{what}: lr_opt", rtol=1e-9)
             expect(rate, want[2], f"{what}: rate", rtol=1e-9, atol=1e-12)
     return check
 
@@ -296,14 +379,27 @@ class _NoMaximize(ref.SGD):
                     p.add_(p.grad + g["weight_decay"] * p, alpha=-g["lr"])
 
 
+class _LrOnce(ref.SGD):
+    @torch.no_grad()
+    def step(self, closure=None):
+        for g in self.param_groups:
+            for p in g["params"]:
+                if p.grad is not None:
+                    grad = -p.grad if g["maximize"] else p.grad
+                    p.add_(grad + g["weight_decay"] * p, alpha=-self.defaults["lr"])
+
+
 SGD_MISTAKES = [
-    (_WeightDecayAfter, MESSAGES["weight_decay_after"]),
-    (_MaximizeAfterDecay, MESSAGES["maximize_decay"]),
+    (_WeightDecayAfter, MESSAGES["weight_decay_after"], "weight_decay_after"),
+    (_MaximizeAfterDecay, MESSAGES["maximize_decay"], "maximize_decay"),
     (_NoneAsZero, "a parameter whose grad is None must be skipped entirely (torch does not decay it either); "
-                  "you treat it as a zero gradient"),
-    (_ZeroSkipped, "an exact zero gradient is still a step (weight_decay shrinks p); skip only when p.grad is None"),
-    (_NoDecay, "weight_decay is ignored: add weight_decay * p to the gradient"),
-    (_NoMaximize, "maximize is ignored: with maximize=True use -grad"),
+                  "you treat it as a zero gradient", "none_as_zero"),
+    (_ZeroSkipped, "an exact zero gradient is still a step (weight_decay shrinks p); skip only when p.grad is None",
+     "zero_skipped"),
+    (_NoDecay, "weight_decay is ignored: add weight_decay * p to the gradient", "no_decay"),
+    (_NoMaximize, "maximize is ignored: with maximize=True use -grad", "no_maximize"),
+    (_LrOnce, "lr is read once (in __init__ or from self.defaults): read group['lr'] at every step (groups may "
+              "differ, and a schedule changes it between steps)", "lr_fixed"),
 ]
 SGD_CONTRACT = {
     "defaults": "torch's default lr (1e-3) and weight_decay 0",
@@ -313,23 +409,27 @@ SGD_CONTRACT = {
     "groups": "several parameter groups with different lr and weight_decay",
     "lr_change": "a change of group['lr'] during training takes effect at the next step",
     "state_dict": "state_dict() / load_state_dict() round trip into a fresh optimizer",
-    "float32": "float32 parameters (and float64)",
+    "float32": "float32 parameters (and float64), kept in their dtype",
     "none_grad": "a parameter whose grad is None is skipped (no decay either)",
     "zero_grad": "an exact zero gradient is a real step (weight_decay still shrinks p)",
+    "closure": "step(closure) evaluates the closure and returns its loss",
 }
 STEPS = 20
 F32 = dict(dtype=torch.float32, rtol=1e-5, atol=1e-6)
 SGD_SCENARIOS = [  # (label, covers, [(kwargs, run), ...])
-    ("the visible test's settings", ("lr", "weight_decay", "maximize", "groups", "none_grad"),
-     [({"lr": 0.05}, {"steps": 15}), ({"lr": 0.02, "weight_decay": 0.3}, {"steps": 15}),
-      ({"lr": 0.01, "weight_decay": 0.1, "maximize": True}, {"steps": 15}),
-      ({"lr": 0.05}, {"steps": 15, "groups": [{"params": [0, 1], "lr": 0.2}, {"params": [2, 3, 4, 5]}]}),
-      ({"lr": 0.05, "weight_decay": 0.1}, {"steps": 15, "none_grads": {3: [0, 5], 4: [0]}})]),
+    ("the visible test's lr=0.05", ("lr",), [({"lr": 0.05}, {"steps": 15})]),
+    ("the visible test's weight_decay=0.3", ("weight_decay",), [({"lr": 0.02, "weight_decay": 0.3}, {"steps": 15})]),
+    ("the visible test's maximize=True with weight_decay", ("maximize",),
+     [({"lr": 0.01, "weight_decay": 0.1, "maximize": True}, {"steps": 15})]),
+    ("the visible test's two parameter groups", ("groups",),
+     [({"lr": 0.05}, {"steps": 15, "groups": [{"params": [0, 1], "lr": 0.2}, {"params": [2, 3, 4, 5]}]})]),
+    ("the visible test's None gradients", ("none_grad",),
+     [({"lr": 0.05, "weight_decay": 0.1}, {"steps": 15, "none_grads": {3: [0, 5], 4: [0]}})]),
     ("default settings", ("defaults",), [({}, {})]),
     ("a large lr", ("lr",), [({"lr": 0.3}, {})]),
     ("weight_decay > 0", ("weight_decay",), [({"lr": 0.1, "weight_decay": 0.5}, {})]),
     ("maximize=True", ("maximize",), [({"lr": 0.02, "maximize": True}, {})]),
-    ("maximize=True with weight_decay", ("maximize", "weight_decay"),
+    ("maximize=True with weight_decay", ("maximize",),
      [({"lr": 0.02, "weight_decay": 0.2, "maximize": True}, {})]),
     ("two parameter groups with different settings", ("groups",),
      [({"lr": 0.05}, {"groups": [{"params": [0, 1, 2, 3], "lr": 0.2, "weight_decay": 0.1},
@@ -338,10 +438,18 @@ SGD_SCENARIOS = [  # (label, covers, [(kwargs, run), ...])
     ("state_dict round trip", ("state_dict",), [({"lr": 0.1, "weight_decay": 0.05}, {"roundtrip_at": 8})]),
     ("float32 parameters", ("float32",), [({"lr": 0.1, "weight_decay": 0.1}, dict(F32))]),
     ("some gradients None for a few steps, with weight_decay", ("none_grad",),
-     [({"lr": 0.1, "weight_decay": 0.3}, {"none_grads": {t: [1, 4] for t in range(3, 8)}})]),
+     [({"lr": 0.1, "weight_decay": 0.3}, {"none_grads": {t: [1, 4] for t in range(3, 8)}, "steps": 10})]),
     ("some gradients exactly zero for a few steps, with weight_decay", ("zero_grad",),
-     [({"lr": 0.1, "weight_decay": 0.3}, {"zero_grads": {t: [0, 3] for t in range(2, 7)}})]),
+     [({"lr": 0.1, "weight_decay": 0.3}, {"zero_grads": {t: [0, 3] for t in range(2, 7)}, "steps": 10})]),
+    ("step(closure) (the closure computes the loss; step returns it)", ("closure",),
+     [({"lr": 0.1}, {"closure": True, "steps": 5})]),
 ]
+SGD_CREDIT = [Credit("the update with default options", 1.5, ("defaults", "lr", "zero_grad")),
+              Credit("weight_decay", 0.5, ("weight_decay",)),
+              Credit("maximize", 0.25, ("maximize",)),
+              Credit("parameter groups and lr changes", 0.25, ("groups", "lr_change")),
+              Credit("None gradients, state_dict, closure, float32", 0.5,
+                     ("none_grad", "state_dict", "float32", "closure"))]
 
 
 SGD = Trajectories("SGD", torch.optim.SGD, SGD_SCENARIOS, SGD_MISTAKES, steps=STEPS)
@@ -398,11 +506,53 @@ def _zero_grad_once(net, optimizer, batches):
     return total / count
 
 
+def _zero_after_backward(net, optimizer, batches):
+    net.train()
+    total, count = 0.0, 0
+    for Xb, yb in batches:
+        loss = F.cross_entropy(net(Xb), yb)
+        loss.backward()
+        optimizer.zero_grad()
+        optimizer.step()
+        total += loss.item() * len(yb)
+        count += len(yb)
+    return total / count
+
+
+def _step_before_backward(net, optimizer, batches):
+    net.train()
+    total, count = 0.0, 0
+    for Xb, yb in batches:
+        optimizer.zero_grad()
+        loss = F.cross_entropy(net(Xb), yb)
+        optimizer.step()
+        loss.backward()
+        total += loss.item() * len(yb)
+        count += len(yb)
+    return total / count
+
+
+def _eval_mode(net, optimizer, batches):  # net.train() only after the loop
+    total, count = 0.0, 0
+    for Xb, yb in batches:
+        optimizer.zero_grad()
+        loss = F.cross_entropy(net(Xb), yb)
+        loss.backward()
+        optimizer.step()
+        total += loss.item() * len(yb)
+        count += len(yb)
+    net.train()
+    return total / count
+
+
 TRAIN_MISTAKES = [
-    (_summed, MESSAGES["summed"]),
-    (_unweighted, MESSAGES["unweighted"]),
-    (_no_zero_grad, MESSAGES["no_zero_grad"]),
-    (_zero_grad_once, MESSAGES["no_zero_grad"] + " (once per epoch is not enough)"),
+    (_summed, MESSAGES["summed"], "summed"),
+    (_unweighted, MESSAGES["unweighted"], "unweighted"),
+    (_no_zero_grad, MESSAGES["no_zero_grad"], "no_zero_grad"),
+    (_zero_grad_once, MESSAGES["no_zero_grad"] + " (once per epoch is not enough)", "no_zero_grad"),
+    (_zero_after_backward, MESSAGES["zero_after_backward"], "zero_after_backward"),
+    (_step_before_backward, MESSAGES["step_before_backward"], "step_before_backward"),
+    (_eval_mode, MESSAGES["eval_mode"], "eval_mode"),
 ]
 TRAIN_CONTRACT = {
     "mean_loss": "the loss of a batch is its mean cross-entropy (reduction='mean')",
@@ -411,30 +561,41 @@ TRAIN_CONTRACT = {
     "zero_grad": "gradients are zeroed before each backward pass (leftover .grad values included)",
     "float": "the result is a Python float",
     "generator": "batches may be a generator, iterated once",
-    "train_mode": "the net is put in training mode",
+    "train_mode": "the net is put in training mode before the batches (batch norm and dropout train)",
     "any_optimizer": "works with any torch optimizer (Adam as well as SGD)",
     "batch_one": "batches of a single example",
 }
-# (label, covers, [(sizes, optimizer, lr, stale, generator, eval_first, num_epochs), ...])
+# (label, covers, [(sizes, optimizer, lr, stale, generator, eval_first, num_epochs, net), ...])
 TRAIN_SCENARIOS = [
-    ("the visible test's batches", ("mean_loss", "weighted", "zero_grad", "train_mode"),
-     [((5, 5, 2), "SGD", 0.0, False, False, False, 1), ((6,), "SGD", 0.5, True, False, False, 1),
-      ((6,), "SGD", 0.5, False, False, False, 1), ((4, 4), "SGD", 0.5, False, False, False, 1),
-      ((3,), "SGD", 0.1, False, False, True, 1)]),
-    ("batches of equal size", ("mean_loss", "steps", "float"), [((4, 4, 4), "SGD", 0.3, False, False, False, 1)]),
-    ("a smaller last batch", ("weighted",), [((6, 6, 6, 2), "SGD", 0.3, False, False, False, 1)]),
+    ("the visible test's loss at lr = 0 (batches of 5, 5 and 2)", ("weighted",),
+     [((5, 5, 2), "SGD", 0.0, False, False, False, 1, "tanh")]),
+    ("the visible test's single batch, with and without leftover gradients", ("mean_loss", "zero_grad"),
+     [((6,), "SGD", 0.5, True, False, False, 1, "tanh"), ((6,), "SGD", 0.5, False, False, False, 1, "tanh")]),
+    ("the visible test's two batches", ("steps",), [((4, 4), "SGD", 0.5, False, False, False, 1, "tanh")]),
+    ("the visible test's eval mode", ("train_mode",), [((3,), "SGD", 0.1, False, False, True, 1, "tanh")]),
+    ("a single batch", ("mean_loss", "float"), [((5,), "SGD", 0.3, False, False, False, 1, "tanh")]),
+    ("batches of equal size", ("mean_loss", "steps", "float"),
+     [((4, 4, 4), "SGD", 0.3, False, False, False, 1, "tanh")]),
+    ("a smaller last batch", ("weighted",), [((6, 6, 6, 2), "SGD", 0.3, False, False, False, 1, "tanh")]),
     ("leftover gradients in .grad when the epoch starts", ("zero_grad",),
-     [((5, 5), "SGD", 0.2, True, False, False, 1)]),
-    ("batches from a generator", ("generator",), [((4, 4, 3), "SGD", 0.2, False, True, False, 1)]),
-    ("the net in eval mode before the call", ("train_mode",), [((4, 4), "SGD", 0.2, False, False, True, 1)]),
-    ("Adam as the optimizer, two epochs", ("any_optimizer",), [((5, 5, 3), "Adam", 0.05, False, False, False, 2)]),
-    ("batches of one example", ("batch_one",), [((1, 1, 1, 1), "SGD", 0.2, False, False, False, 1)]),
+     [((5, 5), "SGD", 0.2, True, False, False, 1, "tanh")]),
+    ("batches from a generator", ("generator",), [((4, 4, 3), "SGD", 0.2, False, True, False, 1, "tanh")]),
+    ("a net with batch norm, in eval mode before the call", ("train_mode",),
+     [((4, 4), "SGD", 0.2, False, False, True, 1, "bn")]),
+    ("Adam as the optimizer, two epochs", ("any_optimizer",),
+     [((5, 5, 3), "Adam", 0.05, False, False, False, 2, "tanh")]),
+    ("batches of one example", ("batch_one",), [((1, 1, 1, 1), "SGD", 0.2, False, False, False, 1, "tanh")]),
 ]
+TRAIN_CREDIT = [Credit("one step per batch on the batch's mean loss, gradients zeroed", 1.0,
+                       ("mean_loss", "steps", "zero_grad", "float")),
+                Credit("the epoch's mean loss over unequal batches", 0.5, ("weighted",)),
+                Credit("training mode, a generator of batches, Adam, batches of one", 0.5,
+                       ("train_mode", "generator", "any_optimizer", "batch_one"))]
 
 
 @functools.lru_cache(maxsize=None)
 def _train_run(fn_name, args):
-    fn = ref.train_epoch if fn_name == "ref" else dict((f.__name__, f) for f, _ in TRAIN_MISTAKES)[fn_name]
+    fn = ref.train_epoch if fn_name == "ref" else dict((f.__name__, f) for f, _, _ in TRAIN_MISTAKES)[fn_name]
     return _plain(checks.run_train_epoch(fn, *args))
 
 
@@ -442,7 +603,8 @@ def _same_run(got, want, rtol=1e-9):
     try:
         return (np.allclose(np.asarray(got["losses"], dtype=float), np.asarray(want["losses"], dtype=float),
                             rtol=rtol, atol=1e-12)
-                and np.allclose(got["params"], want["params"], rtol=rtol, atol=1e-12))
+                and np.allclose(got["params"], want["params"], rtol=rtol, atol=1e-12)
+                and got.get("training") == want.get("training"))
     except (TypeError, ValueError, KeyError):
         return False
 
@@ -460,18 +622,26 @@ def _check_train(cases):
             if not got["is_float"]:
                 if any(isinstance(v, Foreign) or v is None for v in got["losses"]):
                     raise Failure(f"{what}: return the epoch's mean loss as a number")
-                raise Failure(f"{what}: return a Python float (loss.item()), not a tensor")
-            if not got["training"]:
-                raise Failure(f"{what}: put the net in training mode (net.train())")
+                raise Mistake(f"{what}: return a Python float (loss.item()), not a tensor or a numpy number",
+                              key="not_float", plain="the result is not a Python float")
             if _same_run(got, want):
                 continue
-            for fn, hint in TRAIN_MISTAKES:
+            for fn, hint, key in TRAIN_MISTAKES:
                 wrong = _train_run(fn.__name__, args)
                 if not _same_run(wrong, want, rtol=1e-7) and _same_run(got, wrong, rtol=1e-7):
-                    raise Mistake(f"{what}: {hint}")
+                    raise Mistake(f"{what}: {hint}", key=key, plain="the training or its loss differs")
+            if not got["training"]:
+                raise Mistake(f"{what}: the net is not in training mode after your epoch: call net.train() before "
+                              "the loop", key="no_train_mode", plain="the net is left in eval mode")
             if np.allclose(got["params"], want["params"], rtol=1e-9, atol=1e-12):
-                raise Failure(f"{what}: the training is right but the returned loss is wrong (the mean of the "
-                              "per-example losses, each measured before its batch's step)")
+                try:
+                    rel = float(np.max(np.abs(np.asarray(got["losses"], float) / np.asarray(want["losses"]) - 1)))
+                except (TypeError, ValueError):
+                    rel = np.inf
+                near = f" (it is off by about {rel:.0e} relative)" if rel < 1e-4 else ""
+                raise Mistake(f"{what}: the training is right but the returned loss is wrong{near}: the mean of the "
+                              "per-example losses, each measured before its batch's step",
+                              key="loss_only", plain="the training is right, the returned loss is not")
             raise Failure(f"{what}: the parameters after the epoch differ from a plain training loop's "
                           "(zero_grad, mean cross-entropy, backward, step for each batch)")
     return check
@@ -484,11 +654,13 @@ def _train_scenarios():
 
 
 PARTS = {
-    "test_minibatches": Part("minibatches", contract=dict(MB_CONTRACT), scenarios=_mb_scenarios()),
+    "test_minibatches": Part("minibatches", contract=dict(MB_CONTRACT), scenarios=_mb_scenarios(), credit=MB_CREDIT),
     "test_quadratic_step_sizes": Part("quadratic_step_sizes", contract=dict(STEP_CONTRACT),
                                       scenarios=[Scenario(label, [call("quadratic_step_sizes", A) for A in As],
                                                           _check_steps(As), covers)
-                                                 for label, covers, As in STEP_SCENARIOS]),
-    "test_sgd": Part("sgd", contract=dict(SGD_CONTRACT), scenarios=SGD.scenarios(), static=SGD.static),
-    "test_train_epoch": Part("train_epoch", contract=dict(TRAIN_CONTRACT), scenarios=_train_scenarios()),
+                                                 for label, covers, As in STEP_SCENARIOS], credit=STEP_CREDIT),
+    "test_sgd": Part("sgd", contract=dict(SGD_CONTRACT), scenarios=SGD.scenarios(), static=SGD.static,
+                     credit=SGD_CREDIT),
+    "test_train_epoch": Part("train_epoch", contract=dict(TRAIN_CONTRACT), scenarios=_train_scenarios(),
+                             credit=TRAIN_CREDIT),
 }

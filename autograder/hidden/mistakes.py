@@ -33,10 +33,15 @@ class _Buggy(Optimizer):
 
     @torch.no_grad()
     def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is not None:
                     self._update(p, p.grad.clone(), group)
+        return loss
 
 
 class BuggyAdam(_Buggy):
@@ -52,9 +57,9 @@ class BuggyAdam(_Buggy):
                 p.mul_(1 - wd)
             elif self.bug == "decay_through_moments":
                 g = g + wd * p
-            else:
+            elif self.bug != "decay_after":
                 p.mul_(1 - lr * wd)
-        elif wd:
+        elif wd and self.bug != "weight_decay_ignored":
             g = g + wd * p
         if self.bug == "shared_state":
             shared = self.__dict__.setdefault("_shared_by_shape", {})
@@ -66,6 +71,8 @@ class BuggyAdam(_Buggy):
             state = self._state(p, ["m", "v"])
         state["step"] += 1
         t = state["step"] - 1 if self.bug == "step_off_by_one" else state["step"]
+        if self.bug == "step_ahead":  # the counter starts at 1 and is incremented before use: t = 2 first
+            t = state["step"] + 1
         state["m"].mul_(b1).add_((1 - b1) * g)
         state["v"].mul_(b2).add_((1 - b2) * g * g)
         c1 = 1 - b1 ** t if self.bug not in ("no_bias_correction",) else 1.0
@@ -77,9 +84,13 @@ class BuggyAdam(_Buggy):
             update = m_hat / torch.sqrt(v_hat + eps)
         elif self.bug == "eps_precedence":
             update = m_hat / torch.sqrt(v_hat) + eps
+        elif self.bug == "eps_before_correction":  # the paper's "efficient" form, torch 1.x's Adam
+            update = (c2 ** 0.5 / c1) * state["m"] / (state["v"].sqrt() + eps)
         else:
             update = m_hat / (torch.sqrt(v_hat) + eps)
         p.sub_(lr * update)
+        if self.decoupled and self.bug == "decay_after":
+            p.mul_(1 - lr * wd)
 
 
 class BuggyAdamW(BuggyAdam):
@@ -94,12 +105,13 @@ class BuggyAdagrad(_Buggy):
         state = self.state[p]
         if not state:
             state["step"] = 0
-            state["sum"] = torch.full_like(p, group["initial_accumulator_value"])
+            state["sum"] = torch.full_like(p, 0.0 if self.bug == "accumulator_ignored"
+                                           else group["initial_accumulator_value"])
         state["step"] += 1
         if group["weight_decay"]:
             g = g + group["weight_decay"] * p
         decays = state["step"] if self.bug == "lr_decay_early" else state["step"] - 1
-        clr = group["lr"] / (1 + decays * group["lr_decay"])
+        clr = group["lr"] / (1 + decays * (0.0 if self.bug == "lr_decay_ignored" else group["lr_decay"]))
         if self.bug == "moving_average":
             state["sum"].mul_(0.99).add_(0.01 * g * g)
         else:
@@ -122,6 +134,8 @@ class BuggyRMSprop(_Buggy):
             state["square_avg"].mul_(a).add_((1 - a) * g * g)
         if self.bug == "eps_inside_sqrt":
             p.sub_(group["lr"] * g / (state["square_avg"] + group["eps"]).sqrt())
+        elif self.bug == "no_sqrt":
+            p.sub_(group["lr"] * g / (state["square_avg"] + group["eps"]))
         else:
             p.sub_(group["lr"] * g / (state["square_avg"].sqrt() + group["eps"]))
 
@@ -151,12 +165,16 @@ def _variant(base, bug, name):
 
 # The hints are worded once, in coursekit.checks.hints (the visible tests give the same ones).
 ADAM = {bug: HINTS[bug].format(name="Adam") for bug in (
-    "no_bias_correction", "bias_correction_m_only", "step_off_by_one", "eps_inside_sqrt", "eps_precedence",
-    "hardcoded_defaults", "shared_state", "state_reset")}
+    "no_bias_correction", "bias_correction_m_only", "step_off_by_one", "step_ahead", "eps_inside_sqrt",
+    "eps_precedence", "eps_before_correction", "weight_decay_ignored", "hardcoded_defaults", "shared_state",
+    "state_reset")}
 ADAMW = {bug: HINTS[bug].format(name="AdamW") for bug in (
-    "decay_without_lr", "decay_through_moments", "no_bias_correction", "eps_inside_sqrt")}
-ADAGRAD = {"moving_average": HINTS["moving_average"], "lr_decay_early": HINTS["lr_decay_early"]}
-RMSPROP = {"alpha_swapped": HINTS["alpha_swapped"], "eps_inside_sqrt": HINTS["rms_eps_inside_sqrt"]}
+    "decay_without_lr", "decay_through_moments", "decay_after", "no_bias_correction", "step_ahead",
+    "eps_inside_sqrt", "eps_before_correction")}
+ADAGRAD = {bug: HINTS[bug] for bug in ("moving_average", "lr_decay_early", "lr_decay_ignored",
+                                       "accumulator_ignored")}
+RMSPROP = {"alpha_swapped": HINTS["alpha_swapped"], "eps_inside_sqrt": HINTS["rms_eps_inside_sqrt"],
+           "no_sqrt": HINTS["rms_no_sqrt"]}
 ADADELTA = {"wrong_order": HINTS["wrong_order"], "lr_ignored": HINTS["lr_ignored"]}
 
 MISTAKES = {
@@ -166,3 +184,11 @@ MISTAKES = {
     "RMSprop": {bug: (_variant(BuggyRMSprop, bug, f"RMSprop_{bug}"), hint) for bug, hint in RMSPROP.items()},
     "Adadelta": {bug: (_variant(BuggyAdadelta, bug, f"Adadelta_{bug}"), hint) for bug, hint in ADADELTA.items()},
 }
+# The key that identifies a mistake across scenarios (autograder.verdicts.Mistake): the HINTS key, so that two
+# models of one mistake (a counter one step behind or one ahead) are one mistake.
+KEYS = {"step_ahead": "step_off_by_one"}
+
+
+def keyed(name: str) -> list[tuple]:
+    """(class, hint, key) of every known mistake of optimizer ``name``, for autograder.hidden.trajectories."""
+    return [(cls, hint, KEYS.get(bug, bug)) for bug, (cls, hint) in MISTAKES[name].items()]

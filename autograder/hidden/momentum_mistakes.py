@@ -1,8 +1,8 @@
 """Known-wrong SGD-with-momentum optimizers for Chapter 8: each reproduces one named mistake.
 
-The hidden tests run these beside the student's class; when the student's parameters follow one of them, the
-hint names the mistake. One small implementation with a ``bug`` switch, so every variant differs from torch's
-update in exactly one place.
+The hidden tests run these beside the student's class; when the student's parameters follow one of them on a
+scenario that tells it apart from torch's update, the hint names the mistake. One small implementation with a
+``bug`` switch, so every variant differs from torch's update in exactly one place.
 """
 
 from __future__ import annotations
@@ -23,16 +23,25 @@ class BuggySGD(Optimizer):
 
     @torch.no_grad()
     def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
         bug = self.bug
         for group in self.param_groups:
             mu, damp, wd, lr = group["momentum"], group["dampening"], group["weight_decay"], group["lr"]
+            if bug == "momentum_fixed":
+                mu = self.defaults["momentum"]
+            if bug == "lr_fixed":
+                lr = self.defaults["lr"]
             for p in group["params"]:
                 if p.grad is None:
                     if bug != "none_as_zero":
                         continue
                     g = torch.zeros_like(p)
                 else:
-                    g = p.grad.clone()
+                    g = p.grad if bug == "aliased" else p.grad.clone()
+                raw = g.clone()
                 if group["maximize"] and bug != "no_maximize":
                     g = -g
                 if wd and bug not in ("decay_after", "no_decay"):
@@ -40,6 +49,11 @@ class BuggySGD(Optimizer):
                 if bug == "zero_skipped" and p.grad is not None and not p.grad.any():
                     continue
                 if mu == 0:
+                    if bug == "dampened_without_momentum":  # the buffer path, run with momentum 0
+                        state = self.state[p]
+                        if "momentum_buffer" in state:
+                            g = (1 - damp) * g
+                        state["momentum_buffer"] = g.clone()
                     p.sub_(lr * g)
                     continue
                 if bug == "shared":
@@ -47,7 +61,6 @@ class BuggySGD(Optimizer):
                 else:
                     state = self.state[p]
                 buf = state.get("momentum_buffer")
-                old = torch.zeros_like(p) if buf is None else buf.clone()
                 if buf is None or bug == "recreated":
                     if bug == "ema":
                         buf = (1 - mu) * g
@@ -55,22 +68,24 @@ class BuggySGD(Optimizer):
                         buf = (1 - damp) * g
                     elif bug == "velocity":
                         buf = lr * g
+                    elif bug == "aliased":
+                        buf = g  # p.grad itself when there is no weight decay and no maximize
                     else:
                         buf = g.clone()
                     state["momentum_buffer"] = buf
                 else:
-                    if bug == "ema":
+                    if bug in ("ema", "ema_copy"):
                         buf.mul_(mu).add_((1 - mu) * g)
                     elif bug == "velocity":
                         buf.mul_(mu).add_(lr * (1 - damp) * g)
                     else:
                         buf.mul_(mu).add_((1 - damp) * g)
-                if group["nesterov"]:
+                if group["nesterov"] and bug != "nesterov_ignored":
                     d = (mu * g + buf) if bug == "nesterov" else (g + mu * buf)
                     if bug == "velocity":
                         d = lr * g + mu * buf
-                    if bug == "nesterov_old":
-                        d = g + mu * old
+                    if bug == "nesterov_raw_grad":
+                        d = raw + mu * buf
                 else:
                     d = buf
                 if bug == "decay_after" and wd:
@@ -79,6 +94,7 @@ class BuggySGD(Optimizer):
                     p.sub_(d)
                 else:
                     p.sub_(lr * d)
+        return loss
 
 
 def _variant(bug):
@@ -87,10 +103,16 @@ def _variant(bug):
 
 MOMENTUM_MISTAKES = {
     "ema": MESSAGES["ema"],
+    "ema_copy": MESSAGES["ema_copy"],
     "velocity": MESSAGES["velocity"],
     "first_dampening": MESSAGES["first_dampening"],
     "nesterov": MESSAGES["nesterov"],
-    "nesterov_old": MESSAGES["nesterov"],
+    "nesterov_ignored": MESSAGES["nesterov_ignored"],
+    "nesterov_raw_grad": MESSAGES["nesterov_raw_grad"],
+    "dampened_without_momentum": MESSAGES["dampened_without_momentum"],
+    "aliased": MESSAGES["aliased"],
+    "momentum_fixed": MESSAGES["momentum_fixed"],
+    "lr_fixed": MESSAGES["lr_fixed"],
     "recreated": MESSAGES["recreated"],
     "shared": MESSAGES["shared"],
     "decay_after": MESSAGES["decay_after"],
@@ -101,4 +123,8 @@ MOMENTUM_MISTAKES = {
     "zero_skipped": "an exact zero gradient is still a step (the buffer decays and keeps moving p); skip only "
                     "when p.grad is None",
 }
-MISTAKES = [(_variant(bug), hint) for bug, hint in MOMENTUM_MISTAKES.items()]
+# Two models of one mistake would share its key (autograder.verdicts.Mistake). (A look-ahead with the buffer before
+# its update, d_p + momentum * old_buf, is the step of nesterov=False, since nesterov needs dampening 0: it is the
+# mistake "nesterov_ignored".)
+KEYS: dict = {}
+MISTAKES = [(_variant(bug), hint, KEYS.get(bug, bug)) for bug, hint in MOMENTUM_MISTAKES.items()]

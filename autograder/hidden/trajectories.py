@@ -1,10 +1,13 @@
 """Optimizer parts judged by their trajectory (chapters 7, 8 and 9).
 
 The student's optimizer and torch.optim's run the same steps from the same start on the same gradients
-(``coursekit.checks.optimizer_trajectory``, called in the sandbox through the harness's ``trajectory`` kind), and
-the parameters after every step are compared. When they differ, known-wrong optimizers run beside torch's name
-the likely cause; a trajectory that agrees only to about float32 precision is called a precision problem, not a
-wrong formula. Messages never contain the hidden inputs or the expected values.
+(``coursekit.checks.optimizers.trajectory_report``, a probe run in the sandbox), and the parameters after every
+step are compared. When they differ, known-wrong optimizers run beside torch's name the likely cause, but only
+when the answer follows that mistake on the scenario (a mistake that the scenario cannot tell apart from torch's
+update is not tried there). A trajectory that agrees only to about float32 precision is called a precision
+problem only with evidence that the computation went through float32 (the probe reports the dtypes of the state,
+of the parameters and of what the first step computed); otherwise the message says what differs without naming a
+cause. Messages never contain the hidden inputs or the expected values.
 """
 
 from __future__ import annotations
@@ -19,26 +22,48 @@ from coursekit.checks import assert_same_trajectory, optimizer_trajectory
 
 from ..verdicts import Failure, Foreign, Mistake, Scenario, returned
 
-# A trajectory this close to torch's, but not within the scenario's tolerance, is rounding, not a wrong formula.
+# A trajectory this close to torch's, but not within the scenario's tolerance, may be rounding.
 PRECISION_RTOL = 1e-4
-PRECISION = ("agrees with torch.optim.{name} only to about float32 precision: look for a float32 tensor in the "
-             "computation")
+PRECISION = ("differs from torch.optim.{name} by about {err:.0e} of the parameters' size (float64 rounding gives "
+             "far less), and {evidence}: a precision problem, not a wrong formula (keep the computation in the "
+             "parameters' dtype)")
+PROBE = "coursekit.checks.optimizers:trajectory_report"
+LOW = ("float32", "float16", "bfloat16")
+
+
+def evidence(report: dict, dtype: str) -> str:
+    """Why a float64 run lost precision, from what the probe saw, or "" when it saw nothing."""
+    if dtype != "float64":
+        return ""
+    low = [d for d in report.get("param_dtypes", []) if d in LOW]
+    if low:
+        return f"your step turned the float64 parameters into {low[0]}"
+    low = [d for d in report.get("state_dtypes", []) if d in LOW]
+    if low:
+        return f"your optimizer keeps its state as {low[0]} tensors for float64 parameters"
+    low = [d for d in report.get("low_precision", []) if d in LOW]
+    if low:
+        return (f"your step computes {low[0]} tensors for float64 parameters (e.g. torch.tensor(beta) ** step or "
+                ".float(), where torch uses Python floats)")
+    return ""
 
 
 class Trajectories:
     """The scenarios of one optimizer part.
 
     ``table`` lists ``(label, covers, [(kwargs, run), ...])``: the optimizer's keyword arguments and the
-    options of ``optimizer_trajectory`` (steps, dtype, groups, lr_changes, none_grads, ...; ``rtol``/``atol``
-    set the scenario's tolerance). ``mistakes`` are ``(optimizer class, hint)`` pairs; only those that a scenario
-    can tell apart from torch's are tried on it. ``match`` is the tolerance within which an answer is taken to be
-    a known mistake.
+    options of ``optimizer_trajectory`` (steps, dtype, groups, lr_changes, group_changes, none_grads,
+    set_to_none, closure, ...; ``rtol``/``atol`` set the scenario's tolerance). ``mistakes`` are
+    ``(optimizer class, hint, key)`` triples (or ``(class, hint)``, keyed by the class name); only those that a
+    scenario tells apart from torch's are tried on it. ``match`` is the tolerance within which an answer is taken
+    to follow a known mistake.
     """
 
     def __init__(self, name, reference, table, mistakes, *, steps=20, rtol=1e-9, atol=1e-12,
                  match=(1e-6, 1e-9), precision=PRECISION):
         self.name, self.reference, self.table = name, reference, table
-        self.mistakes, self.steps, self.tol, self.match = tuple(mistakes), steps, (rtol, atol), match
+        self.mistakes = tuple((m[0], m[1], m[2] if len(m) > 2 else m[0].__name__) for m in mistakes)
+        self.steps, self.tol, self.match = steps, (rtol, atol), match
         self.precision = precision
 
     def run(self, run) -> tuple[dict, tuple[float, float]]:
@@ -54,55 +79,100 @@ class Trajectories:
 
     @functools.lru_cache(maxsize=None)
     def wrong(self, index, k) -> tuple:
-        """(trajectory, hint) of each known mistake that this run tells apart from torch's."""
+        """(trajectory, hint, key) of each known mistake that this run tells apart from torch's: one that fails
+        the run's own tolerance."""
         kwargs, run = self.table[index][2][k]
-        run = self.run(run)[0]
+        run, (rtol, atol) = self.run(run)
         want = self.want(index, k).double()
         out = []
-        for cls, hint in self.mistakes:
+        for cls, hint, key in self.mistakes:
             try:
                 traj = optimizer_trajectory(cls, kwargs, **run).double()
             except Exception:  # a mistake that cannot run this scenario shows nothing here
                 continue
-            if traj.shape != want.shape or not torch.allclose(traj, want, rtol=1e-5, atol=1e-8):
-                out.append((traj, hint))
+            if traj.shape != want.shape or not torch.allclose(traj, want, rtol=rtol, atol=atol):
+                out.append((traj, hint, key))
         return tuple(out)
 
-    def judge(self, got, want, wrong, label, rtol, atol) -> None:
+    def follows(self, got, traj, want, rtol=0.0, atol=0.0) -> bool:
+        """Does ``got`` follow the mistake's trajectory ``traj``: equal to it up to rounding (``match``, or the
+        scenario's tolerance ``rtol``/``atol`` when looser, as in float32), and far closer to it than the mistake is
+        to torch's ``want``?"""
+        rtol, atol = max(rtol, self.match[0]), max(atol, self.match[1])
+        if traj.shape != got.shape or not torch.allclose(traj, got, rtol=rtol, atol=atol):
+            return False
+        if traj.shape != want.shape:
+            return True
+        return float((got - traj).abs().max()) <= 1e-2 * float((traj - want).abs().max())
+
+    def judge(self, got, want, wrong, label, rtol, atol, run=None) -> None:
         """Raise a Mistake naming a known cause, or a Failure saying what differs, unless ``got`` is ``want``."""
-        name = self.name
+        name, run = self.name, run or {}
+        dtype = str(run.get("dtype", "float64")).replace("torch.", "")
+        report = got if isinstance(got, dict) else {"params": got}
+        got = report.get("params")
+        dtypes = [d for d in report.get("param_dtypes", []) if isinstance(d, str)]
+        if dtypes and dtypes != [dtype]:
+            raise Failure(f"{name}: the parameters were {dtype} and are {', '.join(dtypes)} after your steps"
+                          + (" (so the training loop's loss could not be computed on the data, which are "
+                             f"{dtype})" if got is None else "")
+                          + ": update them in place and keep their dtype, as torch does")
         if isinstance(got, Foreign) or not isinstance(got, np.ndarray):
             raise Failure(f"{name}: the optimizer did not produce parameters")
-        got = torch.from_numpy(got).to(torch.float64)
+        got = torch.from_numpy(np.asarray(got, dtype=float)).to(torch.float64)
         want = want.to(torch.float64)
         try:
             assert_same_trajectory(got, want, name, label, rtol=rtol, atol=atol)
         except AssertionError as exc:
-            for traj, hint in wrong:
-                if traj.shape == got.shape and torch.allclose(traj.double(), got, rtol=self.match[0],
-                                                              atol=self.match[1]):
-                    raise Mistake(f"{name}: {hint}") from None
-            if got.shape == want.shape and rtol < PRECISION_RTOL and torch.allclose(got, want, rtol=PRECISION_RTOL,
-                                                                                    atol=1e-8):
-                err = float(((got - want).abs() / want.abs().clamp_min(1e-12)).max())
-                raise Mistake(f"{name}: " + self.precision.format(name=name, err=err)) from None
+            plain = str(exc).replace(f"{name} ({label}): ", "")
+            if run.get("closure") and got.shape == want.shape and torch.equal(got[0], got[-1]) \
+                    and not torch.equal(want[0], want[-1]):
+                raise Failure(f"{name}: step(closure) must call the closure (it computes the loss and the "
+                              "gradients) before updating: with a closure your parameters never moved") from None
+            hits = [(hint, key) for traj, hint, key in wrong if self.follows(got, traj.double(), want, rtol, atol)]
+            if hits:  # several mistakes this scenario cannot tell apart: the part names the one all scenarios share
+                raise Mistake(f"{name}: {hits[0][0]}", key=hits[0][1], plain=plain,
+                              also=tuple(k for _, k in hits[1:])) from None
+            why = evidence(report, dtype)
+            # rounding errors scale with the parameters, not with each coordinate (a near-zero one included)
+            scale = PRECISION_RTOL * float(want.abs().max())
+            if why and got.shape == want.shape and rtol < PRECISION_RTOL \
+                    and torch.allclose(got, want, rtol=PRECISION_RTOL, atol=scale):
+                err = float((got - want).abs().max()) / max(float(want.abs().max()), 1e-12)
+                raise Mistake(f"{name}: " + self.precision.format(name=name, err=err, evidence=why),
+                              key="precision", plain=plain) from None
             # the label is in the report already: keep what differs
-            raise Failure(str(exc).replace(f"{name} ({label}): ", "")) from None
+            raise Failure(plain) from None
+        if run.get("closure"):
+            self.judge_closure(report.get("returned"))
+
+    def judge_closure(self, pairs) -> None:
+        name = self.name
+        if not isinstance(pairs, list) or not pairs:
+            raise Failure(f"{name}: step(closure) could not be observed")
+        for out, loss in pairs:
+            if out is None:
+                raise Failure(f"{name}: step(closure) returns None: return the loss the closure computed, as "
+                              "torch's optimizers do (loss = closure() inside torch.enable_grad(); ... return loss)")
+            if not isinstance(out, (int, float)) or not isinstance(loss, (int, float)) \
+                    or not np.isclose(out, loss, rtol=1e-12, atol=0):
+                raise Failure(f"{name}: step(closure) must return the loss the closure computed (the value of "
+                              "closure(), evaluated once before the update)")
 
     def check(self, index):
         label = self.table[index][0]
 
         def check(values):
             for k, got in enumerate(returned(values, self.name)):
-                rtol, atol = self.run(self.table[index][2][k][1])[1]
-                self.judge(got, self.want(index, k), self.wrong(index, k), label, rtol, atol)
+                run, (rtol, atol) = self.run(self.table[index][2][k][1])
+                self.judge(got, self.want(index, k), self.wrong(index, k), label, rtol, atol, run)
         return check
 
     def call(self, kwargs, run) -> dict:
         run = self.run(run)[0]
         if "dtype" in run:
             run["dtype"] = str(run["dtype"]).replace("torch.", "")
-        return {"kind": "trajectory", "name": self.name, "kwargs": kwargs, "run": run}
+        return {"kind": "probe", "probe": PROBE, "name": self.name, "args": [kwargs, run]}
 
     def scenarios(self) -> list[Scenario]:
         return [Scenario(label, [self.call(kw, run) for kw, run in runs], self.check(i), covers)

@@ -22,6 +22,15 @@ HINTS = {
     "t_starts_at_0": "the first step is not finite: the step counter t must be 1 on the first step "
                      "(1 - beta**0 = 0)",
     "step_off_by_one": "your step counter is off by one: t must be 1 on the first step",
+    "step_ahead": "your step counter is off by one: t must be 1 on the first step (yours is 2: a counter that "
+                  "starts at 1 and is incremented before use)",
+    "eps_before_correction": "eps is added to sqrt(v) before the bias correction (the paper's 'efficient' form, "
+                             "and torch 1.x's): torch adds it after, m_hat / (sqrt(v_hat) + eps) with "
+                             "v_hat = v / (1 - beta2**t)",
+    "weight_decay_ignored": "weight_decay is ignored: torch's {name} adds weight_decay * p to the gradient before "
+                            "the moments",
+    "decay_after": "the decoupled decay is applied after the Adam step: torch shrinks p first, "
+                   "p *= 1 - lr * weight_decay, and then takes the Adam step",
     "eps_inside_sqrt": "eps is inside the square root; torch adds it after the square root: "
                        "m_hat / (sqrt(v_hat) + eps)",
     "eps_precedence": "operator precedence: you computed m_hat / sqrt(v_hat) + eps instead of "
@@ -35,8 +44,13 @@ HINTS = {
     "no_decay": "there is no weight decay at all",
     "moving_average": "Adagrad accumulates the full sum of squared gradients, not a moving average",
     "lr_decay_early": "lr_decay starts too early: torch uses lr / (1 + (t - 1) * lr_decay), so step 1 is undecayed",
+    "lr_decay_ignored": "lr_decay is ignored: torch's Adagrad steps with lr / (1 + (t - 1) * lr_decay)",
+    "accumulator_ignored": "initial_accumulator_value is ignored: the sum of squared gradients starts at it "
+                           "(torch.full_like(p, initial_accumulator_value)), not at 0",
     "alpha_swapped": "alpha and 1 - alpha are swapped: the running average keeps alpha of its old value",
     "rms_eps_inside_sqrt": "eps is inside the square root; torch's RMSprop adds it after the sqrt",
+    "rms_no_sqrt": "the step divides by the average of squared gradients itself: divide by its square root, "
+                   "g / (sqrt(square_avg) + eps)",
     "wrong_order": "the accumulators are updated in the wrong order: first fold g**2 into square_avg, then compute "
                    "delta from it and the old acc_delta, then fold delta**2 into acc_delta",
     "lr_ignored": "lr is ignored; torch's Adadelta multiplies the step by lr",
@@ -87,14 +101,20 @@ def _adam_like(name, cls):
         return HINTS["eps_inside_sqrt"]
     if abs(s - (1 + eps)) < 1e-6:
         return HINTS["eps_precedence"]
+    if abs(s - g / (g + eps / math.sqrt(1 - b2))) < 1e-9:
+        return HINTS["eps_before_correction"]
     got = steps(cls, {"lr": 0.1, **extra}, grads)
     shifted = steps(torch_cls, {"lr": 0.1, **extra}, [0.0] + grads)[1:]  # a first step that changes nothing
     if _near(got, shifted, 1e-6) and not _near(got, steps(torch_cls, {"lr": 0.1, **extra}, grads), 1e-6):
-        return HINTS["step_off_by_one"]
+        return HINTS["step_ahead"]
     p2 = steps(cls, {"lr": 0.1, **extra}, grads[:2])[1]
     fresh = steps(torch_cls, {"lr": 0.1, **extra}, grads[1:2], start=steps(cls, {"lr": 0.1, **extra}, grads[:1])[0])
     if abs(p2 - fresh[0]) < 1e-9 and abs(p2 - steps(torch_cls, {"lr": 0.1, **extra}, grads[:2])[1]) > 1e-6:
         return HINTS["state_reset"]
+    if name == "Adam":  # from p = 1 with a zero gradient, the whole first gradient is weight_decay * p
+        (p,) = steps(cls, dict(lr=0.1, weight_decay=0.5), [0.0])
+        if abs(p - 1.0) < 1e-12:
+            return HINTS["weight_decay_ignored"].format(name=name)
     return None
 
 
@@ -103,6 +123,9 @@ def _adamw(cls):
     for value, key in [(0.5, "decay_without_lr"), (0.9, "decay_through_moments"), (1.0, "no_decay")]:
         if abs(p - value) < 1e-6:
             return HINTS[key]
+    (p,) = steps(cls, dict(lr=0.1, weight_decay=0.5), [1.0])  # the first Adam step is lr * sign(g)
+    if abs(p - (1.0 - 0.1 / (1 + 1e-8)) * (1 - 0.05)) < 1e-9:
+        return HINTS["decay_after"]
     return _adam_like("AdamW", cls)
 
 
@@ -115,6 +138,12 @@ def _adagrad(cls):
     (p,) = steps(cls, dict(lr=0.1, lr_decay=0.5), [1.0])
     if abs(p - (1 - 0.1 / 1.5)) < 1e-6:
         return HINTS["lr_decay_early"]
+    got = steps(cls, dict(lr=0.1, lr_decay=0.5), [1.0, 1.0])
+    if abs((got[0] - got[1]) - 0.1 / math.sqrt(2)) < 1e-9:  # the second step undecayed
+        return HINTS["lr_decay_ignored"]
+    (p,) = steps(cls, dict(lr=0.1, initial_accumulator_value=3.0), [1.0])
+    if abs(p - 0.9) < 1e-9:  # as if the sum started at 0
+        return HINTS["accumulator_ignored"]
     return None
 
 
@@ -126,6 +155,9 @@ def _rmsprop(cls):
     s = _first_step(cls, dict(lr=1.0, alpha=0.99, eps=eps), g)
     if abs(s - g / math.sqrt(0.01 * g * g + eps)) < 1e-6:
         return HINTS["rms_eps_inside_sqrt"]
+    s = _first_step(cls, dict(lr=0.1, alpha=0.99, eps=0.0))
+    if abs(s - 0.1 / 0.01) < 1e-6:
+        return HINTS["rms_no_sqrt"]
     return None
 
 

@@ -21,6 +21,9 @@ MESSAGES = {
     "ema": "your buffer is an EMA, buf = momentum * buf + (1 - momentum) * grad: torch's buffer sums the gradients "
            "without the factor (1 - momentum) (buf = momentum * buf + (1 - dampening) * grad, dampening 0 by "
            "default), so your steps are (1 - momentum) times too small",
+    "ema_copy": "your buffer starts as a copy of the gradient and then is an EMA, buf = momentum * buf + "
+                "(1 - momentum) * grad: that is torch's dampening = momentum, but the default dampening is 0 "
+                "(buf = momentum * buf + grad)",
     "velocity": "you keep a velocity scaled by the learning rate (v = momentum * v + lr * grad; p -= v): it matches "
                 "torch only while lr is constant; after an lr change torch multiplies the whole buffer by the new "
                 "lr (buf = momentum * buf + grad; p -= lr * buf)",
@@ -28,6 +31,20 @@ MESSAGES = {
                        "the buffer does not exist yet, and applies (1 - dampening) from the second step on",
     "nesterov": "wrong Nesterov look-ahead: with nesterov=True torch first updates buf = momentum * buf + grad and "
                 "then steps along grad + momentum * buf (the updated buffer)",
+    "nesterov_ignored": "with nesterov=True your steps are those of nesterov=False (d_p + momentum * buf with the "
+                        "buffer before its update is the same step): torch steps along d_p + momentum * buf with "
+                        "buf already updated",
+    "nesterov_raw_grad": "the Nesterov step uses the raw gradient: torch steps along d_p + momentum * buf with d_p "
+                         "after maximize and weight decay (the same d_p that went into the buffer)",
+    "dampened_without_momentum": "with momentum 0 torch takes plain SGD steps, p -= lr * d_p, and dampening has no "
+                                 "effect; you scale the gradient by (1 - dampening) from the second step on (run "
+                                 "the buffer only when momentum != 0)",
+    "aliased": "the momentum buffer is p.grad itself, not a copy: when the gradients are zeroed in place "
+               "(zero_grad(set_to_none=False)) the buffer is wiped. Create it as a copy, d_p.clone()",
+    "momentum_fixed": "momentum is read once (in __init__ or from self.defaults): read group['momentum'] at every "
+                      "step (groups may differ, and a momentum schedule such as OneCycleLR's changes it)",
+    "lr_fixed": "lr is read once (in __init__ or from self.defaults): read group['lr'] at every step (groups may "
+                "differ, and a schedule changes it between steps)",
     "recreated": "the momentum buffer is re-created every step, so momentum has no effect: keep it in "
                  "self.state[p]['momentum_buffer'] and update it in place from the second step on",
     "shared": "the momentum buffer is shared between parameters: each parameter needs its own buffer, kept in "
@@ -45,6 +62,10 @@ MESSAGES = {
     "rate_gd": "beta is ignored: max |1 - lr * lam| is gradient descent's rate; with momentum the rate is the "
                "largest modulus of the roots of z^2 - (1 + beta - lr * lam) z + beta = 0",
     "rate_min": "the rate is set by the slowest direction: take the largest spectral radius over the eigenvalues",
+    "rate_sqrt_beta": "sqrt(beta) is the rate only when the roots are complex (beta large); with real roots "
+                      "(small beta) the larger |root| of z^2 - (1 + beta - lr * lam) z + beta = 0 is larger",
+    "rate_clipped": "a rate above 1 is part of the answer (the run diverges): do not clip it at 1",
+    "rate_smaller_root": "the long-run contraction is the larger modulus of the two roots, not the smaller",
     "ema_dampening": "dampening = beta does not reproduce the EMA: torch's first step uses buf = grad without "
                      "dampening, while the EMA (started at 0) moves only (1 - beta) * grad; scale lr instead",
     "ema_inverted": "the EMA's buffer is (1 - beta) times torch's, so torch's lr is lr * (1 - beta), not "
@@ -155,11 +176,13 @@ def diagnose_sgd(student_cls) -> str | None:
         want = scalar_steps(torch.optim.SGD, kwargs, grads, p0=p0, lrs=lrs)
         return got, not _close(got, want)
 
-    got, bad = differs(dict(lr=0.1, momentum=0.9), [1.0, 1.0])
+    got, bad = differs(dict(lr=0.1, momentum=0.9), [1.0, 2.0])
     if bad and _close(got[0], -0.01):
         return MESSAGES["ema"]
-    if bad and _close(got, [-0.1, -0.2]):
+    if bad and _close(got, [-0.1, -0.3]):
         return MESSAGES["recreated"]
+    if bad and _close(got, [-0.1, -0.21]):  # buf = 1, then 0.9 * 1 + 0.1 * 2
+        return MESSAGES["ema_copy"]
     got, bad = differs(dict(lr=0.1, momentum=0.9, dampening=0.5), [1.0, 1.0])
     if bad and _close(got[0], -0.05):
         return MESSAGES["first_dampening"]
@@ -174,7 +197,8 @@ def diagnose_sgd(student_cls) -> str | None:
         return MESSAGES["decay_after"]
     got, bad = differs(dict(lr=0.1, momentum=0.5, nesterov=True), [1.0, 1.0, -1.0])
     if bad:
-        return MESSAGES["nesterov"]
+        plain = scalar_steps(torch.optim.SGD, dict(lr=0.1, momentum=0.5), [1.0, 1.0, -1.0])
+        return MESSAGES["nesterov_ignored"] if _close(got, plain) else MESSAGES["nesterov"]
     got, bad = differs(dict(lr=0.1, momentum=0.5, weight_decay=0.5, maximize=True), [1.0, 1.0], p0=1.0)
     if bad:
         return MESSAGES["maximize"]
@@ -216,7 +240,7 @@ def check_heavy_ball_params(heavy_ball_params) -> None:
     what = "heavy_ball_params"
     lam = np.array([0.5, 3.0, 12.0, 50.0])
     out = heavy_ball_params(0.5, 50.0)
-    if not (isinstance(out, tuple) and len(out) == 3):
+    if not (isinstance(out, (tuple, list, np.ndarray)) and np.shape(out) == (3,)):
         raise AssertionError(f"{what}: return a tuple (lr, beta, rate)")
     lr, beta, rate = (float(v) for v in out)
     if np.isclose(lr, 2 / 50.5) and np.isclose(rate, 49.5 / 50.5):

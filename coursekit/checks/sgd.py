@@ -43,6 +43,14 @@ MESSAGES = {
     "unweighted": "the returned loss is the plain mean of the batch losses; weight each batch by its size "
                   "(a smaller last batch counts less), i.e. the mean over the epoch's examples",
     "no_zero_grad": "gradients accumulate: call optimizer.zero_grad() before every backward pass",
+    "zero_after_backward": "optimizer.zero_grad() comes between loss.backward() and optimizer.step(), so every "
+                           "step sees zero gradients: zero them before the backward pass",
+    "step_before_backward": "optimizer.step() comes before loss.backward(): each step uses the gradients of the "
+                            "previous batch (none on the first); call backward first, then step",
+    "eval_mode": "the batches ran with the net in eval mode (net.train() comes only after them): put the net in "
+                 "training mode before the loop, so that batch norm and dropout train",
+    "global_state": "with rng=None your orders follow numpy's global random state (np.random.seed): make a "
+                    "fresh generator, rng = np.random.default_rng(), as the text says",
 }
 
 
@@ -51,7 +59,8 @@ def traceable_data(n: int, kind: str = "numpy"):
     """X whose row i starts with the number i, and y[i] = 1000 + i, so a batch shows which examples it holds.
 
     ``kind``: "numpy" (X of shape (n, 3)), "tensor" (the same as torch tensors), "images" (X of shape (n, 2, 3)),
-    "labels2d" (y of shape (n, 2)).
+    "labels2d" (y of shape (n, 2)), "labels" (X float32 and y integer class labels, as numpy arrays),
+    "tensor_labels" (the same as torch tensors: X float32, y int64).
     """
     i = np.arange(n, dtype=float)
     if kind == "images":
@@ -61,7 +70,9 @@ def traceable_data(n: int, kind: str = "numpy"):
     y = 1000.0 + i
     if kind == "labels2d":
         y = np.stack([y, -y], axis=1)
-    if kind == "tensor":
+    if kind in ("labels", "tensor_labels"):
+        X, y = X.astype(np.float32), y.astype(np.int64)
+    if kind in ("tensor", "tensor_labels"):
         return torch.from_numpy(X), torch.from_numpy(y)
     return X, y
 
@@ -70,7 +81,7 @@ def _ids(batch, what):
     a = batch.detach().cpu().numpy() if isinstance(batch, torch.Tensor) else np.asarray(batch, dtype=float)
     if a.ndim == 0 or a.size == 0:
         return np.zeros(0)
-    a = a.reshape(len(a), -1)
+    a = a.reshape(len(a), -1).astype(float)
     return a[:, 0] - (1000.0 if what == "y" else 0.0)
 
 
@@ -79,17 +90,22 @@ def minibatch_epochs(minibatches, n, batch_size, shuffle=True, drop_last=False, 
     """Driver: ``num_epochs`` calls of the student's ``minibatches`` with one generator (``seed=None``: rng=None).
 
     Returns {"epochs": per epoch a list of (ids of X's rows, ids of y's rows) per batch, "rows_ok": every batch
-    row is a whole row of X (or y), "types_ok": batches have the input's type, "modified": X or y was changed}.
+    row is a whole row of X (or y), "types_ok": batches have the input's type, "dtypes_ok": and its dtype,
+    "dtypes": the (X, y) dtypes of the first batch whose dtypes differ from the input's, "modified": X or y was
+    changed}.
     """
     n, batch_size = int(n), int(batch_size)
     X, y = traceable_data(n, kind)
     X0, y0 = copy.deepcopy(X), copy.deepcopy(y)
     rng = None if seed is None else np.random.default_rng(int(seed))
-    epochs, rows_ok, types_ok = [], True, True
+    epochs, rows_ok, types_ok, dtypes = [], True, True, None
     for _ in range(int(num_epochs)):
         batches = []
         for Xb, yb in minibatches(X, y, batch_size, shuffle=bool(shuffle), drop_last=bool(drop_last), rng=rng):
             types_ok &= isinstance(Xb, type(X)) and isinstance(yb, type(y))
+            got = (str(getattr(Xb, "dtype", type(Xb).__name__)), str(getattr(yb, "dtype", type(yb).__name__)))
+            if dtypes is None and got != (str(X.dtype), str(y.dtype)):
+                dtypes = [d.replace("torch.", "") for d in got]
             xi, yi = _ids(Xb, "X"), _ids(yb, "y")
             ok_x = np.all(np.isclose(xi, np.round(xi))) and tuple(np.shape(Xb))[1:] == tuple(X.shape)[1:]
             if ok_x and len(xi) and 0 <= xi.min() and xi.max() < n:
@@ -98,27 +114,54 @@ def minibatch_epochs(minibatches, n, batch_size, shuffle=True, drop_last=False, 
             batches.append((xi, yi))
         epochs.append(batches)
     modified = not (np.array_equal(np.asarray(X), np.asarray(X0)) and np.array_equal(np.asarray(y), np.asarray(y0)))
-    return {"epochs": epochs, "rows_ok": bool(rows_ok), "types_ok": bool(types_ok), "modified": bool(modified)}
+    return {"epochs": epochs, "rows_ok": bool(rows_ok), "types_ok": bool(types_ok), "dtypes_ok": dtypes is None,
+            "dtypes": dtypes or [], "modified": bool(modified)}
 
 
-def minibatch_frequencies(minibatches, n, batch_size, num_epochs, seeded=False):
+def minibatch_frequencies(minibatches, n, batch_size, num_epochs, seeded=False, reseeded_epochs=0):
     """Driver for the statistical test: how often example i lands at position k of an epoch, over ``num_epochs``
     epochs drawn with rng=None (or with one seeded generator if ``seeded``). Returns an (n, n) count matrix and
-    the number of epochs whose order equals the previous epoch's."""
+    the number of epochs whose order equals the previous epoch's; then ``reseeded_epochs`` more epochs with rng=None,
+    each after numpy's, random's and torch's global seeds are set to the same value, and how many of their orders
+    are equal to the first one's ("global_repeats": a fresh np.random.default_rng() does not follow them)."""
+    import random
+
     n = int(n)
     X, y = traceable_data(n)
     rng = np.random.default_rng(12345) if seeded else None
+
+    sizes = []
+
+    def order():
+        batches = [_ids(Xb, "X") for Xb, _ in minibatches(X, y, int(batch_size), shuffle=True, drop_last=False,
+                                                          rng=rng)]
+        sizes[:] = [len(b) for b in batches]
+        out = np.concatenate(batches) if batches else np.zeros(0)
+        if len(out) != n or not np.all(np.isin(out, np.arange(n))):
+            return None
+        return out.astype(int)
+
     counts, repeats, previous = np.zeros((n, n)), 0, None
     for _ in range(int(num_epochs)):
-        order = np.concatenate([_ids(Xb, "X") for Xb, _ in minibatches(X, y, int(batch_size), shuffle=True,
-                                                                       drop_last=False, rng=rng)])
-        if len(order) != n or not np.all(np.isin(order, np.arange(n))):
-            return {"counts": None, "repeats": None, "valid": False}
-        order = order.astype(int)
-        counts[order, np.arange(n)] += 1
-        repeats += previous is not None and np.array_equal(order, previous)
-        previous = order
-    return {"counts": counts, "repeats": int(repeats), "valid": True}
+        current = order()
+        if current is None:
+            return {"counts": None, "repeats": None, "valid": False, "global_repeats": 0, "sizes": sizes}
+        counts[current, np.arange(n)] += 1
+        repeats += previous is not None and np.array_equal(current, previous)
+        previous = current
+    first, global_repeats = None, 0
+    for _ in range(int(reseeded_epochs)):
+        np.random.seed(0)
+        random.seed(0)
+        torch.manual_seed(0)
+        current = order()
+        if current is None:
+            break
+        if first is None:
+            first = current
+        else:
+            global_repeats += bool(np.array_equal(current, first))
+    return {"counts": counts, "repeats": int(repeats), "valid": True, "global_repeats": int(global_repeats)}
 
 
 def check_minibatches(minibatches) -> None:
@@ -179,7 +222,7 @@ def check_step_sizes(quadratic_step_sizes) -> None:
     Q, _ = np.linalg.qr(np.random.default_rng(3).standard_normal((3, 3)))
     A = Q @ np.diag([0.5, 2.0, 8.0]) @ Q.T
     out = quadratic_step_sizes(A)
-    if not (isinstance(out, tuple) and len(out) == 3):
+    if not (isinstance(out, (tuple, list, np.ndarray)) and np.shape(out) == (3,)):
         raise AssertionError(f"{what}: return a tuple (lr_max, lr_opt, rate)")
     lr_max, lr_opt, rate = (float(v) for v in out)
     near = [gd_distances(A, f * lr_max) for f in (1.9, 2.1)]
@@ -246,8 +289,13 @@ def check_sgd(student_cls) -> None:
 
 
 # ---------------------------------------------------------------- Part 4: one training epoch
-def _net(seed=0):
+def _net(seed=0, kind="tanh"):
+    """The seeded classifier of the training probes: a tanh MLP, or with ``kind="bn"`` one with a batch-norm layer
+    (it computes differently in training and in eval mode)."""
     torch.manual_seed(seed)
+    if kind == "bn":
+        return torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.BatchNorm1d(6), torch.nn.Tanh(),
+                                   torch.nn.Linear(6, 3)).double()
     return torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.Tanh(), torch.nn.Linear(6, 3)).double()
 
 
@@ -264,15 +312,17 @@ def _batches(sizes, seed=1):
 
 
 def run_train_epoch(train_epoch, sizes, optimizer="SGD", lr=0.1, stale=False, generator=False, eval_first=False,
-                    num_epochs=1, seed=0):
-    """Driver: the student's ``train_epoch`` on a seeded tanh MLP (float64) with batches of the given sizes.
+                    num_epochs=1, net="tanh", seed=0):
+    """Driver: the student's ``train_epoch`` on a seeded MLP (float64; ``net="bn"``: with batch norm) with batches
+    of the given sizes.
 
     ``stale``: the parameters hold leftover gradients when the epoch starts. ``generator``: the batches arrive as
     a one-shot generator. ``eval_first``: the net is in eval mode before the call. Returns {"losses": what each
-    epoch returned, "is_float": all of them were Python floats, "params": the parameters after, flattened,
-    "steps": optimizer.step() calls, "training": net.training after the call}.
+    epoch returned, "is_float": all of them were Python floats, "params": the parameters after, flattened (and
+    the batch-norm running statistics), "steps": optimizer.step() calls, "training": net.training after the
+    call}.
     """
-    net = _net(int(seed))
+    net = _net(int(seed), str(net))
     if eval_first:
         net.eval()
     params = list(net.parameters())
@@ -295,8 +345,9 @@ def run_train_epoch(train_epoch, sizes, optimizer="SGD", lr=0.1, stale=False, ge
         out = train_epoch(net, opt, source)
         is_float &= isinstance(out, float)
         losses.append(float(out.detach()) if isinstance(out, torch.Tensor) and out.numel() == 1 else out)
-    flat = torch.cat([p.detach().reshape(-1) for p in params]).numpy().copy()
-    return {"losses": losses, "is_float": bool(is_float), "params": flat, "steps": calls[0],
+    flat = torch.cat([p.detach().reshape(-1) for p in params]
+                     + [b.detach().reshape(-1).double() for b in net.buffers() if b.is_floating_point()])
+    return {"losses": losses, "is_float": bool(is_float), "params": flat.numpy().copy(), "steps": calls[0],
             "training": bool(net.training)}
 
 

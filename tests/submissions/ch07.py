@@ -457,6 +457,191 @@ def train_epoch(net, optimizer, batches):
     return summed / n
 '''
 
+# ---------------------------------------------------------------- issue 23: the edges of the contract, by kind
+# Types and dtypes: "copies" X and y as float64 arrays, to be safe (integer labels become floats)
+MB_CASTS_TO_FLOAT = '''
+def minibatches(X, y, batch_size, shuffle=True, drop_last=False, rng=None):
+    if isinstance(X, np.ndarray):
+        X, y = np.array(X, dtype=float), np.array(y, dtype=float)   # copies: the caller's arrays stay untouched
+    n = len(X)
+    rng = np.random.default_rng() if rng is None else rng
+    order = rng.permutation(n) if shuffle else np.arange(n)
+    stop = n - n % batch_size if drop_last else n
+    for start in range(0, stop, batch_size):
+        idx = order[start:start + batch_size]
+        yield X[idx], y[idx]
+'''
+# Degenerate input: drop_last=True with batch_size > n must give no batch at all
+MB_AT_LEAST_ONE_BATCH = '''
+def minibatches(X, y, batch_size, shuffle=True, drop_last=False, rng=None):
+    n = len(X)
+    rng = np.random.default_rng() if rng is None else rng
+    order = rng.permutation(n) if shuffle else np.arange(n)
+    num = max(1, n // batch_size) if drop_last else -(-n // batch_size)
+    for k in range(num):
+        idx = order[k * batch_size:(k + 1) * batch_size]
+        yield X[idx], y[idx]
+'''
+# Randomness: rng=None draws from numpy's global state instead of a fresh default_rng()
+MB_GLOBAL_STATE = '''
+def minibatches(X, y, batch_size, shuffle=True, drop_last=False, rng=None):
+    n = len(X)
+    if shuffle:
+        order = rng.permutation(n) if rng is not None else np.random.permutation(n)
+    else:
+        order = np.arange(n)
+    stop = n - n % batch_size if drop_last else n
+    for start in range(0, stop, batch_size):
+        idx = order[start:start + batch_size]
+        yield X[idx], y[idx]
+'''
+# Text that does not decide (now decided): with mu = 0 every step in (0, 2/L] ties; this answer returns 1/L
+STEPS_SINGULAR_ONE_OVER_L = '''
+def quadratic_step_sizes(A):
+    eig = np.linalg.eigvalsh(A)
+    mu, L = max(eig[0], 0.0), eig[-1]
+    if mu == 0:
+        return 2 / L, 1 / L, 1.0   # every step in (0, 2/L] contracts by 1 along the zero eigenvalue
+    return 2 / L, 2 / (mu + L), (L - mu) / (L + mu)
+'''
+STEPS_AS_ARRAY = '''
+def quadratic_step_sizes(A):
+    eig = np.linalg.eigvalsh(A)
+    mu, L = eig[0], eig[-1]
+    return np.array([2 / L, 2 / (mu + L), (L - mu) / (L + mu)])
+'''
+# lr_max and lr_opt swapped: on A = c * I lr_max is then 1/L, which must not be called "your limit is 1/L"
+STEPS_SWAPPED = '''
+def quadratic_step_sizes(A):
+    eig = np.linalg.eigvalsh(A)
+    mu, L = eig[0], eig[-1]
+    return 2 / (mu + L), 2 / L, (L - mu) / (L + mu)
+'''
+# Types and dtypes: the update in double precision; p.data is replaced by a float64 tensor
+SGD_UPCASTS = _sgd('''
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                grad = (-p.grad if group["maximize"] else p.grad).double()
+                if group["weight_decay"] != 0:
+                    grad = grad + group["weight_decay"] * p.data.double()
+                p.data = p.data - group["lr"] * grad
+''')
+# State over time: step(closure) drops the closure's loss (a step written from scratch)
+SGD_NO_CLOSURE_RETURN = '''
+class SGD(Optimizer):
+    def __init__(self, params, lr=1e-3, weight_decay=0, *, maximize=False):
+        super().__init__(params, dict(lr=lr, weight_decay=weight_decay, maximize=maximize))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        if closure is not None:
+            with torch.enable_grad():
+                closure()
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                grad = -p.grad if group["maximize"] else p.grad
+                p.add_(grad + group["weight_decay"] * p, alpha=-group["lr"])
+'''
+# correct: torch's multi-tensor (foreach) operations, another valid formulation
+SGD_FOREACH = _sgd('''
+        for group in self.param_groups:
+            params = [p for p in group["params"] if p.grad is not None]
+            grads = [-p.grad if group["maximize"] else p.grad for p in params]
+            if group["weight_decay"] != 0:
+                grads = torch._foreach_add(grads, params, alpha=group["weight_decay"])
+            if params:
+                torch._foreach_add_(params, grads, alpha=-group["lr"])
+''')
+# Composition: net.train() called after the loop, so batch norm ran in eval mode
+TRAIN_TRAIN_AT_END = '''
+def train_epoch(net, optimizer, batches):
+    total, count = 0.0, 0
+    for X_batch, y_batch in batches:
+        optimizer.zero_grad()
+        loss = F.cross_entropy(net(X_batch), y_batch)
+        loss.backward()
+        optimizer.step()
+        total += loss.item() * len(y_batch)
+        count += len(y_batch)
+    net.train()   # leave the net ready for training
+    return total / count
+'''
+# Composition: epoch means over unequal batches, weighted by the first batch's size
+TRAIN_NOMINAL_BATCH_SIZE = '''
+def train_epoch(net, optimizer, batches):
+    net.train()
+    total, count, batch_size = 0.0, 0, None
+    for X_batch, y_batch in batches:
+        batch_size = batch_size or len(y_batch)
+        optimizer.zero_grad()
+        loss = F.cross_entropy(net(X_batch), y_batch)
+        loss.backward()
+        optimizer.step()
+        total += loss.item() * batch_size
+        count += len(y_batch)
+    return total / count
+'''
+TRAIN_ZERO_AFTER_BACKWARD = '''
+def train_epoch(net, optimizer, batches):
+    net.train()
+    total, count = 0.0, 0
+    for X_batch, y_batch in batches:
+        loss = F.cross_entropy(net(X_batch), y_batch)
+        loss.backward()
+        optimizer.zero_grad()
+        optimizer.step()
+        total += loss.item() * len(y_batch)
+        count += len(y_batch)
+    return total / count
+'''
+# Numerics: the epoch's loss accumulated in float32
+TRAIN_FLOAT32_TOTAL = '''
+def train_epoch(net, optimizer, batches):
+    net.train()
+    total, count = np.float32(0.0), 0
+    for X_batch, y_batch in batches:
+        optimizer.zero_grad()
+        loss = F.cross_entropy(net(X_batch), y_batch)
+        loss.backward()
+        optimizer.step()
+        total += np.float32(loss.item()) * len(y_batch)
+        count += len(y_batch)
+    return float(total / count)
+'''
+# correct at the edges: rng=None made by np.random.default_rng(None); a Generator of the PCG64 bit generator
+MB_FRESH_PCG = '''
+def minibatches(X, y, batch_size, shuffle=True, drop_last=False, rng=None):
+    n = X.shape[0]
+    if shuffle:
+        rng = np.random.Generator(np.random.PCG64()) if rng is None else rng
+        order = rng.permutation(n)
+    else:
+        order = np.arange(n)
+    sizes = [batch_size] * (n // batch_size) + ([] if drop_last or n % batch_size == 0 else [n % batch_size])
+    start = 0
+    for size in sizes:
+        idx = order[start:start + size]
+        start += size
+        yield X[idx], y[idx]
+'''
+TRAIN_TENSOR_TOTAL = '''
+def train_epoch(net, optimizer, batches):
+    net.train()
+    total, count = torch.zeros((), dtype=torch.float64), 0
+    for X_batch, y_batch in batches:
+        optimizer.zero_grad(set_to_none=False)
+        loss = F.cross_entropy(net(X_batch), y_batch)
+        loss.backward()
+        optimizer.step()
+        total += loss.detach().double() * y_batch.numel()
+        count += y_batch.numel()
+    return (total / count).item()
+'''
+
 BUGGY = [
     # part 1
     Variant("bug-mb-x-y-shuffled-differently", "minibatches", MB_UNPAIRED, P1,
@@ -503,13 +688,13 @@ BUGGY = [
     Variant("bug-sgd-no-none-check", "sgd", SGD_NO_NONE_CHECK, P3,
             hidden="some gradients None"),
     Variant("bug-sgd-lr-read-once", "sgd", SGD_LR_AT_INIT, P3,
-            visible="differ from torch.optim.SGD", hidden="lr changed during training"),
+            visible="differ from torch.optim.SGD", hidden="lr is read once"),
     Variant("bug-sgd-zero-grad-skipped", "sgd", SGD_ZERO_SKIPPED, P3,
             hidden="an exact zero gradient is still a step"),
     Variant("bug-sgd-maximize-ignored", "sgd", SGD_NO_MAXIMIZE, P3,
             visible="differ from torch.optim.SGD", hidden="maximize is ignored"),
     Variant("bug-sgd-float32-step", "sgd", SGD_FLOAT32_LR, P3,
-            hidden="float32 precision"),
+            hidden="a precision problem, not a wrong formula"),
     Variant("bug-sgd-subclasses-torch", "sgd", SGD_WRAPS_TORCH, P3,
             hidden="must implement the update itself"),
     # part 4
@@ -528,7 +713,30 @@ BUGGY = [
     Variant("bug-train-iterates-batches-twice", "train_epoch", TRAIN_ITERATES_TWICE, P4,
             hidden="batches from a generator"),
     Variant("bug-train-loss-after-step", "train_epoch", TRAIN_LOSS_AFTER_STEP, P4,
-            hidden="the returned loss is wrong"),
+            hidden="the training is right, the returned loss is not"),
+    # issue 23, by kind. Types and dtypes:
+    Variant("bug-mb-casts-to-float", "minibatches", MB_CASTS_TO_FLOAT, P1, hidden="batches must keep the dtypes"),
+    Variant("bug-sgd-upcasts-parameters", "sgd", SGD_UPCASTS, P3, hidden="are float64 after your steps"),
+    # degenerate inputs the text allows
+    Variant("bug-mb-at-least-one-batch", "minibatches", MB_AT_LEAST_ONE_BATCH, P1,
+            hidden="drop_last=True with batch_size larger than n"),
+    # randomness
+    Variant("bug-mb-rng-none-global-state", "minibatches", MB_GLOBAL_STATE, P1,
+            hidden="follow numpy's global random state"),
+    # state over time
+    Variant("bug-sgd-closure-loss-dropped", "sgd", SGD_NO_CLOSURE_RETURN, P3, hidden="step(closure) returns None"),
+    # composition
+    Variant("bug-train-train-mode-after-loop", "train_epoch", TRAIN_TRAIN_AT_END, P4,
+            hidden="the batches ran with the net in eval mode"),
+    Variant("bug-train-nominal-batch-size", "train_epoch", TRAIN_NOMINAL_BATCH_SIZE, P4,
+            hidden="the training is right but the returned loss is wrong"),
+    Variant("bug-train-zero-grad-after-backward", "train_epoch", TRAIN_ZERO_AFTER_BACKWARD, P4,
+            hidden="between loss.backward() and optimizer.step()"),
+    # numerics
+    Variant("bug-train-float32-total", "train_epoch", TRAIN_FLOAT32_TOTAL, P4, hidden="the returned loss is wrong"),
+    # a mistake named on A = c * I only by its whole answer
+    Variant("bug-steps-lr-max-lr-opt-swapped", "quadratic_step_sizes", STEPS_SWAPPED, P2,
+            hidden="lr_max and lr_opt are swapped"),
 ]
 
 CORRECT = [
@@ -541,4 +749,10 @@ CORRECT = [
     Variant("ok-sgd-data-attribute", "sgd", SGD_DATA, P3),
     Variant("ok-train-set-to-none", "train_epoch", TRAIN_SET_TO_NONE, P4),
     Variant("ok-train-sum-then-divide", "train_epoch", TRAIN_SUM_THEN_DIVIDE, P4),
+    # issue 23: the edges (ties the text leaves open, an array for the tuple, another formulation, rng=None)
+    Variant("ok-steps-singular-one-over-L", "quadratic_step_sizes", STEPS_SINGULAR_ONE_OVER_L, P2),
+    Variant("ok-steps-array", "quadratic_step_sizes", STEPS_AS_ARRAY, P2),
+    Variant("ok-sgd-foreach", "sgd", SGD_FOREACH, P3),
+    Variant("ok-mb-fresh-pcg64", "minibatches", MB_FRESH_PCG, P1),
+    Variant("ok-train-tensor-total", "train_epoch", TRAIN_TENSOR_TOTAL, P4),
 ]

@@ -274,6 +274,114 @@ def ema_to_torch(lr, beta):
     return {"lr": lr - lr * beta, "momentum": beta}
 '''
 
+# ---------------------------------------------------------------- issue 23: the edges of the contract, by kind
+# Composition: CS231n's sgd_momentum, which has no Nesterov branch (nesterov=True is ignored)
+SGD_NESTEROV_IGNORED = _loop(TORCH_BUFFER, direction="        d_p = buf\n")
+# Composition, an option lost along one branch: the Nesterov term from the raw gradient (no decay, no maximize)
+SGD_NESTEROV_RAW_GRAD = _loop(TORCH_BUFFER, direction='''
+        if group['nesterov']:
+            d_p = p.grad + mu * buf
+        else:
+            d_p = buf
+''')
+# the EMA form, but with the buffer starting as a copy of the gradient
+SGD_EMA_COPY = _loop('''
+        state = self.state[p]
+        if 'momentum_buffer' not in state:
+            buf = state['momentum_buffer'] = d_p.clone()
+        else:
+            buf = state['momentum_buffer']
+            buf.mul_(mu).add_((1 - mu) * d_p)
+''')
+# Degenerate input: momentum 0 with dampening > 0 (the buffer runs with momentum 0)
+SGD_DAMPENED_WITHOUT_MOMENTUM = _sgd('''
+        for group in self.param_groups:
+            mu, damp = group['momentum'], group['dampening']
+            for p in group['params']:
+                if p.grad is None:
+                    continue
+                d_p = -p.grad if group['maximize'] else p.grad
+                if group['weight_decay']:
+                    d_p = d_p + group['weight_decay'] * p
+                state = self.state[p]
+                if 'momentum_buffer' not in state:
+                    buf = state['momentum_buffer'] = d_p.clone()
+                else:
+                    buf = state['momentum_buffer']
+                    buf.mul_(mu).add_((1 - damp) * d_p)
+                d_p = d_p + mu * buf if group['nesterov'] else buf
+                p.sub_(group['lr'] * d_p)
+''')
+# State over time: the buffer is p.grad itself (no copy): zero_grad(set_to_none=False) wipes it
+SGD_BUFFER_ALIASES_GRAD = _loop('''
+        state = self.state[p]
+        if 'momentum_buffer' not in state:
+            buf = state['momentum_buffer'] = d_p
+        else:
+            buf = state['momentum_buffer']
+            buf.mul_(mu).add_(d_p, alpha=1 - damp)
+''')
+# State over time: momentum read once, from the defaults (a momentum schedule or a group's own momentum is lost)
+SGD_MOMENTUM_READ_ONCE = _loop(TORCH_BUFFER).replace("mu, damp = group['momentum'], group['dampening']",
+                                                     "mu, damp = self.defaults['momentum'], group['dampening']")
+# State over time: step(closure) drops the closure's loss
+SGD_CLOSURE_LOSS_DROPPED = _loop(TORCH_BUFFER).replace("                loss = closure()", "                closure()")
+# Types and dtypes: the buffer kept in double precision, p.data replaced by a float64 tensor
+SGD_BUFFER_FLOAT64 = _loop('''
+        state = self.state[p]
+        if 'momentum_buffer' not in state:
+            buf = state['momentum_buffer'] = d_p.double().clone()
+        else:
+            buf = state['momentum_buffer']
+            buf.mul_(mu).add_((1 - damp) * d_p.double())
+''', update="        p.data = p.data - group['lr'] * d_p\n")
+# Types: integer eigenvalues, scaled in place
+HBR_IN_PLACE = '''
+def heavy_ball_rate(lr, beta, eigenvalues):
+    lam = np.atleast_1d(np.asarray(eigenvalues))
+    lam *= lr                      # lr * lambda for every eigenvalue
+    rates = []
+    for x in lam:
+        M = np.array([[1 + beta - x, -beta], [1, 0]])
+        rates.append(np.abs(np.linalg.eigvals(M)).max())
+    return float(max(rates))
+'''
+# Numerics: beta as 1 - 4 sqrt(mu L)/(sqrt(L) + sqrt(mu))^2, which cancels when mu is close to L
+HBP_CANCELS = '''
+def heavy_ball_params(mu, L):
+    s = np.sqrt(L) + np.sqrt(mu)
+    beta = 1 - 4 * np.sqrt(mu * L) / s ** 2
+    return 4 / s ** 2, beta, np.sqrt(max(beta, 0.0))
+'''
+# correct at the edges: an array for the tuple; buffers created with torch.clone(...).detach(), plain SGD branch
+HBP_ARRAY = '''
+def heavy_ball_params(mu, L):
+    a, b = np.sqrt(mu), np.sqrt(L)
+    r = (b - a) / (b + a)
+    return np.array([4 / (a + b) ** 2, r * r, r])
+'''
+SGD_PLAIN_BRANCH = _sgd('''
+        for group in self.param_groups:
+            lr, mu, damp, wd = group['lr'], group['momentum'], group['dampening'], group['weight_decay']
+            for p in group['params']:
+                if p.grad is None:
+                    continue
+                d_p = p.grad.neg() if group['maximize'] else p.grad
+                if wd != 0:
+                    d_p = d_p.add(p, alpha=wd)
+                if mu == 0:
+                    p.add_(d_p, alpha=-lr)
+                    continue
+                state = self.state[p]
+                buf = state.get('momentum_buffer', None)
+                if buf is None:
+                    buf = torch.clone(d_p).detach()
+                    state['momentum_buffer'] = buf
+                else:
+                    buf.mul_(mu).add_(d_p, alpha=1 - damp)
+                p.add_(d_p.add(buf, alpha=mu) if group['nesterov'] else buf, alpha=-lr)
+''')
+
 BUGGY = [
     # part 1
     Variant("bug-sgd-ema-buffer", "sgd", SGD_EMA, P1, visible="your buffer is an EMA", hidden="your buffer is an EMA"),
@@ -283,8 +391,8 @@ BUGGY = [
             visible="dampening is applied on the first step", hidden="dampening is applied on the first step"),
     Variant("bug-sgd-nesterov-swapped", "sgd", SGD_NESTEROV_SWAPPED, P1, visible="wrong Nesterov look-ahead",
             hidden="wrong Nesterov look-ahead"),
-    Variant("bug-sgd-nesterov-old-buffer", "sgd", SGD_NESTEROV_OLD_BUFFER, P1, visible="wrong Nesterov look-ahead",
-            hidden="wrong Nesterov look-ahead"),
+    Variant("bug-sgd-nesterov-old-buffer", "sgd", SGD_NESTEROV_OLD_BUFFER, P1,
+            visible="your steps are those of nesterov=False", hidden="your steps are those of nesterov=False"),
     Variant("bug-sgd-buffer-recreated", "sgd", SGD_RECREATED, P1, visible="re-created every step",
             hidden="re-created every step"),
     Variant("bug-sgd-buffer-shared", "sgd", SGD_SHARED, P1, visible="shared between parameters",
@@ -322,6 +430,25 @@ BUGGY = [
             hidden="not lr / (1 - beta)"),
     Variant("bug-ema-lr-unscaled", "ema_to_torch", EMA_UNSCALED, P4, visible="scale lr by (1 - beta)",
             hidden="scale lr by (1 - beta)"),
+    # issue 23, by kind. Composition:
+    Variant("bug-sgd-nesterov-ignored", "sgd", SGD_NESTEROV_IGNORED, P1,
+            visible="your steps are those of nesterov=False", hidden="your steps are those of nesterov=False"),
+    Variant("bug-sgd-nesterov-raw-gradient", "sgd", SGD_NESTEROV_RAW_GRAD, P1, hidden="uses the raw gradient"),
+    Variant("bug-sgd-ema-buffer-starts-as-copy", "sgd", SGD_EMA_COPY, P1, visible="starts as a copy of the gradient",
+            hidden="starts as a copy of the gradient"),
+    # degenerate input
+    Variant("bug-sgd-dampened-without-momentum", "sgd", SGD_DAMPENED_WITHOUT_MOMENTUM, P1,
+            hidden="with momentum 0 torch takes plain SGD steps"),
+    # state over time
+    Variant("bug-sgd-buffer-aliases-grad", "sgd", SGD_BUFFER_ALIASES_GRAD, P1, hidden="p.grad itself, not a copy"),
+    Variant("bug-sgd-momentum-read-once", "sgd", SGD_MOMENTUM_READ_ONCE, P1, visible="differ from torch.optim.SGD",
+            hidden="momentum is read once"),
+    Variant("bug-sgd-closure-loss-dropped", "sgd", SGD_CLOSURE_LOSS_DROPPED, P1, hidden="step(closure) returns None"),
+    # types and dtypes
+    Variant("bug-sgd-buffer-float64", "sgd", SGD_BUFFER_FLOAT64, P1, hidden="are float64 after your steps"),
+    Variant("bug-hbr-in-place-on-integers", "heavy_ball_rate", HBR_IN_PLACE, P3, hidden="heavy_ball_rate raised"),
+    # numerics
+    Variant("bug-hbp-cancellation", "heavy_ball_params", HBP_CANCELS, P2, hidden="mu close to L"),
 ]
 
 CORRECT = [
@@ -334,4 +461,7 @@ CORRECT = [
     Variant("ok-hbr-np-roots", "heavy_ball_rate", HBR_ROOTS, P3),
     Variant("ok-ema-full-dict", "ema_to_torch", EMA_FULL, P4),
     Variant("ok-ema-short", "ema_to_torch", EMA_SHORT, P4),
+    # issue 23: an array where the text says a tuple; another formulation of the update
+    Variant("ok-hbp-array", "heavy_ball_params", HBP_ARRAY, P2),
+    Variant("ok-sgd-plain-branch", "sgd", SGD_PLAIN_BRANCH, P1),
 ]
