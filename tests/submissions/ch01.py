@@ -701,7 +701,7 @@ BUGGY = [
     Variant("bug-select-tie-smallest-degree", "select_degree", SELECT_SORTED_PAIRS, P5, visible=None,
             hidden="on a tie, return the FIRST of the tied degrees"),
     Variant("bug-select-unique-degrees", "select_degree", SELECT_UNIQUE, P5, visible=None,
-            hidden="degrees given twice"),
+            hidden="a degree given twice"),
     Variant("bug-select-list", "select_degree", SELECT_LIST, P5, visible=None, hidden="return a numpy array"),
     Variant("bug-select-tie-last", "select_degree", SELECT_TIE_LAST, P5, visible=None,
             hidden="on a tie, return the FIRST of the tied degrees"),
