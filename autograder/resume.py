@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 from .course import REPO, SOURCE
@@ -21,13 +22,23 @@ def files_fingerprint(folder: Path, rules: str = "") -> str:
 def rules_fingerprint(assignment: str, due: str | None, late_policy: str, timeout: int, sandbox: bool) -> str:
     """What else decides a grade: the exercise source, the hidden tests and the options.
 
-    A rerun with a new due date, late policy or a fixed test regrades every submission,
-    instead of keeping grades made under the old rules.
+    A rerun with a new due date, late policy or a fixed test (of this assignment, or shared) regrades every
+    submission, instead of keeping grades made under the old rules.
     """
     digest = hashlib.sha256(json.dumps([due, late_policy, timeout, sandbox]).encode())
-    for path in sorted(SOURCE.glob(f"{assignment}/*.ipynb")) + sorted((REPO / "autograder" / "hidden").glob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in sorted(SOURCE.glob(f"{assignment}/*.ipynb")) + judging_files(assignment):
+        digest.update(str(path.relative_to(REPO)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
+
+
+def judging_files(assignment: str) -> list[Path]:
+    """The code that decides this assignment's verdicts: its hidden-test module and the shared ones, the probes,
+    the reference solutions and the judge. Another chapter's hidden tests are not among them."""
+    hidden = REPO / "autograder" / "hidden"
+    shared = [p for p in hidden.glob("*.py") if not re.match(r"ch\d\d_", p.name)]
+    return sorted([hidden / f"{assignment}.py", *shared, *(REPO / "coursekit" / "checks").glob("*.py"),
+                   *(REPO / "solutions").glob("*.py"), REPO / "autograder" / "verdicts.py",
+                   REPO / "autograder" / "harness.py"])
 
 
 def state_dir(root: Path, student: str, assignment: str) -> Path:
