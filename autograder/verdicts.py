@@ -45,8 +45,12 @@ class Mistake(Failure):
     instead of the message when the part's other failing scenarios do not name the same mistake (see
     :func:`scenario_report`)."""
 
-    def __init__(self, message: str, key: str | None = None, plain: str | None = None, also: tuple = ()):
+    def __init__(self, message: str, key: str | None = None, plain: str | None = None, also: tuple = (),
+                 items: tuple = ()):
         super().__init__(message)
+        # raised by a static check: the contract items it breaks (the others can still earn their credit);
+        # () means the whole part
+        self.items = tuple(items)
         self.key = key or re.sub(r"\d[\d.e+-]*", "#", str(message).split(": ", 1)[-1]).strip()
         self.plain = plain or "wrong result"
         # the other mistakes this scenario cannot tell from ``key`` (their models coincide on its inputs)
@@ -118,10 +122,12 @@ class Part:
         if any(exc is not None for _, exc in outcomes):
             raise Failure(scenario_report(outcomes))
 
-    def earned(self, outcomes: list[tuple[str, Exception | None]]) -> list[tuple[Credit, bool]]:
+    def earned(self, outcomes: list[tuple[str, Exception | None]], broken: tuple = ()) -> list[tuple[Credit, bool]]:
         """Each credit and whether it is earned: all its items met, an item being met when every scenario
-        covering it passes. A part without credits has one credit, its whole contract."""
+        covering it passes (and no static check says the code breaks it: ``broken``). A part without credits has
+        one credit, its whole contract."""
         failed_items = {item for s, (_, exc) in zip(self.scenarios, outcomes) if exc is not None for item in s.covers}
+        failed_items |= set(broken)
         credits = self.credit or [Credit("the whole part", 1.0, tuple(self.contract))]
         return [(c, not (set(c.items) & failed_items)) for c in credits]
 
@@ -304,9 +310,15 @@ def run_submission(assignment: str, cells: list[dict], answers: dict[str, str],
 
 
 def judge(part: Part, reported: dict | None, answer_source: str, problem: str | None) -> Verdict:
+    static = None   # a static check that breaks only some items: judged with the scenarios
     try:
         if part.static is not None:
-            part.static(answer_source)
+            try:
+                part.static(answer_source)
+            except Mistake as exc:
+                if not (exc.items and part.scenarios and part.credit):
+                    raise
+                static = exc
         if not isinstance(reported, dict):
             raise Failure(f"this part could not be tested: {problem or 'no result from the sandbox'}")
         if "error" in reported:
@@ -316,8 +328,12 @@ def judge(part: Part, reported: dict | None, answer_source: str, problem: str | 
             raise Failure("this part could not be tested: incomplete results")
         if part.scenarios:
             outcomes = part.outcomes(values)
+            broken = static.items if static else ()
+            if static:
+                outcomes = [("how it is computed", static)] + outcomes
             if any(exc is not None for _, exc in outcomes):
-                earned = [(c.label, c.points if met else 0.0, c.points) for c, met in part.earned(outcomes)]
+                earned = [(c.label, c.points if met else 0.0, c.points)
+                          for c, met in part.earned(outcomes[1:] if static else outcomes, broken)]
                 if not part.credit:
                     earned = []
                 message = scenario_report(outcomes)

@@ -197,3 +197,15 @@ def test_credits_partition_the_contract_and_add_up_to_the_cells_points(assignmen
     line = "**Points:** " + " · ".join(f"{c.label} ({c.points:g})" for c in part.credit)
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     assert line in text, f"{assignment}: the exercise text must show the weights as: {line}"
+
+
+
+def test_a_static_check_that_breaks_one_item_costs_that_items_credit_only():
+    """A value-correct answer written with a forbidden shortcut (e.g. np.linalg.inv) loses the credit of the item
+    the shortcut breaks, not the whole part."""
+    part = _credit_part()
+    part.scenarios[1].check = _ok      # every scenario passes
+    part.static = lambda source: (_ for _ in ()).throw(Mistake("do not form the inverse matrix", items=("wd",)))
+    verdict = judge(part, {"values": [{"ok": True, "value": 1}] * 3}, "", None)
+    assert not verdict.passed and verdict.fraction == pytest.approx(2.5 / 3)
+    assert "do not form the inverse matrix" in verdict.message and "weight_decay ✘ 0 of 0.5" in verdict.message
