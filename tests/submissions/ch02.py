@@ -496,7 +496,7 @@ BUGGY = [
     Variant("bug-select-first-local-minimum", "select_lambda", SELECT_FIRST_OF_GRID, P5,
             hidden="best_lam is not the lambda with the smallest of them"),
     Variant("bug-select-boolean-mask", "select_lambda", SELECT_MASK, P5,
-            hidden="Fails with: the grid as a Python list (select_lambda raised TypeError"),
+            hidden="select_lambda raised TypeError: only integer scalar arrays"),
     Variant("bug-penalty-per-column", "l2_penalty", PENALTY_PER_COLUMN, P1,
             hidden="the penalty must sum over every entry of w and return one number"),
     Variant("bug-grad-residual-without-b", "ridge_loss_and_grad", GRAD_RESIDUAL_WITHOUT_B, P2,
