@@ -408,10 +408,8 @@ def _check_bv(value, case, label):
                     "bias_single_fits", "bias2 differs")
     if T > 1 and var > 1e-8 and close(got[1], var * T / (T - 1), 1e-6):
         _bv_mistake(DDOF, "variance_ddof", "variance differs")
-    if T == 1 and not np.isfinite(np.asarray(got[1], dtype=float)).all():
-        with np.errstate(all="ignore"):      # the T - 1 model at T = 1: 0 / 0
-            if not np.isfinite(np.var(preds, axis=0, ddof=1)).all():
-                _bv_mistake(DDOF + " (with T = 1 that divides by zero)", "variance_ddof", "variance is NaN for T = 1")
+    if T == 1 and not np.isfinite(np.asarray(got[1], dtype=float)).all():   # the T - 1 model at T = 1: 0 / 0
+        _bv_mistake(DDOF + " (with T = 1 that divides by zero)", "variance_ddof", "variance is NaN for T = 1")
     if m > 1 and (close(got[1], var * m, 1e-6) or close(got[0], bias2 * m, 1e-6)) and var > 1e-8:
         _bv_mistake(SUMMED, "summed_over_points", "bias2 or variance differs")
     try:
