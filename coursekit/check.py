@@ -44,7 +44,7 @@ EXERCISES: dict[str, dict[str, tuple[float, str]]] = {
                        "test_select_degree": (2, "tests"), "written_learning_curve": (2, "hand")},
     "weight_decay": {"test_l2_penalty": (1, "tests"), "test_ridge_loss_and_grad": (3, "tests"),
                      "test_ridge_fit": (3, "tests"), "test_decay_param_groups": (2, "tests"),
-                     "test_select_lambda": (2, "tests"), "written_why_not_decay_biases": (2, "hand")},
+                     "test_select_lambda": (2, "tests"), "written_more_data_less_regularization": (2, "hand")},
     "lasso": {"test_soft_threshold": (1, "tests"), "test_lasso_loss_and_subgradient": (2, "tests"),
               "test_lasso_fit": (3, "tests"), "test_lasso_path": (2, "tests"), "test_l1_prox": (2, "tests"),
               "written_lasso_selection": (2, "hand")},

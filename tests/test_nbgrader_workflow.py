@@ -33,7 +33,7 @@ def graded(tmp_path_factory):
 def test_manual_grade_flows_into_nbgrader_export_and_feedback(graded):
     root = graded / "nbgrader"
     with Gradebook(f"sqlite:///{graded / 'gradebook.db'}") as gb:
-        grade = gb.find_grade("written_why_not_decay_biases", "weight_decay", A, "alice")
+        grade = gb.find_grade("written_more_data_less_regularization", "weight_decay", A, "alice")
         assert grade.needs_manual_grade
         grade.manual_score = 2.0
         gb.db.commit()
