@@ -8,11 +8,10 @@ from pathlib import Path
 
 from traitlets.config import Config
 
+from .errors import UsageError  # noqa: F401  (re-exported)
 from .layout import COURSE_ID, REPO, SOURCE  # noqa: F401  (re-exported: the course's places)
 
 
-class UsageError(Exception):
-    """Bad input from the instructor: reported as one line, exit status 2."""
 
 
 def assignments() -> dict[str, list[str]]:

@@ -132,7 +132,7 @@ def write_grades(gb, assignment: str, path: Path) -> Path:
 def gradebook_urls(results: list[Path]) -> list[str]:
     """The SQLite gradebooks of ``results``: each an assignment's --out folder (holding gradebook.db), or a folder
     of such folders."""
-    from .course import UsageError
+    from .errors import UsageError
 
     found = []
     for folder in results:
@@ -156,7 +156,7 @@ def course_table(urls: list[str]) -> tuple[list[dict], dict[str, float]]:
         with Gradebook(url) as gb:
             for a in gb.assignments:
                 if a.name in maxima:
-                    from .course import UsageError
+                    from .errors import UsageError
 
                     raise UsageError(f"assignment {a.name} is in two gradebooks; give each assignment's results once")
                 maxima[a.name] = a.max_score

@@ -107,7 +107,7 @@ def read_extensions(path: Path | None, due: str | None) -> dict[str, str]:
         return {}
     from nbgrader.utils import parse_utc
 
-    from .course import UsageError
+    from .errors import UsageError
 
     if not due:
         raise UsageError("--extensions needs --due (an extension moves a student's due date)")
