@@ -12,8 +12,6 @@ from .errors import UsageError  # noqa: F401  (re-exported)
 from .layout import COURSE_ID, REPO, SOURCE  # noqa: F401  (re-exported: the course's places)
 
 
-
-
 def assignments() -> dict[str, list[str]]:
     """Assignment name -> its notebook names (without .ipynb), from ``source/``."""
     found = {}
