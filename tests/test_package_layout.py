@@ -42,3 +42,15 @@ def test_the_grading_command_is_split_by_concern():
     for module in ("intake", "resume", "dispatch", "gradebook", "export"):
         assert (PACKAGE / f"{module}.py").is_file(), module
     assert len((PACKAGE / "grade.py").read_text().splitlines()) < 300
+
+
+def test_student_data_stays_out_of_git():
+    """The folders the instructors' page writes (student copies, raw submissions, grades, feedback) are ignored."""
+    import subprocess
+
+    repo = PACKAGE.parent
+    for path in ("release/ch04_dropout/dropout.ipynb", "results/ch04/feedback/alice/ch04_dropout/dropout.html",
+                 "results/ch04/gradebook.db", "submitted/alice/ch04_dropout/dropout.ipynb",
+                 "solutions-release/ch04_dropout/dropout.ipynb"):
+        ignored = subprocess.run(["git", "check-ignore", "-q", path], cwd=repo).returncode == 0
+        assert ignored, f"{path} would be committed: add its folder to .gitignore"
