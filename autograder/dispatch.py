@@ -130,11 +130,16 @@ def _grade_one(api, root: Path, assignment: str, notebooks: list[str], submitted
     result = api.autograde(assignment, student, force=True, create=True)
     if not result["success"]:
         raise GradingFailed("autograde", result, notes)
-    gb = api.gradebook
+    from sqlalchemy.exc import SQLAlchemyError
+
     try:  # a human's grade stands while the answer it judged is unchanged
-        notes += keep_human_grades(gb, assignment, student, readable, before, now)
-    finally:
-        gb.close()
+        gb = api.gradebook
+        try:
+            notes += keep_human_grades(gb, assignment, student, readable, before, now)
+        finally:
+            gb.close()
+    except SQLAlchemyError as exc:  # the database's own reason, waited for and retried like autograde's
+        raise GradingFailed("manual grades", {"error": f"{type(exc).__name__}: {exc}"}, notes) from None
     state.mkdir(parents=True, exist_ok=True)
     (state / "answers.json").write_text(json.dumps(now))
     publish_feedback(api, root, out, assignment, student, readable, notes)

@@ -124,12 +124,15 @@ class Part:
 
     def earned(self, outcomes: list[tuple[str, Exception | None]], broken: tuple = ()) -> list[tuple[Credit, bool]]:
         """Each credit and whether it is earned: all its items met, an item being met when every scenario
-        covering it passes (and no static check says the code breaks it: ``broken``). A part without credits has
-        one credit, its whole contract."""
+        covering it passes (and no static check says the code breaks it: ``broken``), and the first credit, the
+        core, earned too. A part without credits has one credit, its whole contract."""
         failed_items = {item for s, (_, exc) in zip(self.scenarios, outcomes) if exc is not None for item in s.covers}
         failed_items |= set(broken)
         credits = self.credit or [Credit("the whole part", 1.0, tuple(self.contract))]
-        return [(c, not (set(c.items) & failed_items)) for c in credits]
+        met = [(c, not (set(c.items) & failed_items)) for c in credits]
+        if not met[0][1]:  # options are shares of a working core: an answer wrong at its core earns nothing
+            met = [(c, False) for c, _ in met]
+        return met
 
 
 def _clip(text: str, limit: int = 240) -> str:

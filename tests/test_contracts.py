@@ -209,3 +209,11 @@ def test_a_static_check_that_breaks_one_item_costs_that_items_credit_only():
     verdict = judge(part, {"values": [{"ok": True, "value": 1}] * 3}, "", None)
     assert not verdict.passed and verdict.fraction == pytest.approx(2.5 / 3)
     assert "do not form the inverse matrix" in verdict.message and "weight_decay ✘ 0 of 0.5" in verdict.message
+
+
+def test_an_answer_wrong_at_its_core_earns_no_option_credit():
+    """Options are shares of a working core: `return 0.0` that happens to meet an edge case earns nothing."""
+    part = _credit_part()
+    part.scenarios[0].check, part.scenarios[1].check = _wrong, _ok   # core wrong, weight_decay and float32 right
+    verdict = judge(part, {"values": [{"ok": True, "value": 1}] * 3}, "", None)
+    assert verdict.fraction == 0 and "Points:" not in verdict.message

@@ -84,7 +84,7 @@ def test_a_gradebook_that_stays_locked_fails_no_grade_for_good(batch, sequential
     # must still be going when the lock is released.
     _hold_write_lock(tmp_path / "gradebook.db", 2, proc, tmp_path)
     stdout, stderr = proc.communicate(timeout=300)
-    failed = re.findall(r"^(\S+): autograde failed: (.*)$", stdout, re.M)
+    failed = re.findall(r"^(\S+): (?:autograde|manual grades|feedback) failed: (.*)$", stdout, re.M)
     assert failed and len(failed) == int(re.search(r"(\d+) with problems", stdout).group(1)), stdout + stderr
     for student, message in failed:
         assert "database is locked" in message and "not final: the next run grades it again" in message
