@@ -456,103 +456,44 @@ SGD = Trajectories("SGD", torch.optim.SGD, SGD_SCENARIOS, SGD_MISTAKES, steps=ST
 
 
 # ---------------------------------------------------------------- part 4: train_epoch
-def _summed(net, optimizer, batches):
-    net.train()
-    total, count = 0.0, 0
-    for Xb, yb in batches:
-        optimizer.zero_grad()
-        loss = F.cross_entropy(net(Xb), yb, reduction="sum")
-        loss.backward()
-        optimizer.step()
-        total += loss.item()
-        count += len(yb)
-    return total / count
-
-
-def _unweighted(net, optimizer, batches):
-    net.train()
-    losses = []
-    for Xb, yb in batches:
-        optimizer.zero_grad()
-        loss = F.cross_entropy(net(Xb), yb)
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
-    return sum(losses) / len(losses)
-
-
-def _no_zero_grad(net, optimizer, batches):
-    net.train()
-    total, count = 0.0, 0
-    for Xb, yb in batches:
-        loss = F.cross_entropy(net(Xb), yb)
-        loss.backward()
-        optimizer.step()
-        total += loss.item() * len(yb)
-        count += len(yb)
-    return total / count
-
-
-def _zero_grad_once(net, optimizer, batches):
-    net.train()
-    optimizer.zero_grad()
-    total, count = 0.0, 0
-    for Xb, yb in batches:
-        loss = F.cross_entropy(net(Xb), yb)
-        loss.backward()
-        optimizer.step()
-        total += loss.item() * len(yb)
-        count += len(yb)
-    return total / count
-
-
-def _zero_after_backward(net, optimizer, batches):
-    net.train()
-    total, count = 0.0, 0
-    for Xb, yb in batches:
-        loss = F.cross_entropy(net(Xb), yb)
-        loss.backward()
-        optimizer.zero_grad()
-        optimizer.step()
-        total += loss.item() * len(yb)
-        count += len(yb)
-    return total / count
-
-
-def _step_before_backward(net, optimizer, batches):
-    net.train()
-    total, count = 0.0, 0
-    for Xb, yb in batches:
-        optimizer.zero_grad()
-        loss = F.cross_entropy(net(Xb), yb)
-        optimizer.step()
-        loss.backward()
-        total += loss.item() * len(yb)
-        count += len(yb)
-    return total / count
-
-
-def _eval_mode(net, optimizer, batches):  # net.train() only after the loop
-    total, count = 0.0, 0
-    for Xb, yb in batches:
-        optimizer.zero_grad()
-        loss = F.cross_entropy(net(Xb), yb)
-        loss.backward()
-        optimizer.step()
-        total += loss.item() * len(yb)
-        count += len(yb)
-    net.train()
-    return total / count
+def _epoch_with(bug: str):
+    """train_epoch as written with one known mistake (``bug``), differing from the correct loop in that place only."""
+    def run(net, optimizer, batches):
+        if bug != "eval_mode":
+            net.train()
+        if bug == "zero_grad_once":
+            optimizer.zero_grad()
+        total, count, losses = 0.0, 0, []
+        for Xb, yb in batches:
+            if bug not in ("no_zero_grad", "zero_grad_once", "zero_after_backward"):
+                optimizer.zero_grad()
+            loss = F.cross_entropy(net(Xb), yb, reduction="sum" if bug == "summed" else "mean")
+            if bug == "step_before_backward":
+                optimizer.step()
+                loss.backward()
+            else:
+                loss.backward()
+                if bug == "zero_after_backward":
+                    optimizer.zero_grad()
+                optimizer.step()
+            losses.append(loss.item())
+            total += loss.item() * (1 if bug == "summed" else len(yb))
+            count += len(yb)
+        if bug == "eval_mode":  # net.train() only after the loop
+            net.train()
+        return sum(losses) / len(losses) if bug == "unweighted" else total / count
+    run.__name__ = f"_{bug}"  # _train_run looks a model up by name (its results are cached per name)
+    return run
 
 
 TRAIN_MISTAKES = [
-    (_summed, MESSAGES["summed"], "summed"),
-    (_unweighted, MESSAGES["unweighted"], "unweighted"),
-    (_no_zero_grad, MESSAGES["no_zero_grad"], "no_zero_grad"),
-    (_zero_grad_once, MESSAGES["no_zero_grad"] + " (once per epoch is not enough)", "no_zero_grad"),
-    (_zero_after_backward, MESSAGES["zero_after_backward"], "zero_after_backward"),
-    (_step_before_backward, MESSAGES["step_before_backward"], "step_before_backward"),
-    (_eval_mode, MESSAGES["eval_mode"], "eval_mode"),
+    (_epoch_with("summed"), MESSAGES["summed"], "summed"),
+    (_epoch_with("unweighted"), MESSAGES["unweighted"], "unweighted"),
+    (_epoch_with("no_zero_grad"), MESSAGES["no_zero_grad"], "no_zero_grad"),
+    (_epoch_with("zero_grad_once"), MESSAGES["no_zero_grad"] + " (once per epoch is not enough)", "no_zero_grad"),
+    (_epoch_with("zero_after_backward"), MESSAGES["zero_after_backward"], "zero_after_backward"),
+    (_epoch_with("step_before_backward"), MESSAGES["step_before_backward"], "step_before_backward"),
+    (_epoch_with("eval_mode"), MESSAGES["eval_mode"], "eval_mode"),
 ]
 TRAIN_CONTRACT = {
     "mean_loss": "the loss of a batch is its mean cross-entropy (reduction='mean')",
