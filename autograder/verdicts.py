@@ -41,7 +41,8 @@ class Mistake(Failure):
 
     ``key`` identifies the mistake across scenarios (a HINTS key); without one it is the message after its
     first ": " with the numbers blanked. ``also`` lists the mistakes a degenerate scenario cannot tell apart from
-    it: the part names the one mistake every failing scenario is consistent with. ``plain`` says what differs without naming a cause; it is shown
+    it (keys, or (key, message) pairs for a mistake no scenario names alone, as a combination of two): the part
+    names the one mistake every failing scenario is consistent with. ``plain`` says what differs without naming a cause; it is shown
     instead of the message when the part's other failing scenarios do not name the same mistake (see
     :func:`scenario_report`)."""
 
@@ -53,8 +54,10 @@ class Mistake(Failure):
         self.items = tuple(items)
         self.key = key or re.sub(r"\d[\d.e+-]*", "#", str(message).split(": ", 1)[-1]).strip()
         self.plain = plain or "wrong result"
-        # the other mistakes this scenario cannot tell from ``key`` (their models coincide on its inputs)
-        self.keys = frozenset((self.key, *also))
+        # the other mistakes this scenario cannot tell from ``key`` (their models coincide on its inputs): keys, or
+        # (key, message) when that mistake is named in its own words should every failing scenario point to it
+        self.messages = {a[0]: a[1] for a in also if isinstance(a, tuple)}
+        self.keys = frozenset((self.key, *(a[0] if isinstance(a, tuple) else a for a in also)))
 
 
 @dataclass
@@ -71,13 +74,21 @@ class Scenario:
     """One behaviour of a part's written contract, tried on hidden inputs.
 
     ``check`` receives the raw results of ``calls`` (decode them with :func:`returned`) and raises
-    :class:`Failure` (or :class:`Mistake`) when the answer is wrong. ``covers`` names the items of the
+    :class:`Failure` (or :class:`Mistake`) when the answer is wrong. When the answer passes, ``check`` may
+    return the keys of the mistakes this scenario tells apart from correct behaviour: the answer did not make
+    them, so no other scenario may name them (:func:`scenario_report`). ``covers`` names the items of the
     part's ``contract`` this scenario exercises; every item needs one (tests/test_contracts.py).
     """
     label: str                                    # shown to the student: "weight_decay > 0", "an unsorted grid"
     calls: list[dict]                             # sent to the sandbox, see harness.perform
     check: Callable[[list], None]
     covers: tuple[str, ...] = ()
+
+
+class Outcomes(list):
+    """(scenario label, its Failure or None) per scenario; ``ruled_out``: the keys of the mistakes that a scenario
+    the answer passes tells apart from correct behaviour."""
+    ruled_out: frozenset = frozenset()
 
 
 @dataclass
@@ -102,14 +113,16 @@ class Part:
         elif self.judge is None:
             raise ValueError("a Part needs scenarios or a judge")
 
-    def outcomes(self, values: list) -> list[tuple[str, Exception | None]]:
-        """(scenario label, its Failure or None) for every scenario."""
-        outcomes, start = [], 0
+    def outcomes(self, values: list) -> Outcomes:
+        """(scenario label, its Failure or None) for every scenario, and the mistakes the passing ones rule out."""
+        outcomes, start = Outcomes(), 0
         for s in self.scenarios:
             chunk, start = values[start:start + len(s.calls)], start + len(s.calls)
             try:
-                s.check(chunk)
+                ruled_out = s.check(chunk)
                 outcomes.append((s.label, None))
+                if ruled_out:
+                    outcomes.ruled_out |= frozenset(ruled_out)
             except Failure as exc:
                 outcomes.append((s.label, exc))
             except Exception as exc:  # an answer so odd that the comparison itself broke: still just wrong
@@ -147,18 +160,21 @@ def scenario_report(outcomes: list[tuple[str, Exception | None]]) -> str:
         Fails with: weight_decay > 0; two parameter groups (<what differs>).
         Passes with: default settings, lr changed during training, a state_dict round trip.
 
-    A mistake is named only when every failing scenario names it: a mistake that one degenerate scenario
-    cannot tell from another, or that explains only some failures, is not the answer's. Those scenarios then
-    say what differs (``Mistake.plain``) without naming a cause.
+    A mistake is named only when every failing scenario names it and no passing scenario rules it out
+    (``Outcomes.ruled_out``: its model would have failed there): a mistake that one degenerate scenario cannot
+    tell from another, that explains only some failures, or that the answer shows it did not make elsewhere, is
+    not the answer's. Those scenarios then say what differs (``Mistake.plain``) without naming a cause.
     """
     failed = [(label, exc) for label, exc in outcomes if exc is not None]
     passed = [label for label, exc in outcomes if exc is None]
     named = None
     if failed and all(isinstance(exc, Mistake) for _, exc in failed):
         common = frozenset.intersection(*(exc.keys for _, exc in failed))
+        common -= getattr(outcomes, "ruled_out", frozenset())
         if len(common) == 1:  # the one mistake every failing scenario is consistent with: in its own words
             (key,) = common
-            named = next((str(exc) for _, exc in failed if exc.key == key), None)
+            named = next((str(exc) for _, exc in failed if exc.key == key), None) \
+                or next((exc.messages[key] for _, exc in failed if key in exc.messages), None)
     if not passed and (named or len({str(exc) for _, exc in failed}) == 1):  # one cause everywhere: say it once
         if named:
             return f"Likely mistake: {_clip(named, 400).rstrip('.')}.\nFails with every scenario."
@@ -333,7 +349,8 @@ def judge(part: Part, reported: dict | None, answer_source: str, problem: str | 
             outcomes = part.outcomes(values)
             broken = static.items if static else ()
             if static:
-                outcomes = [("how it is computed", static)] + outcomes
+                ruled_out, outcomes = outcomes.ruled_out, Outcomes([("how it is computed", static)] + outcomes)
+                outcomes.ruled_out = ruled_out
             if any(exc is not None for _, exc in outcomes):
                 earned = [(c.label, c.points if met else 0.0, c.points)
                           for c, met in part.earned(outcomes[1:] if static else outcomes, broken)]

@@ -143,6 +143,27 @@ def test_one_named_mistake_everywhere_is_still_named():
     assert str(info.value).splitlines() == ["Likely mistake: you used the training data.", "Fails with every scenario."]
 
 
+def test_a_mistake_that_a_passing_scenario_rules_out_is_not_named():
+    """A scenario the answer passes, whose model of the mistake would have failed, shows the answer did not make it:
+    the failing scenario then says what differs instead of naming the mistake."""
+    def named(values):
+        raise Mistake("Adam: bias corrections use the step count off by one", key="off_by_one",
+                      plain="differs from step 3")
+
+    def rules_out(values):
+        return {"off_by_one"}
+
+    def rules_out_nothing(values):
+        return set()
+
+    with pytest.raises(Failure) as info:
+        _part(("a", named), ("b", rules_out)).judge([{"ok": True, "value": 1}] * 2)
+    assert str(info.value).splitlines() == ["Fails with: a (differs from step 3).", "Passes with: b."]
+    with pytest.raises(Failure) as info:
+        _part(("a", named), ("b", rules_out_nothing)).judge([{"ok": True, "value": 1}] * 2)
+    assert str(info.value).splitlines()[0] == "Likely mistake: Adam: bias corrections use the step count off by one."
+
+
 def test_report_without_named_mistake_starts_with_the_failures():
     text = scenario_report([("a", Failure("differs from step 3")), ("b", None)])
     assert text.splitlines() == ["Fails with: a (differs from step 3).", "Passes with: b."]

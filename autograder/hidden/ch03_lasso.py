@@ -390,12 +390,30 @@ P4 = Part("lasso_path", contract={
 
 # ---------------------------------------------------------------- part 5: the proximal step in torch
 def _prox_scenario(label, spec, covers):
+    no_grad = spec.get("no_grad", ())
+
     def check(values):
-        (rep,) = returned(values, "l1_prox_")
+        try:
+            (rep,) = returned(values, "l1_prox_")
+        except Failure as exc:
+            if no_grad and "NoneType" in str(exc):   # p.grad read without a None check: says nothing of the formula
+                raise Mistake(f"{exc} (a parameter whose grad is None must be thresholded too, without its gradient)",
+                              key="prox_none_grad_crash", plain=str(exc), also=tuple(set(KEYS.values()))) from None
+            raise
         if not isinstance(rep, dict) or "after" not in rep:
             raise Failure("l1_prox_ could not be run")
         for before, after, grads, lrs, l1s in zip(rep["before"], rep["after"], rep["grads"], rep["lrs"],
                                                   rep["l1s"]):
+            others_changed = any(not close(a, b, 0, 0) for j, (a, b) in enumerate(zip(after, before))
+                                 if j not in no_grad)
+            for k in no_grad:
+                p = np.asarray(before[k], float)
+                if others_changed and l1s[k] and close(after[k], p, 0, 0) \
+                        and not close(ref.soft_threshold(p, lrs[k] * l1s[k]), p, 0, 0):
+                    raise Mistake("a parameter whose grad is None was left alone: the penalty applies to it all the "
+                                  "same (p.grad is None only says the loss did not use it at this step), so "
+                                  "l1_prox_ thresholds every parameter of a group with 'l1'", key="prox_skips_no_grad",
+                                  plain="a parameter without a gradient was not thresholded")
             _mistake(named.diagnose_prox(before, after, grads, lrs, l1s), "the parameters after l1_prox_ differ")
             for k, (p, a, lr, l1) in enumerate(zip(before, after, lrs, l1s)):
                 p = np.asarray(p, float)
@@ -426,6 +444,7 @@ P5 = Part("l1_prox_", contract={
     "lr_now": "the lr a group has when l1_prox_ is called (a scheduler may have changed it)",
     "in_place": "in place: the same parameter tensors, still trainable leaves",
     "float64": "float32 (torch's default) and float64 parameters, dtype kept",
+    "no_grad": "every parameter of a group with 'l1', one whose grad is None included (the penalty still applies)",
     "steps": "called after every optimizer.step() of a training loop, with momentum",
 }, scenarios=[
     _prox_scenario("one group of float32 parameters",
@@ -445,6 +464,9 @@ P5 = Part("l1_prox_", contract={
     _prox_scenario("float64 parameters",
                    {"seed": 5, "lr": 0.05, "dtype": "float64", "groups": [{"shapes": [[3, 7]], "l1": 1.5}]},
                    ("float64",)),
+    _prox_scenario("a parameter without a gradient (p.grad is None) in a group with l1",
+                   {"seed": 7, "lr": 0.1, "no_grad": [1], "groups": [{"shapes": [[4, 5], [5]], "l1": 0.7}]},
+                   ("no_grad",)),
     _prox_scenario("a training loop of 8 steps with momentum",
                    {"seed": 6, "lr": 0.1, "momentum": 0.9, "steps": 8,
                     "groups": [{"shapes": [[6, 4]], "l1": 0.2}, {"shapes": [[4]]}]}, ("steps",)),
@@ -452,7 +474,7 @@ P5 = Part("l1_prox_", contract={
     Credit("the soft-threshold by lr * l1, in place, over a training loop", 1.25,
            ("threshold", "zeros", "in_place", "steps")),
     Credit("each group on its own, groups without l1 left alone", 0.5, ("per_group", "no_l1")),
-    Credit("the current lr, float64 parameters", 0.25, ("lr_now", "float64")),
+    Credit("the current lr, float64 parameters, parameters without a gradient", 0.25, ("lr_now", "float64", "no_grad")),
 ])
 
 

@@ -37,6 +37,9 @@ HINTS = {
                          "drawn in backward; reuse the mask of the forward pass",
     "backward_no_scaling": "the gradient is not scaled by 1/(1 - p): the forward pass multiplies the kept units "
                            "by 1/(1 - p), so their gradient is multiplied by it too",
+    "not_inverted": "this is the original, non-inverted dropout: kept units are left unscaled in training and "
+                    "the output is multiplied by 1 - p in eval mode; inverted dropout (what torch.nn.Dropout does) "
+                    "scales the kept units by 1/(1 - p) in training, and eval mode is the identity",
     "active_in_eval": "dropout is active in eval mode: after .eval() (self.training is False) the layer must "
                       "return its input unchanged",
     "scaled_in_eval": "the output is scaled in eval mode: with inverted dropout all the scaling happens in "
@@ -53,6 +56,12 @@ HINTS = {
                    "modules to train mode for the sampling, even when the network is in eval mode",
     "whole_net_train": "the whole network was in train mode while sampling, so BatchNorm used and updated batch "
                        "statistics: put only the nn.Dropout modules in train mode, everything else in eval mode",
+    "std_cancellation": "std loses its accuracy when the outputs have a large mean: E[y^2] - E[y]^2 (or running "
+                        "sums of y and y^2) cancels catastrophically; use the deviations from the mean (torch.std of "
+                        "the stacked samples, or Welford's running update)",
+    "other_module_train": "a module other than nn.Dropout ran in training mode while sampling (a module whose "
+                          "output depends on self.training, in a sub-module): put every module but the nn.Dropout "
+                          "layers in eval mode, at any depth of net.modules()",
     "biased_std": "std is the biased estimate (divided by num_samples); use torch's default std, which divides "
                   "by num_samples - 1",
     "invalid_p": "Dropout(p) must raise ValueError for p outside [0, 1], as torch.nn.Dropout does",
@@ -265,19 +274,27 @@ def module_invalid_p(cls, p):
 
 # ---------------------------------------------------------------- MC dropout: nets and the probe
 class CallCounter(nn.Module):
-    """A network whose output is ``k`` (everywhere) on its ``k``-th call, k = 0, 1, ...; it holds one
+    """A network whose output is ``offset + step * k`` (everywhere) on its ``k``-th call, k = 0, 1, ...; it holds one
     nn.Dropout, as MC dropout expects. The mean and std of ``num_samples`` calls are then known exactly."""
 
-    def __init__(self, width=3):
+    def __init__(self, width=3, offset=0.0, step=1.0):
         super().__init__()
         self.drop = nn.Dropout(0.5)
-        self.width = width
+        self.width, self.offset, self.step = width, offset, step
         self.calls = 0
 
     def forward(self, x):
-        value = float(self.calls)
+        value = self.offset + self.step * float(self.calls)
         self.calls += 1
         return torch.full((x.shape[0], self.width), value, dtype=x.dtype) + 0.0 * self.drop(x).sum()
+
+
+class ModeShift(nn.Module):
+    """A module whose output depends on its mode, as BatchNorm's does, though it is no BatchNorm: it adds 1 in
+    training mode. MC dropout must run it in eval mode like every module but the nn.Dropout layers."""
+
+    def forward(self, x):
+        return x + 1.0 if self.training else x
 
 
 def build_mc_net(name: str) -> nn.Module:
@@ -296,8 +313,17 @@ def build_mc_net(name: str) -> nn.Module:
             net[1].running_mean.uniform_(-1.0, 1.0)
             net[1].running_var.uniform_(0.5, 2.0)
         return net
+    if name == "nested_modes":    # BatchNorm in a sub-module, and a mode-dependent module of another kind
+        net = nn.Sequential(nn.Linear(5, 8), nn.Sequential(nn.BatchNorm1d(8), ModeShift()), nn.ReLU(),
+                            nn.Dropout(0.0), nn.Linear(8, 2)).double()
+        with torch.no_grad():
+            net[1][0].running_mean.uniform_(-1.0, 1.0)
+            net[1][0].running_var.uniform_(0.5, 2.0)
+        return net
     if name == "counter":
         return CallCounter()
+    if name == "counter_large":   # a large mean next to a spread of about 2: E[y^2] - E[y]^2 cancels
+        return CallCounter(offset=1e6, step=0.3)
     raise ValueError(f"unknown network {name}")
 
 
@@ -337,6 +363,7 @@ def mc_probe(fn, name, x, num_samples, mode="eval", seed=0):
                                    for mode in s}),
             "bn_modes": sorted({mode for m, s in zip(modules, seen) if isinstance(m, nn.modules.batchnorm._BatchNorm)
                                 for mode in s}),
+            "shift_modes": sorted({mode for m, s in zip(modules, seen) if isinstance(m, ModeShift) for mode in s}),
             "calls": len(calls), "rows_per_call": sorted(set(calls)),
             "state_changed": any(not torch.equal(v, net.state_dict()[k]) for k, v in buffers.items())}
     if isinstance(result, tuple) and len(result) == 2:

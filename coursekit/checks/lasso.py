@@ -287,7 +287,8 @@ def path_probe(lasso_path, X, y, alphas):
 def prox_probe(l1_prox_, spec):
     """Build parameters and an SGD optimizer from ``spec``, take ``spec['steps']`` steps (each: random
     gradients, ``optimizer.step()``, the student's ``l1_prox_(optimizer)``) and report every parameter
-    before and after each call, with the gradients and each parameter's group lr and l1."""
+    before and after each call, with the gradients (zero for the parameters of ``spec['no_grad']``, whose
+    ``grad`` is None) and each parameter's group lr and l1."""
     import torch
 
     gen = torch.Generator().manual_seed(int(spec["seed"]))
@@ -307,11 +308,13 @@ def prox_probe(l1_prox_, spec):
         if step == 1 and "new_lr" in spec:
             for g in opt.param_groups:
                 g["lr"] = float(spec["new_lr"])
-        for p in params:
+        for k, p in enumerate(params):
             p.grad = torch.randn(p.shape, generator=gen, dtype=dtype)
+            if k in spec.get("no_grad", ()):   # not used by the loss at this step: SGD skips it
+                p.grad = None
         opt.step()
         report["before"].append([p.detach().clone() for p in params])
-        report["grads"].append([p.grad.detach().clone() for p in params])
+        report["grads"].append([torch.zeros_like(p) if p.grad is None else p.grad.detach().clone() for p in params])
         report["lrs"].append([float(opt.param_groups[gi]["lr"]) for gi in owner])
         report["l1s"].append([opt.param_groups[gi].get("l1") for gi in owner])
         l1_prox_(opt)

@@ -281,6 +281,17 @@ def l1_prox_(optimizer):
                 for p in group["params"]:
                     p.copy_(torch.nn.functional.softshrink(p, lr * group["l1"]))
 '''
+PROX_SKIPS_NO_GRAD = '''
+@torch.no_grad()
+def l1_prox_(optimizer):
+    for group in optimizer.param_groups:
+        lam = group.get("l1", 0.0)
+        if lam:
+            for p in group["params"]:
+                if p.grad is None:      # the optimizers' idiom, wrong here: the penalty does not need a gradient
+                    continue
+                p.copy_(torch.sign(p) * torch.clamp(p.abs() - group["lr"] * lam, min=0.0))
+'''
 PROX_DATA = '''
 def l1_prox_(optimizer):
     for group in optimizer.param_groups:
@@ -496,6 +507,8 @@ BUGGY = [
             hidden="applied to the gradient instead of the iterate"),
     Variant("bug-prox-all-groups", "l1_prox_", PROX_ALL_GROUPS, P5,
             visible="a group without an 'l1' entry was changed", hidden="a group without an 'l1' entry was changed"),
+    Variant("bug-prox-skips-no-grad", "l1_prox_", PROX_SKIPS_NO_GRAD, P5, visible=None,
+            hidden="a parameter whose grad is None was left alone"),
     Variant("bug-prox-fixed-lr", "l1_prox_", PROX_FIXED_LR, P5, visible=None,
             hidden="the lr changed after the optimizer was made"),
     # the library the tests compare with, called instead of written (right numbers, no work)

@@ -307,9 +307,41 @@ def mc_dropout_predict(net, x, num_samples=100):
         m.training = mode
     return samples.mean(dim=0), samples.std(dim=0)
 '''
+MC_WELFORD = '''
+def mc_dropout_predict(net, x, num_samples=100):
+    """Welford's running update instead of a stack of samples: less memory, no cancellation."""
+    saved = [(m, m.training) for m in net.modules()]
+    for m in net.modules():
+        m.training = isinstance(m, nn.Dropout)
+    with torch.no_grad():
+        mean = m2 = 0.0
+        for k in range(1, num_samples + 1):
+            y = net(x)
+            delta = y - mean
+            mean = mean + delta / k
+            m2 = m2 + delta * (y - mean)
+    for m, mode in saved:
+        m.training = mode
+    return mean, (m2 / (num_samples - 1)).sqrt()
+'''
+MC_ONLY_BATCHNORM_EVAL = '''
+def mc_dropout_predict(net, x, num_samples=100):
+    """Train mode for the whole network, BatchNorm layers back in eval mode: other mode-dependent modules stay in
+    train mode."""
+    saved = [(m, m.training) for m in net.modules()]
+    net.train()
+    for m in net.modules():
+        if isinstance(m, nn.modules.batchnorm._BatchNorm):
+            m.eval()
+    with torch.no_grad():
+        samples = torch.stack([net(x) for _ in range(num_samples)])
+    for m, mode in saved:
+        m.training = mode
+    return samples.mean(0), samples.std(0)
+'''
 MC_RUNNING_SUMS = '''
 def mc_dropout_predict(net, x, num_samples=100):
-    """Running sums instead of a stack of samples: the same numbers, less memory."""
+    """Running sums of y and y * y instead of a stack of samples: E[y^2] - E[y]^2 cancels for a large mean."""
     saved = [(m, m.training) for m in net.modules()]
     for m in net.modules():
         m.training = isinstance(m, nn.Dropout)
@@ -433,7 +465,7 @@ BUGGY = [
     Variant("bug-module-scaled-in-eval", "dropout_module", MODULE_SCALED_IN_EVAL, P3,
             visible="the output is scaled in eval mode", hidden="the output is scaled in eval mode"),
     Variant("bug-module-non-inverted", "dropout_module", MODULE_NON_INVERTED, P3,
-            visible="the kept units are not scaled by 1/(1 - p)", hidden="the output is scaled in eval mode"),
+            visible="the kept units are not scaled by 1/(1 - p)", hidden="the original, non-inverted dropout"),
     Variant("bug-module-shared-mask", "dropout_module", MODULE_SHARED, P3,
             visible="one mask is shared across the batch", hidden="one mask is shared across the batch"),
     Variant("bug-module-p1-nan", "dropout_module", MODULE_P1_NAN, P3,
@@ -448,6 +480,10 @@ BUGGY = [
     Variant("bug-mc-left-in-train", "mc_dropout_predict", MC_LEFT_IN_TRAIN, P4,
             visible="the network is left in train mode after MC dropout",
             hidden="the network is left in train mode after MC dropout"),
+    Variant("bug-mc-only-batchnorm-eval", "mc_dropout_predict", MC_ONLY_BATCHNORM_EVAL, P4, visible=None,
+            hidden="a module other than nn.Dropout ran in training mode"),
+    Variant("bug-mc-sum-of-squares", "mc_dropout_predict", MC_RUNNING_SUMS, P4, visible=None,
+            hidden="cancels catastrophically"),
     Variant("bug-mc-whole-net-train", "mc_dropout_predict", MC_WHOLE_NET_TRAIN, P4,
             visible="BatchNorm used and updated batch statistics", hidden="BatchNorm used and updated batch statistics"),
     Variant("bug-mc-dropout-off", "mc_dropout_predict", MC_DROPOUT_OFF, P4,
@@ -482,7 +518,7 @@ CORRECT = [
     Variant("ok-backward-loop", "dropout_backward", BACKWARD_LOOP, P2),
     Variant("ok-module-where", "dropout_module", MODULE_WHERE, P3),
     Variant("ok-module-mul-scale", "dropout_module", MODULE_MUL_SCALE, P3),
-    Variant("ok-mc-running-sums", "mc_dropout_predict", MC_RUNNING_SUMS, P4),
+    Variant("ok-mc-welford", "mc_dropout_predict", MC_WELFORD, P4),
     Variant("ok-mc-apply-inference-mode", "mc_dropout_predict", MC_APPLY_INFERENCE_MODE, P4),
     Variant("ok-forward-list-no-draw-at-p1", "dropout_forward", FORWARD_LIST_NO_DRAW_AT_P1, P1),
 ]
