@@ -83,7 +83,8 @@ def decode_arg(value):
     if isinstance(value, dict) and "__array__" in value:
         import numpy as np
 
-        return np.array(value["__array__"], dtype=float).reshape(value["shape"])
+        dtype = np.float32 if value.get("dtype") == "float32" else float
+        return np.array(value["__array__"], dtype=dtype).reshape(value["shape"])
     if isinstance(value, list):
         return [decode_arg(v) for v in value]
     return value

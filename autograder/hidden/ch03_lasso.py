@@ -80,6 +80,26 @@ def _soft_scenario(label, x, t, covers):
     return Scenario(label, [call("soft_threshold", x, t)], check, covers)
 
 
+_X32 = (_X1 * 1.1).astype(np.float32)
+
+
+def _soft_float32(values):
+    """float32 in: the soft-threshold to float32 precision, returned as float32 (as torch's softshrink) or float64
+    (as numpy's arithmetic with a Python float t may give): the text allows both."""
+    (got,) = returned(values, "soft_threshold")
+    what = "soft_threshold on a float32 array"
+    want = ref.soft_threshold(_X32.astype(float), 0.5)
+    if isinstance(got, Foreign) or got is None:
+        expect(got, want, what)
+    dtype = getattr(got, "returned_dtype", None)
+    if dtype not in (None, "float32", "float64"):
+        raise Failure(f"{what}: the result is a {dtype} array; return float32 or float64")
+    _mistake(named.diagnose_soft_threshold(_X32.astype(float), 0.5, got), "wrong values on float32")
+    expect(got, want, what, rtol=1e-6, atol=1e-6)
+    if np.any(np.asarray(got, float)[want == 0] != 0):
+        raise Failure(f"{what}: entries with |x| <= t must be exactly 0.0")
+
+
 def _soft_integers(values):
     out, floats = returned(values, "soft_threshold")
     _kept(floats, "soft_threshold")        # a float array left unchanged (an integer one is copied by astype)
@@ -102,6 +122,7 @@ P1 = Part("soft_threshold", contract={
     "large_t": "t larger than every |x| returns all zeros",
     "shape": "x of any shape: 1-D, 2-D, or a plain float",
     "integers": "x may be an integer array; the result is a float array",
+    "float32": "a float32 x gives the soft-threshold to float32 precision, as a float32 or float64 array",
     "inputs": "x itself is left unchanged",
 }, scenarios=[
     _soft_scenario("a 1-D array with entries on both sides of t", _X1, 0.7, ("values", "zeros", "negative")),
@@ -109,6 +130,7 @@ P1 = Part("soft_threshold", contract={
     _soft_scenario("t above every |x|", _X1, 50.0, ("large_t",)),
     _soft_scenario("a 2-D array", _M1, 0.5, ("shape",)),
     _soft_scenario("a plain float", -1.25, 0.5, ("shape", "negative")),
+    Scenario("a float32 array", [call("soft_threshold", _X32, 0.5)], _soft_float32, ("float32",)),
     Scenario("an integer array; x left unchanged", [probe(f"{LASSO}:call_on_integers", "soft_threshold",
                                                         np.array([-3.0, -1.0, 0.0, 1.0, 2.0, 5.0]), 1.5),
                                                   probe(f"{LASSO}:call_keeping_inputs", "soft_threshold", _X1 * 1.3,
@@ -119,7 +141,7 @@ P1 = Part("soft_threshold", contract={
                    ("values", "zeros")),
 ], credit=[
     Credit("the soft-threshold of float arrays", 0.5, ("values", "zeros", "negative", "t0", "large_t")),
-    Credit("any shape, a plain float", 0.25, ("shape",)),
+    Credit("any shape, a plain float, float32", 0.25, ("shape", "float32")),
     Credit("integer input, x left unchanged", 0.25, ("integers", "inputs")),
 ])
 

@@ -12,15 +12,17 @@ __all__ = ["call", "probe", "close", "expect", "pair", "returned", "low_precisio
 
 
 def _encode(a):
-    if isinstance(a, np.ndarray):
-        return {"__array__": np.asarray(a, float).ravel().tolist(), "shape": list(np.shape(a))}
+    if isinstance(a, np.ndarray):   # float32 stays float32 in the sandbox; every other dtype arrives as float64
+        return {"__array__": np.asarray(a, float).ravel().tolist(), "shape": list(np.shape(a)),
+                **({"dtype": "float32"} if a.dtype == np.float32 else {})}
     if isinstance(a, (list, tuple)):
         return [_encode(v) for v in a]
     return a
 
 
 def call(name: str, *args) -> dict:
-    """``name(*args)`` in the sandbox: the student's function on these arguments (numpy arrays arrive as float64)."""
+    """``name(*args)`` in the sandbox: the student's function on these arguments (numpy arrays arrive as float64,
+    float32 ones as float32)."""
     return {"kind": "call", "name": name, "args": [_encode(a) for a in args]}
 
 

@@ -164,6 +164,14 @@ def ridge_fit(X, y, lam):
     w = np.linalg.lstsq(A, rhs, rcond=None)[0]
     return w, float(ym - xm @ w)
 '''
+RIDGE_AUGMENTED_LSTSQ = '''
+def ridge_fit(X, y, lam):
+    # Least squares on [X 1] with sqrt(n lam) I rows under w only: QR on the data, no Gram matrix to cancel.
+    n, d = X.shape
+    A = np.vstack([np.hstack([X, np.ones((n, 1))]), np.hstack([np.sqrt(n * lam) * np.eye(d), np.zeros((d, 1))])])
+    sol = np.linalg.lstsq(A, np.concatenate([y, np.zeros(d)]), rcond=None)[0]
+    return sol[:-1], float(sol[-1])
+'''
 DECAY_FEW_NORM_TYPES = '''
 def decay_param_groups(net, weight_decay):
     norm = (nn.BatchNorm1d, nn.BatchNorm2d, nn.LayerNorm, nn.GroupNorm)
@@ -194,7 +202,8 @@ def select_lambda(X_train, y_train, X_val, y_val, lams):
 '''
 RIDGE_KKT_SYSTEM = '''
 def ridge_fit(X, y, lam):
-    # The normal equations for (w, b) together, with the penalty on w only.
+    # The normal equations for (w, b) together, with the penalty on w only: exact in exact arithmetic, but the
+    # uncentred Gram matrix cancels when the features have large means (the text asks to centre first).
     n, d = X.shape
     A = np.hstack([X, np.ones((n, 1))])
     P = n * lam * np.eye(d + 1)
@@ -506,6 +515,8 @@ BUGGY = [
             hidden="changed its input arrays in place"),
     Variant("bug-ridge-centres-in-place", "ridge_fit", RIDGE_CENTRE_IN_PLACE, P3, visible=None,
             hidden="changed its input arrays in place"),
+    Variant("bug-ridge-uncentred-kkt", "ridge_fit", RIDGE_KKT_SYSTEM, P3, visible=None,
+            hidden="lose their accuracy on features with large means"),
     Variant("bug-decay-top-level-layers-only", "decay_param_groups", DECAY_TOP_LEVEL, P4, visible=None,
             hidden="layers nested in Sequential, ModuleList, ModuleDict and custom blocks"),
     Variant("bug-decay-hf-name-patterns", "decay_param_groups", DECAY_HF_NAMES, P4,
@@ -520,10 +531,10 @@ BUGGY = [
 
 CORRECT = [
     Variant("ok-penalty-loop", "l2_penalty", PENALTY_LOOP, P1),
+    Variant("ok-ridge-augmented-lstsq", "ridge_fit", RIDGE_AUGMENTED_LSTSQ, P3),
     Variant("ok-ridge-lstsq", "ridge_fit", RIDGE_LSTSQ, P3),
     Variant("ok-loss-grad-einsum", "ridge_loss_and_grad", LOSS_GRAD_EINSUM, P2),
     Variant("ok-select-loop", "select_lambda", SELECT_LOOP, P5),
-    Variant("ok-ridge-kkt-system", "ridge_fit", RIDGE_KKT_SYSTEM, P3),
     Variant("ok-penalty-vdot", "l2_penalty", PENALTY_VDOT, P1),
     Variant("ok-loss-grad-loops", "ridge_loss_and_grad", LOSS_GRAD_LOOPS, P2),
     Variant("ok-select-comprehension", "select_lambda", SELECT_COMPREHENSION, P5),

@@ -311,6 +311,13 @@ def l1_prox_(optimizer):
                 p.copy_(torch.where(shrunk > 0, p.sign() * shrunk, torch.zeros_like(p)))
 '''
 
+SOFT_KEEPS_FLOAT32 = '''
+def soft_threshold(x, t):
+    x = np.asarray(x)
+    if not np.issubdtype(x.dtype, np.floating):
+        x = x.astype(float)
+    return np.sign(x) * np.maximum(np.abs(x) - x.dtype.type(t), 0)   # float32 in, float32 out, like softshrink
+'''
 SOFT_ONLY_1D = '''
 def soft_threshold(x, t):
     out = np.zeros(len(x))
@@ -536,6 +543,7 @@ BUGGY = [
 ]
 
 CORRECT = [
+    Variant("ok-soft-keeps-float32", "soft_threshold", SOFT_KEEPS_FLOAT32, P1),
     Variant("ok-soft-clip", "soft_threshold", SOFT_CLIP, P1),
     Variant("ok-soft-where", "soft_threshold", SOFT_WHERE, P1),
     Variant("ok-subgradient-loop", "lasso_loss_and_subgradient", SUB_LOOP, P2),
