@@ -180,6 +180,9 @@ def _prepare_course(root: Path, assignment: str, db_url: str, timeout: int, sand
     from nbgrader.apps import NbGraderAPI
     from nbgrader.utils import parse_utc
 
+    from .nbgrader_speedups import install
+
+    install()  # in this process too: a new gradebook is set up here
     (root / "source").mkdir(parents=True, exist_ok=True)
     shutil.rmtree(root / "source" / assignment, ignore_errors=True)
     shutil.copytree(SOURCE / assignment, root / "source" / assignment)
