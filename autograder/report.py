@@ -17,10 +17,8 @@ Everything is inline, so the file can be mailed or opened offline.
 
 from __future__ import annotations
 
-import base64
 import csv
 import html
-import io
 import json
 import re
 from collections import Counter, defaultdict
@@ -169,22 +167,37 @@ def _duration(seconds: float) -> str:
 
 
 def _histogram(scores: list[float], max_score: float) -> str:
-    import matplotlib
+    """The grade distribution as inline SVG: a bar per score bin, its count above it, the bins' edges below."""
+    import numpy as np
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import math
 
-    fig, ax = plt.subplots(figsize=(6, 3))
-    bins = max(5, min(20, int(max_score) + 1))
-    ax.hist(scores, bins=bins, range=(0, max_score), color="tab:blue", edgecolor="white")
-    ax.set_xlabel(f"score (of {max_score:g})")
-    ax.set_ylabel("students")
-    ax.set_title("Grade distribution")
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    plt.close(fig)
-    return base64.b64encode(buf.getvalue()).decode()
+    bins = max(5, min(20, math.ceil(max_score)))  # a bin per point up to 20 points
+    counts, edges = np.histogram(scores, bins=bins, range=(0, max_score or 1))
+    width, height, left, bottom, top = 600, 270, 50, 40, 44
+    plot_w, plot_h = width - left - 20, height - bottom - top
+    peak = max(int(counts.max()), 1)
+    bar_w = plot_w / bins
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+             f'aria-label="histogram of scores" font-family="sans-serif" font-size="12">',
+             f'<text x="{width / 2}" y="18" text-anchor="middle" font-size="14">Grade distribution</text>',
+             f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="#333"/>']
+    for i, n in enumerate(counts):
+        h = plot_h * int(n) / peak
+        x = left + i * bar_w
+        parts.append(f'<rect x="{x + 1:.1f}" y="{top + plot_h - h:.1f}" width="{bar_w - 2:.1f}" height="{h:.1f}" '
+                     f'fill="#1f77b4"><title>{edges[i]:.3g} to {edges[i + 1]:.3g}: {n} student(s)</title></rect>')
+        if n:
+            parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{top + plot_h - h - 4:.1f}" '
+                         f'text-anchor="middle">{n}</text>')
+    for i in range(0, bins + 1, max(1, math.ceil(bins / 10))):
+        x = left + i * bar_w
+        parts.append(f'<text x="{x:.1f}" y="{top + plot_h + 16}" text-anchor="middle">{edges[i]:.3g}</text>')
+    parts.append(f'<text x="{left + plot_w / 2}" y="{height - 6}" text-anchor="middle">score (of {max_score:g})'
+                 '</text>')
+    parts.append(f'<text x="14" y="{top + plot_h / 2}" text-anchor="middle" '
+                 f'transform="rotate(-90 14 {top + plot_h / 2})">students</text></svg>')
+    return "".join(parts)
 
 
 def _table(header, rows, cls: str = "") -> str:
@@ -379,7 +392,7 @@ def build(out: Path) -> Path:
 
     mean = sum(scores) / len(scores) if scores else 0.0
     median = sorted(scores)[len(scores) // 2] if scores else 0.0
-    png = _histogram(scores, max_score) if scores else ""
+    svg = _histogram(scores, max_score) if scores else ""
     graded_count = len([s for s in {g["student_id"] for g in grades} if s not in ungraded])
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Report: {html.escape(assignment)}</title>
@@ -399,7 +412,7 @@ table.parts td:nth-child(n+2) {{ white-space: nowrap; }}
 <p>{graded_count} graded, {len(ungraded)} could not be graded; {len(attention_rows)} item(s) under
 <a href="#attention">Needs attention</a>.</p>
 <h2>Grade distribution</h2>
-{f'<img alt="histogram of scores" src="data:image/png;base64,{png}">' if png else '<p>No grades.</p>'}
+{svg or '<p>No grades.</p>'}
 <h2>Item analysis</h2>
 <p>For each part, among the graded submissions: the mean score, the share with full marks, how many did not
 answer it (its answer cell as released), how many written answers still wait for a human (not counted in the
