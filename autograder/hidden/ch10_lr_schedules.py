@@ -648,7 +648,8 @@ def _check_fit(cases):
                 raise Failure(f"{what}: the optimizer steps did not use the schedule's rates")
             hist = got["history"]
             if not isinstance(hist, list):
-                raise Failure(f"{what}: return a list of num_epochs floats; yours returned {got.get('returned', '?')}")
+                raise Mistake(f"{what}: return a list of num_epochs floats; yours returned {got.get('returned', '?')}",
+                              key="history_type", plain="the history is not a list")
             if len(hist) != ne:
                 raise Failure(f"{what}: return a list with one loss per epoch")
             if not _same(got["params"], want["params"]):
