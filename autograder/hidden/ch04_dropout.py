@@ -264,13 +264,13 @@ def _layer(check, rules_out=frozenset()):
             check(values)
         except Mistake as exc:
             if exc.key == "no_scaling":
-                raise Mistake(str(exc), key=exc.key, plain=exc.plain,
-                              also=(("not_inverted", f"Dropout: {HINTS['not_inverted']}"),)) from None
+                raise Mistake(str(exc), key=exc.key, plain=exc.plain, also=(NOT_INVERTED,)) from None
             raise
         return rules_out
     return run
 
 
+NOT_INVERTED = ("not_inverted", f"Dropout: {HINTS['not_inverted']}")  # (key, message) for Mistake(also=...)
 TRAIN = frozenset({"no_scaling", "not_inverted"})          # training mode with 0 < p < 1
 EVAL = frozenset({"scaled_in_eval", "active_in_eval", "not_inverted"})
 
@@ -334,7 +334,7 @@ def module_eval(x, p, wrap=False):
         out = np.asarray(info["out"], float)
         if out.shape == x.shape and close(out, (1 - p) * x, 1e-9, 0) and not close(out, x, 0, 0):
             raise Mistake(f"{what}: {HINTS['scaled_in_eval']}", key="scaled_in_eval", plain=_plain("scaled_in_eval"),
-                          also=(("not_inverted", f"Dropout: {HINTS['not_inverted']}"),))
+                          also=(NOT_INVERTED,))
         _named(diagnose_eval(info["out"], x, p, what))
     return check
 
@@ -652,14 +652,16 @@ def mc_nested(num_samples):
     return check
 
 
-def mc_counter(num_samples, mode, offset=0.0):
-    """Samples k, k = 0 .. num_samples - 1, or offset + 0.3 k: mean and std known to rounding. With a large offset, a std computed
-    as E[y^2] - E[y]^2 is off by far more than rounding (about 1e-4 relative for an offset of 1e6), one computed
-    from the deviations from the mean is exact to about 1e-10."""
+def mc_counter(num_samples, mode, name="counter"):
+    """Samples offset + step * k, k = 0 .. num_samples - 1 (build_mc_net's counters): mean and std known to rounding.
+    With a large offset, a std computed as E[y^2] - E[y]^2 is off by far more than rounding (about 1e-4 relative for
+    an offset of 1e6); one computed from the deviations from the mean is exact to about 1e-10."""
+    counter = build_mc_net(name)
+    offset, y = counter.offset, counter.offset + counter.step * np.arange(num_samples, dtype=float)
+
     def check(values):
         what = f"{M} on a network whose output changes with every call" + (" around a large mean" if offset else "")
         info, mean, std = _mc(values, what)
-        y = offset + (0.3 if offset else 1.0) * np.arange(num_samples, dtype=float)  # as build_mc_net's counters
         want_mean = np.full((X_CNT.shape[0], 3), y.mean())
         want_std = np.full_like(want_mean, y.std(ddof=1))
         if std.shape == want_std.shape and close(std, np.full_like(want_std, y.std()), 1e-6):
@@ -741,7 +743,7 @@ MC = [
     Scenario("an output that changes with every call", [_probe("mc_probe", M, "counter", X_CNT, 7, "eval")],
              mc_counter(7, "eval"), ("std", "mean", "samples")),
     Scenario("outputs with a large mean that change with every call",
-             [_probe("mc_probe", M, "counter_large", X_CNT, 7, "eval")], mc_counter(7, "eval", 1e6), ("std",)),
+             [_probe("mc_probe", M, "counter_large", X_CNT, 7, "eval")], mc_counter(7, "eval", "counter_large"), ("std",)),
     Scenario("BatchNorm with p = 0 dropout, network in eval mode",
              [_probe("mc_probe", M, "batchnorm_p0", X_BN, 20, "eval", 5)], mc_batchnorm("eval", 20, False),
              ("others_eval", "restore_eval")),
