@@ -251,14 +251,20 @@ def _cv_call(X, y, folds, degree, as_generator=False):
                  [[np.asarray(tr, float), np.asarray(va, float)] for tr, va in folds], degree, int(as_generator))
 
 
-def _check_cv(value, X, y, folds, degree):
-    """Judge the scores' values; the recorded calls only name the mistake of a wrong answer. An answer whose
-    scores are right passes, however it called fit and predict (e.g. predicting on every row and keeping the
-    validation rows)."""
+def _cv_models(X, y, folds, degree):
+    """The reference scores, and key -> the scores the model of that mistake returns."""
+    fit, predict = polynomial_model(degree)
+    on_train = [ref.mse(predict(fit(X[tr], y[tr]), X[tr]), y[tr]) for tr, _ in folds]
+    return ref.cross_val_score(fit, predict, X, y, folds), {"cv_on_train": on_train}
+
+
+def _check_cv(value, X, folds, models):
+    """Judge the scores' values against ``models`` (:func:`_cv_models`); the recorded calls only name the mistake
+    of a wrong answer. An answer whose scores are right passes, however it called fit and predict (e.g. predicting
+    on every row and keeping the validation rows)."""
     what = "cross_val_score"
     out = _dict(value, what, ["scores", "fits", "predicts", "paired"])
-    fit, predict = polynomial_model(degree)
-    want = ref.cross_val_score(fit, predict, X, y, folds)
+    want, wrong = models
     scores = out["scores"]
     if close(scores, want, rtol=1e-9):
         return
@@ -276,16 +282,21 @@ def _check_cv(value, X, y, folds, degree):
             raise Mistake(CV_LEAK, key="cv_leak", plain="fit received the validation rows")
         if f != set(np.asarray(train).tolist()):
             raise Failure(f"{what}: fit must receive exactly the training part of each fold")
-    on_train = [ref.mse(predict(fit(X[tr], y[tr]), X[tr]), y[tr]) for tr, _ in folds]
-    if close(scores, on_train):
+    if close(scores, wrong["cv_on_train"]):
         raise Mistake(ON_TRAIN, key="cv_on_train", plain="the scores are not the validation errors")
     expect(scores, want, f"{what}: the fold scores", rtol=1e-9)
 
 
 def _cv_scenario(label, X, y, folds, degree, covers, as_generator=False):
+    @lru_cache(maxsize=None)
+    def models():   # the reference and the mistakes' models: once per grading process
+        want, wrong = _cv_models(X, y, folds, degree)
+        return want, wrong, frozenset(k for k, m in wrong.items() if not close(m, want, rtol=1e-9))
+
     def check(values):
         (v,) = returned(values, "cross_val_score")
-        _check_cv(v, X, y, folds, degree)
+        _check_cv(v, X, folds, models()[:2])
+        return models()[2]   # passed: the mistakes whose models fail here are not the answer's
     return Scenario(label, [_cv_call(X, y, folds, degree, as_generator)], check, covers)
 
 
@@ -395,22 +406,50 @@ def _bv_reference(label):
     return ref.bias_variance(fit, predict, *_BV_CASES[label][1:]), preds
 
 
+BV_TOL = ((1e-8, 1e-12), (1e-8, 1e-12), (1e-8, 1e-9), (1e-8, 1e-9))   # (rtol, atol) of bias2, variance, noise, error
+
+
+@lru_cache(maxsize=None)
+def _bv_models(label):
+    """key -> the (bias2, variance, noise, error) that each form of that mistake returns on a scenario's case, and
+    the keys whose every form fails the scenario (a passing answer rules them out); once per process."""
+    right, preds = _bv_reference(label)
+    bias2, var = right[:2]
+    f_test = _BV_CASES[label][4]
+    T, m = len(preds), len(f_test)
+
+    def but(i, value):
+        return right[:i] + (value,) + right[i + 1:]
+    models = {
+        "bias_single_fits": [but(0, bias2 + var), but(0, np.mean((preds[0] - f_test) ** 2))],
+        # at T = 1 dividing by T - 1 is 0 / 0, or the right 0 when guarded (if T > 1)
+        "variance_ddof": [but(1, var * T / (T - 1))] if T > 1 else [but(1, np.nan), right],
+        "summed_over_points": [but(1, var * m), but(0, bias2 * m)],
+        "error_against_f": [but(3, bias2 + var)],
+    }
+    fails = [key for key, forms in models.items()
+             if not any(all(close(g, w, *tol) for g, w, tol in zip(f, right, BV_TOL)) for f in forms)]
+    return models, frozenset(fails)
+
+
 def _check_bv(value, case, label):
     what = "bias_variance"
     got = _seq(value, f"{what} should return (bias2, variance, noise, error):", 4)
     degree, x_train, f_train, x_test, f_test, train_noise, test_noise = case
     (bias2, var, noise, err), preds = _bv_reference(label)
+    models = _bv_models(label)[0]
     T, m = len(train_noise), len(x_test)
-    averaged = var > 1e-8 and close(got[0], bias2 + var, 1e-6) and not close(got[0], bias2, 1e-6)
-    one = var > 1e-8 and close(got[0], np.mean((preds[0] - f_test) ** 2), 1e-6) and not close(got[0], bias2, 1e-6)
+    averaged, one = (var > 1e-8 and close(got[0], f[0], 1e-6) and not close(got[0], bias2, 1e-6)
+                     for f in models["bias_single_fits"])
     if averaged or one:  # one key: on some inputs (test = training inputs, T = 2) the two give the same number
         _bv_mistake(SINGLE_FITS if not one else SINGLE_FIT_ONE if not averaged else SINGLE_EITHER,
                     "bias_single_fits", "bias2 differs")
-    if T > 1 and var > 1e-8 and close(got[1], var * T / (T - 1), 1e-6):
+    if T > 1 and var > 1e-8 and close(got[1], models["variance_ddof"][0][1], 1e-6):
         _bv_mistake(DDOF, "variance_ddof", "variance differs")
     if T == 1 and not np.isfinite(np.asarray(got[1], dtype=float)).all():   # the T - 1 model at T = 1: 0 / 0
         _bv_mistake(DDOF + " (with T = 1 that divides by zero)", "variance_ddof", "variance is NaN for T = 1")
-    if m > 1 and (close(got[1], var * m, 1e-6) or close(got[0], bias2 * m, 1e-6)) and var > 1e-8:
+    summed_var, summed_bias = models["summed_over_points"]
+    if m > 1 and (close(got[1], summed_var[1], 1e-6) or close(got[0], summed_bias[0], 1e-6)) and var > 1e-8:
         _bv_mistake(SUMMED, "summed_over_points", "bias2 or variance differs")
     try:
         gv = float(np.asarray(got[1], dtype=float))
@@ -420,16 +459,16 @@ def _check_bv(value, case, label):
     if np.isfinite(gv) and abs(gv - var) > 1e-8 * var and abs(gv - var) <= 256 * np.finfo(float).eps * second:
         # wrong by no more than rounding errors of the raw second moment: E[p²] - E[p]², not a formula error
         _bv_mistake(CANCELLED, "variance_cancellation", "variance imprecise when the predictions' mean is large")
-    expect(got[0], bias2, f"{what}: bias2", rtol=1e-8, atol=1e-12)
-    expect(got[1], var, f"{what}: variance", rtol=1e-8, atol=1e-12)
+    expect(got[0], bias2, f"{what}: bias2", *BV_TOL[0])
+    expect(got[1], var, f"{what}: variance", *BV_TOL[1])
     if close(got[2], np.mean(test_noise) ** 2, 1e-6) and not close(got[2], noise, 1e-6):
         raise Failure(f"{what}: noise is the mean of the SQUARED distances of the test targets from f")
-    expect(got[2], noise, f"{what}: noise", rtol=1e-8)
-    if close(got[3], bias2 + var, 1e-6) and not close(got[3], err, 1e-6):
+    expect(got[2], noise, f"{what}: noise", *BV_TOL[2])
+    if close(got[3], models["error_against_f"][0][3], 1e-6) and not close(got[3], err, 1e-6):
         _bv_mistake("the error is measured against f instead of the noisy test targets: it is the mean squared "
                     "distance of the fresh targets f + test_noise from the predictions", "error_against_f",
                     "error differs")
-    expect(got[3], err, f"{what}: error", rtol=1e-8)
+    expect(got[3], err, f"{what}: error", *BV_TOL[3])
 
 
 def _bv_scenario(label, case, covers):
@@ -438,6 +477,7 @@ def _bv_scenario(label, case, covers):
     def check(values):
         (v,) = returned(values, "bias_variance")
         _check_bv(v, case, label)
+        return _bv_models(label)[1]   # passed: the mistakes whose models fail here are not the answer's
     return Scenario(label, [probe(DRIVER + "probe_bias_variance", "bias_variance", *case)], check, covers)
 
 
@@ -500,18 +540,35 @@ def _lc_result(value, what, n_sizes):
     return _seq(value, f"{what} should return (train_errors, val_errors):", 2)
 
 
-def _check_lc(value, case):
+def _lc_models(case):
+    """The reference (train_errors, val_errors), key -> those of the model of that mistake, and the keys whose
+    model fails the case (a passing answer rules them out)."""
+    degree, X_train, y_train, X_val, y_val, sizes, seed = case
+    fit, predict = polynomial_model(degree)
+    want_tr, want_va = ref.learning_curve(fit, predict, X_train, y_train, X_val, y_val, sizes, seed)
+    perm = np.random.default_rng(seed).permutation(len(X_train))
+    full = [ref.mse(predict(fit(X_train[perm[:m]], y_train[perm[:m]]), X_train), y_train) for m in sizes]
+    models = {"lc_on_train": (want_tr, want_tr), "lc_full_train": (full, want_va)}
+    return (want_tr, want_va), models, frozenset(k for k, m in models.items() if not _lc_right(m, want_tr, want_va))
+
+
+def _lc_right(errors, want_tr, want_va):
+    tr, va = errors
+    return close(va, want_va, 1e-9) and close(tr, want_tr, 1e-9, 1e-12)
+
+
+def _check_lc(value, case, models):
     """The errors' values decide; the recorded calls (which rows fit received) only name the mistake of a wrong
-    answer, so that a right answer passes however it calls fit (e.g. fitting each subset twice)."""
+    answer, so that a right answer passes however it calls fit (e.g. fitting each subset twice). ``models``:
+    :func:`_lc_models` of the case."""
     what = "learning_curve"
     degree, X_train, y_train, X_val, y_val, sizes, seed = case
     out = _dict(value, what, ["raised"])
     if out["raised"]:
         raise Failure(f"{what} raised {out['raised']} for valid sizes")
     tr, va = _lc_result(out.get("out"), what, len(sizes))
-    fit, predict = polynomial_model(degree)
-    want_tr, want_va = ref.learning_curve(fit, predict, X_train, y_train, X_val, y_val, sizes, seed)
-    if close(va, want_va, 1e-9) and close(tr, want_tr, 1e-9, 1e-12):
+    (want_tr, want_va), wrong, _ = models
+    if _lc_right((tr, va), want_tr, want_va):
         return
     fits = [np.asarray(f, dtype=float).astype(int) for f in out["fits"]]
     n = len(X_train)
@@ -522,10 +579,9 @@ def _check_lc(value, case):
     if fits and not np.all(np.asarray(out["paired"]) == 1):
         raise Mistake(f"{what}: {LC_SHUFFLED_XY}", key="shuffled_xy", plain="fit received targets of other rows")
     perm = np.random.default_rng(seed).permutation(n)
-    if close(va, want_tr) and not close(va, want_va):
+    if close(va, wrong["lc_on_train"][1]) and not close(va, want_va):
         raise Mistake(LC_ON_TRAIN, key="lc_on_train", plain="val_errors differ")
-    full = [ref.mse(predict(fit(X_train[perm[:m]], y_train[perm[:m]]), X_train), y_train) for m in sizes]
-    if close(tr, full) and not close(tr, want_tr):
+    if close(tr, wrong["lc_full_train"][0]) and not close(tr, want_tr):
         raise Mistake(f"{what}: {LC_FULL_TRAIN}", key="lc_full_train", plain="train_errors differ")
     subsets = {frozenset(f.tolist()) for f in fits}
     if len(subsets) < len(set(sizes)) or any(len(f) not in sizes for f in fits):
@@ -547,9 +603,14 @@ def _lc_call(case):
 
 
 def _lc_scenario(label, case, covers):
+    @lru_cache(maxsize=None)
+    def models():   # the reference and the mistakes' models: once per grading process
+        return _lc_models(case)
+
     def check(values):
         (v,) = returned(values, "learning_curve")
-        _check_lc(v, case)
+        _check_lc(v, case, models())
+        return models()[2]   # passed: the mistakes whose models fail here are not the answer's
     return Scenario(label, [_lc_call(case)], check, covers)
 
 
@@ -641,6 +702,33 @@ def _pooled(index):
                      for d in degrees])
 
 
+@lru_cache(maxsize=None)
+def _sd_models(index):
+    """key -> the (best_degree, cv_errors, test_error) that each form of that mistake returns on a case, and the keys
+    whose every form fails the case (a passing answer rules them out)."""
+    want_best, want_cv, want_test, tests = _sd_reference(index)
+    degrees = list(SELECT_CASES[index][4])
+    right = (want_best, want_cv, want_test)
+    on_test, pooled = int(np.argmin(tests)), _pooled(index)
+    tied = [d for d, c in zip(degrees, want_cv) if c == np.min(want_cv)]
+    models = {
+        # cv_errors measured on the test set; or the right cv_errors, but the degree chosen by its test error
+        "select_on_test": [(degrees[on_test], tests, tests[on_test]), (degrees[on_test], want_cv, tests[on_test])],
+        "pooled_cv": [(degrees[int(np.argmin(pooled))], pooled, tests[int(np.argmin(pooled))])],
+        "degree_index": [(int(np.argmin(want_cv)), want_cv, want_test)],
+        # another of the tied degrees (none: the mistake shows nothing here)
+        "tie_not_first": [(d, want_cv, tests[degrees.index(d)]) for d in tied if d != want_best] or [right],
+        "test_is_cv": [(want_best, want_cv, want_cv[degrees.index(want_best)])],
+    }
+    fails = [key for key, forms in models.items() if not any(_sd_right(f, right) for f in forms)]
+    return models, frozenset(fails)
+
+
+def _sd_right(got, want):
+    """(best_degree, cv_errors, test_error) within the check's tolerances of ``want``."""
+    return close(got[1], want[1], 1e-9) and close(got[0], want[0]) and close(got[2], want[2], 1e-9)
+
+
 def _sd_result(v, what):
     best, cv, test = _seq(v, f"{what} should return (best_degree, cv_errors, test_error):", 3)
     return best, cv, test
@@ -656,30 +744,31 @@ def _sd_scenario(label, index, covers, check_type=False):
         if check_type:
             _numpy_array(cv, "select_degree: cv_errors")
         want_best, want_cv, want_test, tests = _sd_reference(index)
-        degrees = case[4]
-        if close(cv, tests) and not close(cv, want_cv):
+        models, ruled_out = _sd_models(index)
+        on_test, chosen_on_test = models["select_on_test"]
+        if close(cv, on_test[1]) and not close(cv, want_cv):
             raise Mistake(ON_TEST, key="select_on_test", plain="cv_errors differ")
-        if close(best, degrees[int(np.argmin(tests))]) and not close(best, want_best) and close(cv, want_cv, 1e-9):
+        if close(best, chosen_on_test[0]) and not close(best, want_best) and close(cv, want_cv, 1e-9):
             raise Mistake(ON_TEST, key="select_on_test", plain="best_degree differs")
         if not close(cv, want_cv, 1e-9):
-            pooled = _pooled(index)
+            pooled = models["pooled_cv"][0][1]
             if close(cv, pooled, 1e-9) and not close(pooled, want_cv, 1e-9):
                 raise Mistake(f"{what}: {POOLED}", key="pooled_cv", plain="cv_errors differ when k does not divide n")
         expect(cv, want_cv, f"{what}: cv_errors", rtol=1e-9)
-        tied = [d for d, c in zip(degrees, want_cv) if c == np.min(want_cv)]
-        tie = len(set(tied)) > 1 and any(close(best, d) for d in tied) and not close(best, want_best)
-        if close(best, int(np.argmin(want_cv))) and not close(best, want_best) and not tie:
+        tie = any(close(best, f[0]) for f in models["tie_not_first"]) and not close(best, want_best)
+        if close(best, models["degree_index"][0][0]) and not close(best, want_best) and not tie:
             raise Mistake(f"{what}: return the degree itself, not its position in degrees", key="degree_index",
                           plain="best_degree differs")
         if tie:
             raise Mistake(f"{what}: {TIE_LAST}", key="tie_not_first", plain="best_degree differs on a tie")
         expect(best, want_best, f"{what}: best_degree")
-        if close(test, want_cv[list(degrees).index(want_best)]) and not close(test, want_test):
+        if close(test, models["test_is_cv"][0][2]) and not close(test, want_test):
             raise Mistake(f"{what}: test_error is the chosen degree's cv error; refit the chosen degree on all the "
                           "training data and measure its error on the test set", key="test_is_cv",
                           plain="test_error differs")
         expect(test, want_test, f"{what}: test_error (the chosen degree refitted on all the training data)",
                rtol=1e-9)
+        return ruled_out   # passed: the mistakes whose models fail here are not the answer's
     return Scenario(label, [probe(DRIVER + "probe_select_degree", "select_degree", *case)], check, covers)
 
 
