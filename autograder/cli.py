@@ -50,7 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="run student code WITHOUT the bubblewrap sandbox (only where it cannot work; "
                          "student code then runs with your permissions)")
     gr.add_argument("--workers", type=int, default=None,
-                    help="submissions graded at once, each in its own process (default: one per core)")
+                    help="submissions graded at once, each in its own process (default: one per core, at most one per "
+                         "12 submissions)")
     gr.add_argument("--dask", nargs="?", const="local", default=None, metavar="SCHEDULER",
                     help="run the grading tasks on Dask distributed: a local cluster of --workers processes, "
                          "or the scheduler at SCHEDULER (e.g. tcp://10.0.0.5:8786)")
