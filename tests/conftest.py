@@ -113,3 +113,41 @@ def site() -> Path:
             stamp.write_text(json.dumps(done))
     assert done["ok"], f"book build failed:\n{done['log']}"
     return build / "html"
+
+
+# ---------------------------------------------------------------- how `make test` shares the work between its processes
+# `make test` runs `pytest -n 2 --dist loadgroup --no-loadscope-reorder`: every test gets an xdist group, a group runs
+# in one process (its module fixtures are made once), and groups are handed out in the order below, the longest
+# first, so that the two processes finish together. A file is one group, except the three files whose costly
+# module fixture is per chapter (or per page): there each chapter is its own group. The site build and the two
+# other files that use it are one group (a second process would wait for the build behind its lock).
+SITE_GROUP = {"test_site", "test_site_browser", "test_student_install"}
+BY_PARAM = {"test_grading_pipeline": "graded", "test_exercises": "assignment", "test_book_portable": "page"}
+# Longest first (bench/test_times.py on a junit report gives each file's seconds); files not named go last.
+FIRST = ["site", "test_coursekit_check", "test_grading_pipeline", "test_book_portable", "test_exercises"]
+
+
+def _group(item) -> str:
+    stem = item.path.stem
+    if stem in SITE_GROUP:
+        return "site"
+    param = BY_PARAM.get(stem)
+    if param is None:
+        return stem
+    callspec = getattr(item, "callspec", None)
+    if param == "assignment" and callspec is not None and "visible_messages" in callspec.params:
+        param = "visible_messages"
+    value = callspec.params.get(param) if callspec is not None else None
+    return f"{stem}[{getattr(value, 'stem', value)}]" if value is not None else stem
+
+
+def pytest_itemcollected(item):
+    # marked as each test is collected, before pytest-xdist reads the marks (its own pytest_collection_modifyitems)
+    item.add_marker(pytest.mark.xdist_group(_group(item)))
+
+
+@pytest.hookimpl(trylast=True)   # after pytest has ordered the items by their fixtures' parameters
+def pytest_collection_modifyitems(config, items):
+    rank = {stem: i for i, stem in enumerate(FIRST)}
+    # a stable sort: within a group, and among unranked files, the collection order stays
+    items.sort(key=lambda item: rank.get(_group(item).split("[")[0], len(FIRST)))
