@@ -86,13 +86,17 @@ def test_every_assignment_has_a_corpus():
 
 
 def test_feedback_names_the_mistake(graded):
-    """Each buggy answer's feedback says, in the student's terms, what is wrong (its ``hidden`` words)."""
+    """Each buggy answer's feedback says, in the student's terms, what is wrong (its ``hidden`` words), and never names a
+    mistake it resembles on some scenario but did not make (its ``not_named`` words)."""
     assignment, out, *_ = graded
     nb = notebook_name(assignment)
     for v in VARIANTS[assignment]["buggy"]:
         if v.hidden:
             text = html_text((out / "feedback" / v.name / assignment / f"{nb}.html").read_text())
             assert v.hidden in text, f"{v.name}'s feedback does not say: {v.hidden}"
+        if v.not_named:
+            text = html_text((out / "feedback" / v.name / assignment / f"{nb}.html").read_text())
+            assert v.not_named not in text, f"{v.name}'s feedback names a mistake it did not make: {v.not_named}"
 
 
 def test_feedback_localizes_the_fault(graded):

@@ -9,7 +9,8 @@ Each variant replaces the source of one answer cell (by nbgrader grade_id). The 
 lose points on exactly the test cell ``part`` (tests/test_grading_pipeline.py, one graded batch per
 assignment); the correct alternatives must keep full marks. ``visible`` and ``hidden`` are words the
 message of the visible test (run in a kernel, tests/test_exercises.py) and the grader's feedback
-must contain: the named mistake, in the student's terms.
+must contain: the named mistake, in the student's terms. ``not_named`` is a mistake the answer resembles on some
+scenario but did not make: its feedback must not name it.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class Variant:
     part: str                   # grade_id of the test cell that must lose (buggy) / keep (correct) points
     visible: str | None = None  # buggy: words the visible test's message must contain (None: not checked there)
     hidden: str | None = None   # buggy: words the grader's feedback must contain (required of every buggy one)
+    not_named: str | None = None  # buggy: words of a mistake it did not make, which the feedback must not contain
 
 
 # Messages of static checks (the code is read, not run): they name the mistake by construction.
