@@ -87,7 +87,8 @@ class Scenario:
 
 class Outcomes(list):
     """(scenario label, its Failure or None) per scenario; ``ruled_out``: the keys of the mistakes that a scenario
-    the answer passes tells apart from correct behaviour."""
+    the answer passes tells apart from correct behaviour. A check returns those keys, or a function that
+    returns them when computing them costs time: it is called only when another scenario of the part fails."""
     ruled_out: frozenset = frozenset()
 
 
@@ -115,18 +116,22 @@ class Part:
 
     def outcomes(self, values: list) -> Outcomes:
         """(scenario label, its Failure or None) for every scenario, and the mistakes the passing ones rule out."""
-        outcomes, start = Outcomes(), 0
+        outcomes, start, later = Outcomes(), 0, []
         for s in self.scenarios:
             chunk, start = values[start:start + len(s.calls)], start + len(s.calls)
             try:
                 ruled_out = s.check(chunk)
                 outcomes.append((s.label, None))
-                if ruled_out:
+                if callable(ruled_out):   # models that cost time: computed only if a scenario fails (below)
+                    later.append(ruled_out)
+                elif ruled_out:
                     outcomes.ruled_out |= frozenset(ruled_out)
             except Failure as exc:
                 outcomes.append((s.label, exc))
             except Exception as exc:  # an answer so odd that the comparison itself broke: still just wrong
                 outcomes.append((s.label, Failure(f"your answer could not be checked ({type(exc).__name__})")))
+        if later and any(exc is not None for _, exc in outcomes):   # rule-outs only matter to a failing part
+            outcomes.ruled_out |= frozenset().union(*(frozenset(thunk()) for thunk in later))
         return outcomes
 
     def _judge_scenarios(self, values: list) -> None:

@@ -372,6 +372,18 @@ def _same(a, b, rtol=1e-9):
     return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=1e-12))
 
 
+@functools.lru_cache(maxsize=None)
+def _sched_ruled_out(name, keys):
+    """The keys of SCHED_MISTAKES[name] whose every model fails one of these cases (raises, or gives other rates
+    than torch's): a scheduler that passes them did not make that mistake. Once per process."""
+    fails = {}
+    for cls, key, _ in SCHED_MISTAKES[name]:
+        wrong = [_run(cls, k) for k in keys]
+        failed = any("lrs" not in w or not _same(w["lrs"], _run(TORCH[name], k)["lrs"]) for w, k in zip(wrong, keys))
+        fails[key] = fails.get(key, True) and failed
+    return frozenset(key for key, failed in fails.items() if failed)
+
+
 def _float32_rates(lrs) -> bool:
     """Are all the rates exactly float32 numbers (the evidence of a float32 computation)?"""
     lrs = np.asarray(lrs, dtype=float)
@@ -475,6 +487,8 @@ def _check_sched(name, cases):
             if list(got["last_epoch"]) != list(want["last_epoch"]):
                 raise Mistake(f"{name}: last_epoch must be 0 after construction and grow by one per step()",
                               key="last_epoch", plain="last_epoch differs from torch's")
+        keys = tuple(_key(c) for c in cases)
+        return lambda: _sched_ruled_out(name, keys)  # passed: not the mistakes whose models fail here
     return check
 
 
@@ -609,6 +623,20 @@ def _fit_model(args, switches=()):
                                  dropout))
 
 
+def _fit_differs(wrong, want) -> bool:
+    """Does a loop's record differ from the text's loop's where the check looks (calls, rates, parameters, losses)?"""
+    return wrong["order"] != want["order"] or not all(_same(wrong[f], want[f]) for f in ("lrs", "params", "history"))
+
+
+@functools.lru_cache(maxsize=None)
+def _fit_ruled_out(cases):
+    """The keys of FIT_PARAM_MISTAKES and FIT_HISTORY_MISTAKES whose loop differs from the text's on one of these
+    cases: a fit that passes them did not make that mistake. Once per process."""
+    return frozenset(key for key, _, switches in FIT_PARAM_MISTAKES + FIT_HISTORY_MISTAKES
+                     if any(_fit_differs(_fit_model(args, tuple(sorted(switches.items()))), _fit_model(args))
+                            for args in cases))
+
+
 def _named(got, want, args, field, mistakes, what, plain):
     """The one mistake of ``mistakes`` whose model gives ``got[field]`` here (and torch's loop does not)."""
     hits = {}
@@ -665,6 +693,7 @@ def _check_fit(cases):
                 plain = "the training is right but the returned losses are not each epoch's mean batch loss"
                 _named(got, want, args, "history", FIT_HISTORY_MISTAKES, what, plain)
                 raise Failure(f"{what}: {plain} (the mean of loss.item() over the epoch's batches)")
+        return lambda: _fit_ruled_out(tuple(cases))  # passed: not the mistakes whose loops differ here (1.7 s once)
     return check
 
 

@@ -10,6 +10,8 @@ never contain the hidden inputs or the expected values.
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 
 import numpy as np
@@ -60,6 +62,33 @@ def _lu_want(low, high, size, seed):
     return loguniform(low, high).rvs(size=size, random_state=np.random.default_rng(seed))
 
 
+@functools.lru_cache(maxsize=None)
+def _lu_models(low, high, size, seed):
+    """The samples of this seed, and key -> what each form of that mistake returns (with the generator of this seed,
+    or np.random's global state, which the harness seeds with 0 before every call); once per process."""
+    rng = lambda: np.random.default_rng(seed)  # noqa: E731
+    ln, log10 = (math.log(low), math.log(high)), (math.log10(low), math.log10(high))
+    return np.asarray(_lu_want(low, high, size, seed), dtype=float), {
+        "ignores_generator": [np.exp(np.random.RandomState(0).uniform(*ln, size))],
+        "uniform_not_log": [rng().uniform(low, high, size)],
+        "returned_exponent": [rng().uniform(*ln, size), rng().uniform(*log10, size)],
+        "mixed_bases": [10.0 ** rng().uniform(*ln, size), np.exp(rng().uniform(*log10, size))]}
+
+
+@functools.lru_cache(maxsize=None)
+def _lu_ruled_out(low, high, size, seeds):
+    """The keys whose every form differs from the samples of one of these seeds (beyond the check's rtol=1e-9): an
+    answer that passes did not make them. Ignoring rng includes a generator the answer seeds itself, which one seed
+    may not tell from rng's: only two different seeds rule it out."""
+    models = [_lu_models(low, high, size, seed) for seed in seeds]
+    forms = models[0][1]
+
+    def fails(key, f):  # form f of the mistake differs from the samples of some seed
+        return any(not close(wrong[key][f], want, 1e-9, 0) for want, wrong in models)
+    return frozenset(key for key in forms if all(fails(key, f) for f in range(len(forms[key])))
+                     and (key != "ignores_generator" or len(set(seeds)) > 1))
+
+
 def _check_log_uniform(low, high, size, seeds):
     def check(values):
         what = "log_uniform"
@@ -71,27 +100,23 @@ def _check_log_uniform(low, high, size, seeds):
             raise Mistake(f"{what}: two generators with the same seed gave different samples: "
                           + ck.IGNORES_GENERATOR, key="ignores_generator", plain="the same seed gave other samples")
         for got, seed in zip(outs, seeds):
-            want = np.asarray(_lu_want(low, high, size, seed), dtype=float)
+            want, models = _lu_models(low, high, size, seed)
             if isinstance(got, (Foreign, str)) or got is None:
                 expect(got, want, what)
             got_arr = np.asarray(got, dtype=float)
             if got_arr.shape != want.shape:
                 raise Failure(f"{what}: size={size!r} should give shape {want.shape}, got shape {got_arr.shape}")
-            rng = lambda: np.random.default_rng(seed)  # noqa: E731
             plain = "the samples differ from the log-uniform ones of the same seed"
-            # the harness seeds np.random's global state with 0 before every call: the global-state model
-            if not close(want, np.exp(np.random.RandomState(0).uniform(math.log(low), math.log(high), size))) and \
-                    close(got_arr, np.exp(np.random.RandomState(0).uniform(math.log(low), math.log(high), size))):
+            (global_state,) = models["ignores_generator"]
+            if not close(want, global_state) and close(got_arr, global_state):
                 raise Mistake(f"{what}: log-uniform, but from np.random's global state: " + ck.IGNORES_GENERATOR,
                               key="ignores_generator", plain=plain)
-            if close(got_arr, rng().uniform(low, high, size)):
+            if close(got_arr, models["uniform_not_log"][0]):
                 raise Mistake(f"{what}: " + ck.UNIFORM_NOT_LOG, key="uniform_not_log", plain=plain)
-            if close(got_arr, rng().uniform(math.log(low), math.log(high), size)) or \
-                    close(got_arr, rng().uniform(math.log10(low), math.log10(high), size)):
+            if any(close(got_arr, m) for m in models["returned_exponent"]):
                 raise Mistake(f"{what}: you returned the logarithm (the exponent), not the sample: exponentiate it",
                               key="returned_exponent", plain=plain)
-            if close(got_arr, 10.0 ** rng().uniform(math.log(low), math.log(high), size)) or \
-                    close(got_arr, np.exp(rng().uniform(math.log10(low), math.log10(high), size))):
+            if any(close(got_arr, m) for m in models["mixed_bases"]):
                 raise Mistake(f"{what}: the logarithm and the exponential use different bases (log vs log10)",
                               key="mixed_bases", plain=plain)
             if got_arr.size >= 1000:
@@ -106,6 +131,7 @@ def _check_log_uniform(low, high, size, seeds):
                     raise Mistake(f"{what}: log-uniform, but not the values of the generator's rng.uniform: "
                                   + ck.IGNORES_GENERATOR, key="ignores_generator", plain=plain)
             expect(got_arr, want, what, rtol=1e-9, atol=0)
+        return _lu_ruled_out(low, high, size, seeds)  # passed: not the mistakes whose every form fails here
     return check
 
 
@@ -170,6 +196,29 @@ def _first_min(values) -> int | None:
     return None if np.all(np.isnan(arr)) else int(np.nanargmin(arr))
 
 
+CHOICES = {"tie_last": ck.TIE_LAST, "chose_on_test": ck.CHOSE_ON_TEST, "chose_on_train": ck.CHOSE_ON_TRAIN,
+           "chose_largest": ck.CHOSE_LARGEST}
+
+
+def _choices(results) -> dict:
+    """key -> the index of ``results`` that each named wrong rule of CHOICES picks as best_config (None: none): the
+    last of the smallest validation losses, the first smallest test or training loss, the largest validation loss."""
+    vals = np.array([s["val"] for _, s in results], dtype=float)
+    finite = ~np.isnan(vals)
+    ties_at_min = [i for i in np.flatnonzero(finite) if vals[i] == np.nanmin(vals)]
+    return {"tie_last": ties_at_min[-1] if ties_at_min else None,
+            "chose_on_test": _first_min([s["test"] for _, s in results]),
+            "chose_on_train": _first_min([s["train"] for _, s in results]),
+            "chose_largest": int(np.nanargmax(vals)) if np.any(finite) else None}
+
+
+def _choices_ruled_out(results) -> set:
+    """The rules of CHOICES that pick another configuration than the right one in the reference's ``results``: an
+    answer whose best_config is right there did not follow them."""
+    right = results[_first_min([s["val"] for _, s in results])][0]
+    return {key for key, i in _choices(results).items() if i is not None and not _config_close(results[i][0], right)}
+
+
 def _check_scores_and_best(what, best, results, calls, salt, ties=0, diverge=False):
     if len(calls) > len(results):
         raise Mistake(f"{what}: evaluate was called more than once for some configurations: call it exactly "
@@ -194,16 +243,9 @@ def _check_scores_and_best(what, best, results, calls, salt, ties=0, diverge=Fal
             chosen = [i for i, (c, _) in enumerate(results) if _config_close(best, c)]
             if chosen and all(np.isnan(vals[i]) for i in chosen):
                 hits["nan_chosen"] = ck.NAN_CHOSEN
-            finite = ~np.isnan(vals)
-            ties_at_min = [i for i in np.flatnonzero(finite) if vals[i] == np.nanmin(vals)]
-            if len(ties_at_min) > 1 and _config_close(best, results[ties_at_min[-1]][0]):
-                hits["tie_last"] = ck.TIE_LAST
-            for key, message in (("test", ck.CHOSE_ON_TEST), ("train", ck.CHOSE_ON_TRAIN)):
-                i = _first_min([s[key] for _, s in results])
+            for key, i in _choices(results).items():
                 if i is not None and _config_close(best, results[i][0]):
-                    hits[f"chose_on_{key}"] = message
-            if np.any(finite) and _config_close(best, results[int(np.nanargmax(vals))][0]):
-                hits["chose_largest"] = ck.CHOSE_LARGEST
+                    hits[key] = CHOICES[key]
             if hits:  # several rules pick it here: consistent with each (the part names one only if it explains all)
                 (key, message), *others = hits.items()
                 raise Mistake(f"{what}: " + message, key=key, also=tuple(k for k, _ in others), plain=plain)
@@ -257,12 +299,23 @@ def _distinct(configs):
     return [c for i, c in enumerate(configs) if c not in configs[:i]]
 
 
+@functools.lru_cache(maxsize=None)
+def _grid_models(case):
+    """ParameterGrid's configurations of a case (the JSON of (space, salt, ties, diverge)), and the keys of the
+    mistakes whose models fail it: the distinct configurations (dedup), the wrong rules of choosing the best one on
+    the reference's results; once per process."""
+    space, salt, ties, diverge = json.loads(case)
+    want = list(ParameterGrid(space))   # a value listed twice gives its combinations twice
+    ruled_out = _choices_ruled_out([(c, ck.synthetic_scores(c, salt, ties, diverge)) for c in want])
+    return want, frozenset(ruled_out | ({"dedup"} if _distinct(want) != want else set()))
+
+
 def _check_grid(space, salt, ties=0, diverge=False):
     def check(values):
         what = "grid_search"
         (out,) = returned(values, what)
         best, results, calls = _results(out, what)
-        want = list(ParameterGrid(space))   # a value listed twice gives its combinations twice
+        want, ruled_out = _grid_models(json.dumps([space, salt, ties, diverge]))
         configs = [c for c, _ in results]
         if configs != want:
             plain = "the configurations evaluated are not ParameterGrid's, in its order"
@@ -280,6 +333,7 @@ def _check_grid(space, salt, ties=0, diverge=False):
                 raise Mistake(f"{what}: " + ck.GRID_ORDER, key="order", plain=plain)
             raise Failure(f"{what}: {plain}")
         _check_scores_and_best(what, best, results, calls, salt, ties, diverge)
+        return ruled_out  # passed: not the mistakes whose models fail here
     return check
 
 
@@ -353,13 +407,34 @@ class _GlobalState:
         return self.state.randint(n)
 
 
+def _same_configs(got, want) -> bool:
+    return len(got) == len(want) and all(_config_close(c, w) for c, w in zip(got, want))
+
+
+@functools.lru_cache(maxsize=None)
+def _random_models(case):
+    """The reference's results of a case (the JSON of (space, n_trials, seed, salt, ties, diverge)), key -> the
+    configurations of each mistake's model, and the keys of the mistakes whose models fail the case; once per
+    process. Ignoring rng includes a generator the answer seeds itself, which one seed may not tell from rng's: a
+    single search never rules it out."""
+    space, n_trials, seed, salt, ties, diverge = json.loads(case)
+    results = ref.random_search(space, n_trials, np.random.default_rng(seed),
+                                lambda c: ck.synthetic_scores(c, salt, ties, diverge))[1]
+    models = {"ignores_generator": [c for c, _ in ref.random_search(space, n_trials, _GlobalState(),
+                                                                     lambda c: {"val": 0.0})[1]],
+              "uniform_not_log": [c for c, _ in _uniform_instead(space, n_trials, seed, salt)],
+              "insertion_order": _insertion_order(space, n_trials, seed)}
+    fails = {key for key, m in models.items()
+             if key != "ignores_generator" and not _same_configs(m, [c for c, _ in results])}
+    return results, models, frozenset(fails | _choices_ruled_out(results))
+
+
 def _check_random(space, n_trials, seed, salt, ties=0, diverge=False):
     def check(values):
         what = "random_search"
         (out,) = returned(values, what)
         best, results, calls = _results(out, what)
-        want = ref.random_search(space, n_trials, np.random.default_rng(seed),
-                                 lambda c: ck.synthetic_scores(c, salt, ties, diverge))[1]
+        want, models, ruled_out = _random_models(json.dumps([space, n_trials, seed, salt, ties, diverge]))
         configs = [c for c, _ in results]
         if len(configs) != n_trials:
             raise Failure(f"{what}: {n_trials} trials should give {n_trials} results, got {len(configs)}")
@@ -372,12 +447,11 @@ def _check_random(space, n_trials, seed, salt, ties=0, diverge=False):
             if kind != "choice" and any(isinstance(v, (bool, str)) or not isinstance(v, (int, float))
                                         or not args[0] <= v <= args[1] for v in vals):
                 raise Failure(f"{what}: a '{kind}' value must be a number between low and high")
-        if not all(_config_close(c, w) for c, (w, _) in zip(configs, want)):
-            global_state = ref.random_search(space, n_trials, _GlobalState(), lambda c: {"val": 0.0})[1]
-            if all(_config_close(c, w) for c, (w, _) in zip(configs, global_state)):
+        if not _same_configs(configs, [w for w, _ in want]):
+            if _same_configs(configs, models["ignores_generator"]):
                 raise Mistake(f"{what}: " + ck.IGNORES_GENERATOR, key="ignores_generator",
                               plain="the trials differ from the rule's with the same seed")
-            if all(_config_close(c, w) for c, (w, _) in zip(configs, _uniform_instead(space, n_trials, seed, salt))):
+            if _same_configs(configs, models["uniform_not_log"]):
                 raise Mistake(f"{what}: a 'log-uniform' name was " + ck.UNIFORM_NOT_LOG, key="uniform_not_log",
                               plain="the trials differ from the rule's with the same seed")
             for name, (kind, *args) in space.items():
@@ -387,20 +461,22 @@ def _check_random(space, n_trials, seed, salt, ties=0, diverge=False):
                         raise Mistake(f"{what}: a 'log-uniform' name was " + ck.UNIFORM_NOT_LOG,
                                       key="uniform_not_log", plain="the trials differ from the rule's with the same "
                                                                    "seed")
-            if list(space) != sorted(space) and all(_config_close(c, w) for c, w in
-                                                    zip(configs, _insertion_order(space, n_trials, seed))):
+            if list(space) != sorted(space) and _same_configs(configs, models["insertion_order"]):
                 raise Mistake(f"{what}: the names were drawn in the order of the space, not in sorted order",
                               key="insertion_order", plain="the trials differ from the rule's with the same seed")
             raise Failure(f"{what}: the trials differ from the rule's with the same seed (trial after trial, names "
                           "sorted, one draw from rng per name)")
         _check_scores_and_best(what, best, results, calls, salt, ties, diverge)
+        return ruled_out  # passed: not the mistakes whose models fail here
     return check
 
 
-def _check_same_seed(values):
+SAME_SEED = ({"lr": ("log-uniform", 1e-4, 1.0), "momentum": ("uniform", 0.5, 0.99)}, 6, (31, 31, 32), 27)
+
+
+def _same_seed_judge(a, b, c):
+    """The configurations of three searches, with the seeds of SAME_SEED."""
     what = "random_search"
-    first, second, other = (_results(out, what)[1] for out in returned(values, what))
-    a, b, c = ([config for config, _ in r] for r in (first, second, other))
     if a != b:
         raise Mistake(f"{what}: the same seed gave two different searches: " + ck.IGNORES_GENERATOR,
                       key="ignores_generator", plain="the same seed gave two different searches")
@@ -409,13 +485,43 @@ def _check_same_seed(values):
                       key="ignores_generator", plain="two different seeds gave the same search")
 
 
-def _check_stats(values):
+def _ruled_out_by(judge, runs) -> frozenset:
+    """The keys of the models whose ``runs`` (key -> the judge's arguments) the ``judge`` of a scenario fails."""
+    fails = set()
+    for key, args in runs.items():
+        try:
+            judge(*args)
+        except Failure:
+            fails.add(key)
+    return frozenset(fails)
+
+
+@functools.lru_cache(maxsize=None)
+def _same_seed_ruled_out():
+    """The keys of the models that fail SAME_SEED (ignoring rng in any way does: the same stream for every seed, or
+    another one at every call); once per process."""
+    space, n_trials, seeds, salt = SAME_SEED
+    models = [_random_models(json.dumps([space, n_trials, seed, salt, 0, False]))[1] for seed in seeds]
+    return _ruled_out_by(_same_seed_judge, {key: [m[key] for m in models] for key in models[0]})
+
+
+def _check_same_seed(values):
     what = "random_search"
-    (out,) = returned(values, what)
-    if not isinstance(out, dict) or not isinstance(out.get("configs"), list) or len(out["configs"]) != 2000:
+    first, second, other = (_results(out, what)[1] for out in returned(values, what))
+    _same_seed_judge(*([config for config, _ in r] for r in (first, second, other)))
+    return _same_seed_ruled_out()  # passed: not the mistakes whose models fail here
+
+
+STAT_CASE = (STAT_SPACE, 2000, 99, 26)
+
+
+def _stats_judge(configs):
+    """The configurations of STAT_CASE's 2000 trials: log-uniform statistics."""
+    what = "random_search"
+    if not isinstance(configs, list) or len(configs) != 2000:
         raise Failure(f"{what}: 2000 trials should give 2000 results")
     try:
-        x = np.log10(np.array([c["lr"] for c in out["configs"]], dtype=float))
+        x = np.log10(np.array([c["lr"] for c in configs], dtype=float))
     except (KeyError, TypeError, ValueError):
         raise Failure(f"{what}: every configuration needs a numeric value for each name") from None
     share = np.histogram(x, bins=np.arange(-6, 1))[0] / len(x)   # six decades, 1/6 each
@@ -426,12 +532,25 @@ def _check_stats(values):
         raise Failure(f"{what}: a 'log-uniform' name does not give each decade the same share of the samples")
 
 
+@functools.lru_cache(maxsize=None)
+def _stats_ruled_out():
+    """The keys of the models whose 2000 trials fail the statistics; once per process."""
+    models = _random_models(json.dumps([*STAT_CASE, 0, False]))[1]
+    return _ruled_out_by(_stats_judge, {key: [configs] for key, configs in models.items()})
+
+
+def _check_stats(values):
+    (out,) = returned(values, "random_search")
+    _stats_judge(out.get("configs") if isinstance(out, dict) else None)
+    return _stats_ruled_out()  # passed: not the mistakes whose models fail here
+
+
 RANDOM_PARTS = _scenarios(RANDOM_SCENARIOS, _random_calls, _check_random) + [
-    Scenario("2000 trials (the log-uniform statistics)", [probe(DRIVER + "random_run", "random_search", STAT_SPACE,
-                                                                2000, 99, 26, True)], _check_stats, ("log_uniform",)),
-    Scenario("the same seed twice, then another seed", [probe(DRIVER + "random_run", "random_search",
-                                           {"lr": ("log-uniform", 1e-4, 1.0), "momentum": ("uniform", 0.5, 0.99)},
-                                           6, seed, 27) for seed in (31, 31, 32)], _check_same_seed, ("generator",)),
+    Scenario("2000 trials (the log-uniform statistics)", [probe(DRIVER + "random_run", "random_search", *STAT_CASE,
+                                                                True)], _check_stats, ("log_uniform",)),
+    Scenario("the same seed twice, then another seed", [probe(DRIVER + "random_run", "random_search", SAME_SEED[0],
+                                                              SAME_SEED[1], seed, SAME_SEED[3])
+                                                        for seed in SAME_SEED[2]], _check_same_seed, ("generator",)),
 ]
 
 
@@ -474,6 +593,54 @@ def _halving_calls(n, min_budget, eta, salt, ties=0):
     return [probe(DRIVER + "halving_run", "successive_halving", _configs(n), min_budget, eta, salt, ties)]
 
 
+KEPT = {"keeps_ties": ck.KEEPS_TIES, "drops_fraction": ck.DROPS_FRACTION, "keeps_too_many": ck.KEEPS_TOO_MANY}
+
+
+def _kept(prev, eta, losses=None) -> dict:
+    """key -> how many of a rung's ``prev`` configurations each named wrong rule of KEPT keeps (keeps_ties: every
+    loss up to the cut's, so only with the rung's ``losses``)."""
+    keep, out = max(1, prev // eta), {}
+    if isinstance(losses, list) and len(losses) == prev and keep <= prev:
+        threshold = sorted(losses)[keep - 1]
+        out["keeps_ties"] = sum(1 for v in losses if v <= threshold)
+    out["drops_fraction"] = max(1, prev - prev // eta)
+    out["keeps_too_many"] = -(-prev // eta)
+    return out
+
+
+def _worst(prev, count) -> set:
+    """The ``count`` configurations of a rung (id -> loss) with the largest losses."""
+    return set(sorted(prev, key=lambda i: prev[i])[::-1][:count])
+
+
+def _not_the_best(prev, kept) -> bool:
+    """Do survivors ``kept`` of a rung (id -> loss) have a larger loss than one of the dropped?"""
+    dropped = [v for i, v in prev.items() if i not in kept]
+    return bool(dropped) and max(prev[i] for i in kept) > min(dropped)
+
+
+@functools.lru_cache(maxsize=None)
+def _halving_models(n, min_budget, eta, salt, ties=0):
+    """The reference's rungs of a case, and the keys of the mistakes whose models fail it; once per process.
+    Along the reference's rungs, a rule of KEPT fails at the first rung it keeps another number of (until then it
+    keeps the same best ones), keeping the worst at the first rung whose worst are not among the best, and a budget
+    growing by min_budget per rung as soon as it gives another budget."""
+    _, want = ref.successive_halving(_configs(n), lambda c, b: ck.synthetic_curve(c, b, salt, ties), min_budget, eta)
+    fails, worst_follows = set(), True  # so far, keeping the worst kept the reference's survivors
+    if any(not close(min_budget * (k + 1), r["budget"], 1e-12, 0) for k, r in enumerate(want)):
+        fails.add("budget_additive")
+    for rung, after in zip(want, want[1:]):
+        prev = {c["id"]: v for c, v in zip(rung["configs"], rung["losses"])}
+        keep = max(1, len(prev) // eta)
+        fails |= {key for key, kept in _kept(len(prev), eta, rung["losses"]).items() if kept != keep}
+        if worst_follows and "keeps_worst" not in fails:
+            worst = _worst(prev, keep)
+            if _not_the_best(prev, worst):
+                fails.add("keeps_worst")
+            worst_follows = worst == {c["id"] for c in after["configs"]}
+    return want, frozenset(fails)
+
+
 def _check_halving(n, min_budget, eta, salt, ties=0):
     def curve(i, budget):
         return ck.synthetic_curve({"id": i}, budget, salt, ties)
@@ -492,7 +659,7 @@ def _check_halving(n, min_budget, eta, salt, ties=0):
                 isinstance(r, dict) and {"configs", "budget", "losses"} <= set(r) for r in rungs):
             raise Failure(f"{what}: rungs must be a list of dicts with keys 'configs', 'budget' and 'losses'")
         # the sizes and budgets do not depend on how ties are broken: the reference's
-        _, want = ref.successive_halving(_configs(n), lambda c, b: curve(c["id"], b), min_budget, eta)
+        want, ruled_out = _halving_models(n, min_budget, eta, salt, ties)
         sizes = [len(r["configs"]) if isinstance(r["configs"], list) else -1 for r in rungs]
         want_sizes = [len(r["configs"]) for r in want]
         budgets = [r["budget"] for r in rungs]
@@ -519,19 +686,9 @@ def _check_halving(n, min_budget, eta, salt, ties=0):
                                                                                          len(want_sizes)))
             if 0 < j < len(sizes):
                 prev, keep = sizes[j - 1], max(1, sizes[j - 1] // eta)
-                losses = rungs[j - 1]["losses"]
-                at_cut = None
-                if isinstance(losses, list) and len(losses) == prev and keep <= prev:
-                    threshold = sorted(losses)[keep - 1]
-                    at_cut = sum(1 for v in losses if v <= threshold)
                 # every rule that gives this rung's size (two coincide for some n and eta: consistent with both)
-                hits = {}
-                if at_cut is not None and sizes[j] == at_cut != keep:
-                    hits["keeps_ties"] = ck.KEEPS_TIES
-                if sizes[j] == max(1, prev - prev // eta) != keep:
-                    hits["drops_fraction"] = ck.DROPS_FRACTION
-                if sizes[j] == -(-prev // eta) != keep:
-                    hits["keeps_too_many"] = ck.KEEPS_TOO_MANY
+                hits = {key: KEPT[key] for key, kept in _kept(prev, eta, rungs[j - 1]["losses"]).items()
+                        if sizes[j] == kept != keep}
                 if hits:
                     (key, message), *others = hits.items()
                     raise Mistake(f"{what}: " + message, key=key, also=tuple(k for k, _ in others), plain=plain)
@@ -558,10 +715,8 @@ def _check_halving(n, min_budget, eta, salt, ties=0):
                 kept = set(ids[k])
                 if not kept <= set(prev) or len(kept) != len(ids[k]):
                     raise Failure(f"{what}: the configurations of rung {k} must be survivors of rung {k - 1}")
-                dropped = [v for i, v in prev.items() if i not in kept]
-                if dropped and max(prev[i] for i in kept) > min(dropped):
-                    order = sorted(prev, key=lambda i: prev[i])
-                    if kept == set(order[::-1][:len(kept)]) and kept != set(order[:len(kept)]):
+                if _not_the_best(prev, kept):
+                    if kept == _worst(prev, len(kept)):
                         raise Mistake(f"{what}: " + ck.KEEPS_WORST, key="keeps_worst",
                                       plain=f"the survivors of rung {k - 1} are not its best")
                     raise Failure(f"{what}: the survivors of rung {k - 1} are not the ones with the smallest losses")
@@ -571,6 +726,7 @@ def _check_halving(n, min_budget, eta, salt, ties=0):
                           "rung")
         if out["winner"] != rungs[-1]["configs"][0]:
             raise Failure(f"{what}: the winner must be the one configuration of the last rung")
+        return ruled_out  # passed: not the mistakes whose models fail here
     return check
 
 
@@ -606,6 +762,19 @@ def _report_calls(config, seeds, salt, strict=False):
     return [probe(DRIVER + "report_run", "final_report", config, seeds, salt)]
 
 
+@functools.lru_cache(maxsize=None)
+def _report_models(case):
+    """The test losses of a case (the JSON of (config, seeds, salt)), key -> (what it changes, the value that mistake
+    returns), and the keys of the mistakes whose values fail the check's tolerances (the mean to rtol=1e-12, std to
+    1e-9); once per process."""
+    config, seeds, salt = json.loads(case)
+    want = np.array([ck.synthetic_test_loss(config, s, ("train", "val"), salt) for s in seeds])
+    models = {"best_seed": ("mean", want.min()), "std_ddof0": ("std", want.std()),
+              "std_is_se": ("std", want.std(ddof=1) / math.sqrt(len(want)))}
+    right = {"mean": (want.mean(), 1e-12), "std": (want.std(ddof=1), 1e-9)}
+    return want, models, frozenset(key for key, (what, v) in models.items() if not close(v, *right[what]))
+
+
 def _check_report(config, seeds, salt, strict=False):
     def check(values):
         what = "final_report"
@@ -629,13 +798,14 @@ def _check_report(config, seeds, salt, strict=False):
             raise Mistake(f"{what}: " + ck.REFIT_TRAIN_ONLY, key="refit_train_only", plain=plain)
         if fitted != {("train", "val")}:
             raise Failure(f"{what}: fit_on must name the splits ('train', 'val')")
-        want = np.array([ck.synthetic_test_loss(config, s, ("train", "val"), salt) for s in seeds])
+        want, models, ruled_out = _report_models(json.dumps([config, seeds, salt]))
         if strict and not isinstance(losses, np.ndarray):
             kind = "a tuple" if isinstance(losses, tuple) else "a list" if isinstance(losses, list) else \
                 f"a {getattr(losses, 'what', type(losses).__name__)}"
             raise Mistake(f"{what}: test_losses must be a numpy array (np.array(losses)), not {kind}",
                           key="losses_type", plain=f"test_losses is {kind}, not a numpy array")
-        if close(mean, want.min()) and not close(want.min(), want.mean()):
+        best_seed = models["best_seed"][1]
+        if close(mean, best_seed) and not close(best_seed, want.mean()):
             raise Mistake(f"{what}: " + ck.BEST_SEED, key="best_seed", plain="mean is not the mean of the losses")
         if close(losses, np.sort(want)) and not close(losses, want):
             raise Failure(f"{what}: test_losses must follow the order of seeds, not be sorted")
@@ -644,7 +814,7 @@ def _check_report(config, seeds, salt, strict=False):
         if not close(std, want.std(ddof=1), 1e-9):
             # a named spread only when its formula gives this number and the other named one does not (for two
             # seeds the population std and the standard error are the same number)
-            population, standard_error = want.std(), want.std(ddof=1) / math.sqrt(len(want))
+            population, standard_error = models["std_ddof0"][1], models["std_is_se"][1]
             plain = "std is not the sample standard deviation of the test losses"
             both = close(population, standard_error, 1e-9)  # the same number when there are two seeds
             if close(std, population, 1e-9):
@@ -653,6 +823,7 @@ def _check_report(config, seeds, salt, strict=False):
             if close(std, standard_error, 1e-9):
                 raise Mistake(f"{what}: " + ck.STD_IS_SE, key="std_is_se", plain=plain)
             expect(std, want.std(ddof=1), f"{what}: std", rtol=1e-9)
+        return ruled_out  # passed: not the mistakes whose models fail here
     return check
 
 

@@ -405,6 +405,13 @@ def fit(net, optimizer, scheduler, batches, num_epochs, interval="epoch"):
     return history
 '''
 
+# ---------------------------------------------------------------- resembles a named mistake on one scenario only
+# A falsy-zero default: `self.end_factor or 1.0` turns end_factor = 0 into 1, so only the decay down to 0 fails, and
+# there its rates are those of "end_factor is ignored"; the decays to 0.5 and 0.2, which that model fails, it passes.
+LIN_END_OR_ONE = _lin('''        end = self.end_factor or 1.0  # 1.0 unless given
+        frac = min(self.last_epoch, self.total_iters) / self.total_iters
+        return [b * (self.start_factor + (end - self.start_factor) * frac) for b in self.base_lrs]''')
+
 BUGGY = [
     Variant("bug-step-one-base-rate", "step_lr", STEP_ONE_BASE, P1, visible=ONE_BASE, hidden="own base rate"),
     Variant("bug-step-base-lrs-mutated", "step_lr", STEP_MUTATES, P1, visible=BASE_LRS, hidden=BASE_LRS),
@@ -467,6 +474,9 @@ BUGGY = [
     Variant("bug-fit-zero-grad-after-backward", "fit", FIT_ZERO_GRAD_LATE, P5, visible="gradients",
             hidden="between backward() and optimizer.step()"),
     Variant("bug-fit-returns-array", "fit", FIT_ARRAY, P5, visible="return a list", hidden="return a list"),
+    # not named: a passing scenario rules out the mistake its one failing scenario resembles
+    Variant("bug-lin-end-factor-zero-as-one", "linear_lr", LIN_END_OR_ONE, P3, visible=None,
+            hidden="a decay down to end_factor = 0", not_named="end_factor is ignored"),
 ]
 
 CORRECT = [

@@ -448,6 +448,25 @@ def final_report(best_config, fit_and_test, seeds):
     return float(np.mean(losses)), float(np.std(losses, ddof=1)), losses
 '''
 
+# ---------------------------------------------------------------- resembles a named mistake on one scenario only
+# Ties broken by the training loss: only the grid whose validation losses tie fails, and there the pick is the
+# configuration of smallest training loss, the model of "chosen on the training loss"; every other grid, where that
+# model fails, it passes.
+GRID_TIE_BY_TRAIN = '''
+import itertools
+
+def grid_search(space, evaluate):
+    names = sorted(space)
+    results = []
+    for values in itertools.product(*(space[n] for n in names)):
+        config = dict(zip(names, values))
+        results.append((config, evaluate(config)))
+    finite = [r for r in results if not np.isnan(r[1]["val"])]
+    # among equal validation losses, the one that also fits the training data best
+    return min(finite, key=lambda r: (r[1]["val"], r[1]["train"]))[0], results
+'''
+
+
 # The order matters to tests that grade a slice of BUGGY: add new variants at the end.
 BUGGY = [
     Variant("bug-lu-uniform", "log_uniform", LU_UNIFORM, P1,
@@ -521,6 +540,9 @@ BUGGY = [
     Variant("bug-report-standard-error", "final_report", REPORT_SEM, P5, visible="standard deviation",
             hidden="standard error"),
     Variant("bug-report-list-not-array", "final_report", REPORT_LIST, P5, visible=None, hidden="numpy array"),
+    # not named: a passing scenario rules out the mistake its one failing scenario resembles
+    Variant("bug-grid-tie-broken-by-train-loss", "grid_search", GRID_TIE_BY_TRAIN, P2, visible=None,
+            hidden="validation losses that tie", not_named="chosen on the training loss"),
 ]
 
 CORRECT = [
