@@ -9,8 +9,10 @@ Messages never contain the hidden inputs or the expected values.
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
+import random
 
 import numpy as np
 import torch
@@ -163,11 +165,85 @@ def _check_mb(cases):
     def check(values):
         for args, out in zip(cases, returned(values, "minibatches")):
             _judge_epochs(out, args)
+        return lambda: _mb_ruled_out(tuple(cases))   # passed: what it rules out
     return check
+
+
+def _mb_with(bug: str):
+    """minibatches written with one known mistake (``bug``), right in every other place: the models of the named
+    mistakes (the checks name them from what the batches show; these tell which ones a passing scenario rules out)."""
+    def minibatches(X, y, batch_size, shuffle=True, drop_last=False, rng=None):
+        n = len(X)
+        if bug == "fixed_seed":  # re-seeded inside the function
+            rng = np.random.default_rng(0)
+        elif bug == "copied":  # a copy of the caller's generator, which never advances
+            rng = copy.deepcopy(rng)
+        elif bug == "none_fixed_seed" and rng is None:
+            rng = np.random.default_rng(0)
+        if rng is None:
+            rng = np.random if bug == "global_state" else np.random.default_rng()
+        order = rng.permutation(n) if shuffle else np.arange(n)
+        y_order = rng.permutation(n) if bug == "unpaired" and shuffle else order
+        if bug == "in_place" and shuffle:  # X and y shuffled in place, then sliced in order
+            X[:], y[:] = X[order], y[order]
+            order = y_order = np.arange(n)
+        full, rest = divmod(n, batch_size)
+        keep = {"dropped": False, "kept_partial": True, "one_batch": not drop_last or not full}.get(bug, not drop_last)
+        sizes = [batch_size] * full + ([rest] if rest and keep else []) \
+            + ([0] if bug == "empty" and not rest and not drop_last else [])
+        start = 0
+        for size in sizes:
+            yield X[order[start:start + size]], y[y_order[start:start + size]]
+            start += size
+    return minibatches
+
+
+# key -> the models (bugs of _mb_with) of that mistake: a scenario rules it out when every one of them fails there
+MB_MODELS = {"unpaired": ("unpaired",), "dropped": ("dropped",), "kept_partial": ("kept_partial", "one_batch"),
+             "empty": ("empty",), "modified": ("in_place",), "same_order": ("fixed_seed", "copied", "none_fixed_seed"),
+             "global_state": ("global_state",)}
+
+
+def _fails(judge, run) -> bool:
+    """Does the model's result ``run()`` fail ``judge``? A model that cannot run here shows nothing (False)."""
+    state = np.random.get_state(), random.getstate(), torch.get_rng_state()
+    try:
+        out = _plain(run())
+    except Exception:
+        return False
+    finally:  # the drivers seed the global generators: the grading process keeps its own state
+        np.random.set_state(state[0])
+        random.setstate(state[1])
+        torch.set_rng_state(state[2])
+    try:
+        judge(out)
+    except Exception:  # a Failure, or a result so odd that the check broke: wrong either way (Part.outcomes)
+        return True
+    return False
+
+
+@functools.lru_cache(maxsize=None)
+def _mb_ruled_out(cases) -> frozenset:
+    """The keys whose every model fails some case of ``cases`` (a scenario's driver arguments; "stats": the
+    statistical scenario, whose driver sees only the order of X's rows and the batch sizes, so only the mistakes
+    that show there are tried), computed once per grading process."""
+    def fails(bug):
+        if cases == "stats":
+            return _fails(_judge_stats, lambda: checks.minibatch_frequencies(
+                _mb_with(bug), STAT_N, STAT_B, STAT_EPOCHS, False, RESEEDED))
+        return any(_fails(lambda out: _judge_epochs(out, args),
+                          lambda: checks.minibatch_epochs(_mb_with(bug), *args)) for args in cases)
+    keys = ("dropped", "same_order", "global_state") if cases == "stats" else MB_MODELS
+    return frozenset(key for key in keys if all(fails(bug) for bug in MB_MODELS[key]))
 
 
 def _check_stats(values):
     (out,) = returned(values, "minibatches")
+    _judge_stats(out)
+    return lambda: _mb_ruled_out("stats")
+
+
+def _judge_stats(out):
     what = "minibatches with rng=None"
     if isinstance(out, dict) and not out.get("valid") and out.get("sizes") == [STAT_B] * (STAT_N // STAT_B):
         raise Mistake(f"{what}: " + MESSAGES["dropped"], key="dropped", plain=MESSAGES["dropped"])
@@ -291,16 +367,43 @@ def _step_matches(got, model, singular):
     return bool(np.all(np.isfinite(m)) and np.allclose(g, m, rtol=1e-9, atol=1e-12))
 
 
-def _check_steps(cases):
+def _opt_ok(lr_opt, want, singular) -> bool:
+    """lr_opt within the check's tolerance: 2/(mu + L), or any step in (0, 2/L] when A is singular."""
+    return bool((0 < lr_opt <= want[0] * (1 + 1e-9)) if singular else np.isclose(lr_opt, want[1], rtol=1e-9))
+
+
+def _step_ok(got, want, singular) -> bool:
+    """Does the triple ``got`` pass the check where the right one is ``want``?"""
+    lr_max, lr_opt, rate = got
+    return bool(np.isclose(lr_max, want[0], rtol=1e-9) and _opt_ok(lr_opt, want, singular)
+                and np.isclose(rate, want[2], rtol=1e-9, atol=1e-12))
+
+
+def _step_case(A):
+    """(the right triple, is A singular) for one input of a scenario."""
+    eig = np.linalg.eigvalsh(A)
+    return ref.quadratic_step_sizes(A), bool(eig[0] <= 1e-12 * eig[-1])
+
+
+@functools.lru_cache(maxsize=None)
+def _steps_ruled_out(index) -> frozenset:
+    """The keys whose model fails some input of scenario ``index`` of STEP_SCENARIOS, once per grading process."""
+    out = set()
+    for A in STEP_SCENARIOS[index][2]:
+        want, singular = _step_case(A)
+        out |= {key for key, _, model in _step_models(A) if not _step_ok(model, want, singular)}
+    return frozenset(out)
+
+
+def _check_steps(index):
+    cases = STEP_SCENARIOS[index][2]
+
     def check(values):
         what = "quadratic_step_sizes"
         for A, out in zip(cases, returned(values, what)):
             lr_max, lr_opt, rate = got = _numbers(out, what, ("lr_max", "lr_opt", "rate"))
-            want = ref.quadratic_step_sizes(A)
-            eig = np.linalg.eigvalsh(A)
-            singular = eig[0] <= 1e-12 * eig[-1]
-            ok_opt = (0 < lr_opt <= want[0] * (1 + 1e-9)) if singular else np.isclose(lr_opt, want[1], rtol=1e-9)
-            if np.isclose(lr_max, want[0], rtol=1e-9) and ok_opt and np.isclose(rate, want[2], rtol=1e-9, atol=1e-12):
+            want, singular = _step_case(A)
+            if _step_ok(got, want, singular):
                 continue
             # a mistake is named when its whole answer is this one and differs from the right answer here
             hits = [(key, message) for key, message, model in _step_models(A)
@@ -309,11 +412,12 @@ def _check_steps(cases):
                 raise Mistake(f"{what}: {hits[0][1]}", key=hits[0][0], plain="wrong values",
                               also=tuple(k for k, _ in hits[1:]))
             expect(lr_max, want[0], f"{what}: lr_max", rtol=1e-9)
-            if not ok_opt:
+            if not _opt_ok(lr_opt, want, singular):
                 if singular:
                     raise Failure(f"{what}: lr_opt: with mu = 0 every step in (0, 2/L] ties; yours is outside")
                 expect(lr_opt, want[1], f"{what}: lr_opt", rtol=1e-9)
             expect(rate, want[2], f"{what}: rate", rtol=1e-9, atol=1e-12)
+        return lambda: _steps_ruled_out(index)   # passed: the mistakes whose models fail here are not the answer's
     return check
 
 
@@ -459,7 +563,7 @@ SGD = Trajectories("SGD", torch.optim.SGD, SGD_SCENARIOS, SGD_MISTAKES, steps=ST
 def _epoch_with(bug: str):
     """train_epoch as written with one known mistake (``bug``), differing from the correct loop in that place only."""
     def run(net, optimizer, batches):
-        if bug != "eval_mode":
+        if bug not in ("eval_mode", "no_train_mode"):
             net.train()
         if bug == "zero_grad_once":
             optimizer.zero_grad()
@@ -495,6 +599,8 @@ TRAIN_MISTAKES = [
     (_epoch_with("step_before_backward"), MESSAGES["step_before_backward"], "step_before_backward"),
     (_epoch_with("eval_mode"), MESSAGES["eval_mode"], "eval_mode"),
 ]
+# the models of the passing path: no_train_mode is named from the net's mode after the epoch, not by its model
+TRAIN_MODELS = TRAIN_MISTAKES + [(_epoch_with("no_train_mode"), None, "no_train_mode")]
 TRAIN_CONTRACT = {
     "mean_loss": "the loss of a batch is its mean cross-entropy (reduction='mean')",
     "steps": "one optimizer step per batch, in the order given",
@@ -536,8 +642,20 @@ TRAIN_CREDIT = [Credit("one step per batch on the batch's mean loss, gradients z
 
 @functools.lru_cache(maxsize=None)
 def _train_run(fn_name, args):
-    fn = ref.train_epoch if fn_name == "ref" else dict((f.__name__, f) for f, _, _ in TRAIN_MISTAKES)[fn_name]
+    fn = ref.train_epoch if fn_name == "ref" else dict((f.__name__, f) for f, _, _ in TRAIN_MODELS)[fn_name]
     return _plain(checks.run_train_epoch(fn, *args))
+
+
+@functools.lru_cache(maxsize=None)
+def _train_ruled_out(cases) -> frozenset:
+    """The keys whose every model (no_zero_grad has two) fails some case of ``cases``: its parameters, losses or mode
+    differ from the reference's beyond the check's tolerance. not_float too: a tensor or a numpy number fails every
+    case. Once per grading process."""
+    fails = {}
+    for fn, _, key in TRAIN_MODELS:
+        failed = any(not _same_run(_train_run(fn.__name__, args), _train_run("ref", args)) for args in cases)
+        fails[key] = fails.get(key, True) and failed
+    return frozenset({"not_float", *(key for key, failed in fails.items() if failed)})
 
 
 def _same_run(got, want, rtol=1e-9):
@@ -585,6 +703,7 @@ def _check_train(cases):
                               key="loss_only", plain="the training is right, the returned loss is not")
             raise Failure(f"{what}: the parameters after the epoch differ from a plain training loop's "
                           "(zero_grad, mean cross-entropy, backward, step for each batch)")
+        return lambda: _train_ruled_out(tuple(cases))   # passed: what it rules out
     return check
 
 
@@ -598,8 +717,9 @@ PARTS = {
     "test_minibatches": Part("minibatches", contract=dict(MB_CONTRACT), scenarios=_mb_scenarios(), credit=MB_CREDIT),
     "test_quadratic_step_sizes": Part("quadratic_step_sizes", contract=dict(STEP_CONTRACT),
                                       scenarios=[Scenario(label, [call("quadratic_step_sizes", A) for A in As],
-                                                          _check_steps(As), covers)
-                                                 for label, covers, As in STEP_SCENARIOS], credit=STEP_CREDIT),
+                                                          _check_steps(i), covers)
+                                                 for i, (label, covers, As) in enumerate(STEP_SCENARIOS)],
+                                      credit=STEP_CREDIT),
     "test_sgd": Part("sgd", contract=dict(SGD_CONTRACT), scenarios=SGD.scenarios(), static=SGD.static,
                      credit=SGD_CREDIT),
     "test_train_epoch": Part("train_epoch", contract=dict(TRAIN_CONTRACT), scenarios=_train_scenarios(),

@@ -22,14 +22,63 @@ from coursekit.checks import capstone as ck
 from coursekit.demos.capstone import make_net
 from solutions import capstone as ref
 
-from .common import Failure, Mistake, call, close, probe, returned
-from ..verdicts import Credit, Part, Scenario
+from .common import Failure, Mistake, close, probe, returned
+from ..harness import encode
+from ..verdicts import Credit, Part, Scenario, decode
 
 DRIVER = "coursekit.checks.capstone:"
 
 
+def _plain(value):
+    """``value`` as the grader receives it from the sandbox (encoded and decoded), for like-for-like comparisons."""
+    return decode(json.loads(json.dumps(encode(value))))
+
+
 # ---------------------------------------------------------------- part 1: make_splits
 NAMED_SPLIT = (ck.LEAKAGE, ck.OWN_STATISTICS, ck.NOT_STRATIFIED, ck.SAMPLE_STD, ck.ZERO_VARIANCE)
+
+
+def _split_with(bug):
+    """make_splits with one known mistake (``bug``), the reference's split and standardization elsewhere: the models
+    of the named mistakes (the checks name them from properties of the parts; these tell which ones a passing
+    scenario rules out)."""
+    def make_splits(X, y, seed, val_fraction=0.2, test_fraction=0.2):
+        from sklearn.model_selection import train_test_split
+
+        X, y = np.asarray(X, dtype=float), np.asarray(y)
+        state = {"global_seed": None, "fixed_seed": 0}.get(bug, seed)
+        rest, idx_test = train_test_split(np.arange(len(y)), test_size=test_fraction, random_state=state,
+                                          stratify=None if bug == "unstratified" else y)
+        idx_train, idx_val = train_test_split(rest, test_size=val_fraction / (1 - test_fraction), random_state=state,
+                                              stratify=None if bug in ("unstratified", "first_stratified") else y[rest])
+        out = {"idx_train": idx_train, "idx_val": idx_val, "idx_test": idx_test}
+        for part, idx in (("train", idx_train), ("val", idx_val), ("test", idx_test)):
+            rows = {"leakage": X, "own_statistics": X[idx]}.get(bug, X[idx_train])
+            mean, std = rows.mean(0), rows.std(0, ddof=1 if bug == "sample_std" else 0)
+            if bug != "no_guard":  # whole_data_guard: constant on all rows, not on the training rows
+                std[(X.std(0) if bug == "whole_data_guard" else std) == 0] = 1.0
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out[f"X_{part}"] = (X[idx] - mean) / std
+            out[f"y_{part}"] = y[idx]
+        return out
+    return make_splits
+
+
+# key -> the models (bugs of _split_with) of that mistake: a scenario rules it out when every one of them fails there
+SPLIT_MODELS = {"split_0": ("leakage",), "split_1": ("own_statistics",),
+                "split_2": ("unstratified", "first_stratified"), "split_3": ("sample_std",),
+                "split_4": ("no_guard", "whole_data_guard"), "seed_ignored": ("global_seed", "fixed_seed")}
+
+
+def _split_ruled_out(judge, run) -> frozenset:
+    """The keys whose every model fails ``judge`` when ``run`` (a driver call) runs it."""
+    def fails(bug):
+        try:
+            judge(run(_split_with(bug)))
+        except Exception:  # a Failure, or a result so odd that the check broke: wrong either way (Part.outcomes)
+            return True
+        return False
+    return frozenset(key for key, bugs in SPLIT_MODELS.items() if all(fails(bug) for bug in bugs))
 
 
 def _split_scenario(label, covers, X, y, seed, fractions=None):
@@ -37,8 +86,7 @@ def _split_scenario(label, covers, X, y, seed, fractions=None):
     calls = [probe(DRIVER + "split_run", "make_splits", *args)]
     vf, tf = fractions or (0.2, 0.2)
 
-    def check(values):
-        (out,) = returned(values, "make_splits")
+    def judge(out):
         if not isinstance(out, dict) or "idx_train" not in out:
             raise Failure("make_splits should return a dict with the keys idx_*, X_* and y_* of the three parts")
         problems = ck.split_problems(X, y, out, vf, tf)
@@ -47,14 +95,22 @@ def _split_scenario(label, covers, X, y, seed, fractions=None):
                           plain="the parts or their standardization differ from the text's")
         if problems:
             raise Failure(problems[0])
+
+    @functools.lru_cache(maxsize=None)
+    def ruled_out():   # once per grading process
+        return _split_ruled_out(judge, lambda fn: _plain(ck.split_run(fn, *args)))
+
+    def check(values):
+        (out,) = returned(values, "make_splits")
+        judge(out)
+        return ruled_out   # passed: the mistakes whose every model fails here are not the answer's
     return Scenario(label, calls, check, covers)
 
 
 def _seed_scenario(X, y):
     calls = [probe(DRIVER + "split_seed_run", "make_splits", X, y, 21, 22)]
 
-    def check(values):
-        (out,) = returned(values, "make_splits")
+    def judge(out):
         a, b, c = (np.asarray(v, float) for v in out)
         if a.shape != b.shape or not np.array_equal(a, b):
             raise Mistake(ck.SEED_IGNORED, key="seed_ignored", plain="the same seed gave another split")
@@ -62,6 +118,15 @@ def _seed_scenario(X, y):
             raise Mistake(ck.SEED_IGNORED.replace("the same seed must give the same split (and a different seed "
                                                   "another one)", "another seed must give another split"),
                           key="seed_ignored", plain="another seed gave the same split")
+
+    @functools.lru_cache(maxsize=None)
+    def ruled_out():   # once per grading process
+        return _split_ruled_out(judge, lambda fn: _plain(ck.split_seed_run(fn, X, y, 21, 22)))
+
+    def check(values):
+        (out,) = returned(values, "make_splits")
+        judge(out)
+        return ruled_out   # passed: the mistakes whose every model fails here are not the answer's
     return Scenario("the same seed twice, and another seed", calls, check, ("seed",))
 
 
@@ -252,6 +317,38 @@ TRAIN_BUGS = {"weight_decay_ignored": ck.WD_IGNORED, "drop_last": ck.DROP_LAST, 
               "seed_order_only": ck.SEED_ORDER_ONLY}
 
 
+def _models(config_key, seed, arrays, bugs=None, **run):
+    """bug -> (message, its runs: one per way of drawing the batches) of the known mistakes ``bugs`` (all of them by
+    default; the recipe's only without fixed initial weights or other test rows), each run once per process."""
+    out = {bug: (message, [_train_reference(config_key, seed, arrays, loader, bug=bug, **run)
+                           for loader in (False, True)])
+           for bug, message in TRAIN_BUGS.items() if bugs is None or bug in bugs}
+    if not run.get("fixed_init") and not run.get("other_test"):
+        for bug, message, switches in RECIPE_BUGS:
+            if bugs is None or bug in bugs:
+                out[bug] = (message, [_train_model(config_key, seed, arrays, loader, tuple(sorted(switches.items())),
+                                                   run.get("salt", 0)) for loader in (False, True)])
+    return out
+
+
+# Mistakes no run rules out, their models standing for only some ways of making them: an answer has a branch per
+# optimizer, and weight_decay may be dropped, or both names made Adam, in one branch only; the test rows may be read
+# by early stopping alone ("other test rows" rules that out); drop_last's model drops nothing from a DataLoader.
+PARTIAL_MODELS = ("weight_decay_ignored", "adam_adamw_swapped", "stop_on_test", "drop_last")
+
+
+@functools.lru_cache(maxsize=None)
+def _run_ruled_out(config_key, seed, arrays, check_mode=False, **run) -> frozenset:
+    """The keys whose every model (one per way of drawing the batches) fails this run, which the answer passed: its
+    history differs from both of the reference's. Computed once per grading process (a few seconds for all runs)."""
+    wants = [_train_reference(config_key, seed, arrays, loader, **run) for loader in (False, True)]
+    bugs = [bug for bug in (*TRAIN_BUGS, *(b for b, _, _ in RECIPE_BUGS)) if bug not in PARTIAL_MODELS]
+    out = {bug for bug, (_, runs) in _models(config_key, seed, arrays, bugs, **run).items()
+           if not any(_same_run(wrong, w) for wrong in runs for w in wants)}
+    # the returned net left in training mode: the right run otherwise, which this run's check tells apart
+    return frozenset(out | ({"returned_train_mode"} if check_mode else set()))
+
+
 def _judge_run(out, config, seed, arrays, check_mode=False, **run):
     """A Failure (or Mistake) unless ``out`` is the run of either recipe the text allows. A mistake is named only
     when its model alone gives this run here (and the text's recipe does not)."""
@@ -267,19 +364,11 @@ def _judge_run(out, config, seed, arrays, check_mode=False, **run):
         if check_mode and out.get("returned_training"):
             raise Mistake(ck.RETURNED_TRAIN_MODE, key="returned_train_mode",
                           plain="the returned net is in training mode")
-        return
+        return lambda: _run_ruled_out(key, seed, arrays, check_mode, **run)   # models trained only if needed
     hits = {}
-    for bug, message in TRAIN_BUGS.items():
-        for loader in (False, True):
-            wrong = _train_reference(key, seed, arrays, loader, bug=bug, **run)
-            if _same_run(out, wrong) and not _same_run(wrong, wants[0]) and not _same_run(wrong, wants[1]):
-                hits.setdefault(bug, message)
-    if not run.get("fixed_init") and not run.get("other_test"):
-        for bug, message, switches in RECIPE_BUGS:
-            for loader in (False, True):
-                wrong = _train_model(key, seed, arrays, loader, tuple(sorted(switches.items())), run.get("salt", 0))
-                if _same_run(out, wrong) and not _same_run(wrong, wants[0]) and not _same_run(wrong, wants[1]):
-                    hits.setdefault(bug, message)
+    for bug, (message, runs) in _models(key, seed, arrays, **run).items():
+        if any(_same_run(out, wrong) and not any(_same_run(wrong, w) for w in wants) for wrong in runs):
+            hits.setdefault(bug, message)
     if len(hits) == 1:
         (bug, message), = hits.items()
         raise Mistake(message, key=bug, plain=plain)
@@ -306,8 +395,22 @@ def _run_scenario(label, covers, config, seed=1, arrays="small", check_mode=Fals
 
     def check(values):
         (out,) = returned(values, "train")
-        _judge_run(out, config, seed, arrays, check_mode=check_mode, salt=5)
+        return _judge_run(out, config, seed, arrays, check_mode=check_mode, salt=5)   # passed: what it rules out
     return Scenario(label, calls, check, covers)
+
+
+def _property_ruled_out(judge, bugs, runs) -> frozenset:
+    """For a scenario that checks a property of several runs rather than their values: the keys among ``bugs`` (the
+    models that can break that property; the others keep it by construction) whose model, with either way of drawing
+    the batches, fails ``judge``. ``runs``: the scenario's calls, as (config, seed, salt, fixed_init, other_test)."""
+    def fails(bug, loader):
+        try:
+            judge([_train_reference(_key(c), seed, "small", loader, bug=bug, salt=salt, fixed_init=fixed,
+                                    other_test=other) for c, seed, salt, fixed, other in runs])
+        except Exception:  # a Failure, or a result so odd that the check broke: wrong either way (Part.outcomes)
+            return True
+        return False
+    return frozenset(bug for bug in bugs if fails(bug, False) and fails(bug, True))
 
 
 def _determinism_scenario():
@@ -317,7 +420,7 @@ def _determinism_scenario():
     calls = [probe(DRIVER + "train_run", "train", cfg, 3, _ARRAYS["small"], salt, fixed)
              for cfg, fixed in ((config, False), (plain, True)) for salt in (6, 7)]
 
-    def check(values):
+    def check(values):  # passed: it rules out no model (each seeds as the recipe does, noise_global's draws too)
         a, b, fa, fb = returned(values, "train")
         if not _same_run(a, b, rtol=0, atol=0):
             # with the initial weights held fixed the runs agree: only the initialization escaped the seed
@@ -332,10 +435,18 @@ def _order_scenario():
     config = {**ck.VISIBLE_TRAIN_CONFIG, "dropout": 0.0, "noise": 0.0, "optimizer": "sgd-momentum", "lr": 0.05}
     calls = [probe(DRIVER + "train_run", "train", config, s, _ARRAYS["small"], 8, True) for s in (1, 2)]
 
-    def check(values):
-        a, b = returned(values, "train")
+    def judge(runs):
+        a, b = runs
         if _same_run(a, b, rtol=0, atol=0):
             raise Mistake(ck.SEED_INIT_ONLY, key="seed_init_only", plain="two seeds gave the same run")
+
+    @functools.lru_cache(maxsize=None)
+    def ruled_out():   # once per grading process; the model whose batch order ignores the seed
+        return _property_ruled_out(judge, ("seed_init_only",), [(config, s, 8, True, False) for s in (1, 2)])
+
+    def check(values):
+        judge(returned(values, "train"))
+        return ruled_out
     return Scenario("initial weights held fixed, two seeds", calls, check, ("seed_order", "seeds_differ"))
 
 
@@ -344,10 +455,18 @@ def _test_untouched_scenario():
     calls = [probe(DRIVER + "train_run", "train", config, 4, _ARRAYS["small"], 9, False, other)
              for other in (None, _OTHER_TEST["small"])]
 
-    def check(values):
-        a, b = returned(values, "train")
+    def judge(runs):
+        a, b = runs
         if not _same_run(a, b, rtol=0, atol=0):
             raise Mistake(ck.TEST_USED, key="stop_on_test", plain="other test rows changed the run")
+
+    @functools.lru_cache(maxsize=None)
+    def ruled_out():   # once per grading process; the model that reads the test rows
+        return _property_ruled_out(judge, ("stop_on_test",), [(config, 4, 9, False, o) for o in (False, True)])
+
+    def check(values):
+        judge(returned(values, "train"))
+        return ruled_out
     return Scenario("other test rows", calls, check, ("no_test",))
 
 
@@ -434,38 +553,71 @@ TRAIN = Part(
 
 # ---------------------------------------------------------------- part 3: run_study
 @functools.lru_cache(maxsize=None)
-def _study_reference(configs_key, seeds, arrays, train_mode=False):
-    """The reference's table; ``train_mode``: the named mistake, accuracies measured without net.eval()."""
-    return ck.study_run(_study_in_train_mode if train_mode else ref.run_study, json.loads(configs_key), list(seeds),
-                        _ARRAYS[arrays])
+def _study_reference(configs_key, seeds, arrays, bug="", twice=False):
+    """The reference's table; ``bug``: a known mistake's (see _study_with); ``twice``: the driver's second run."""
+    return _plain(ck.study_run(_study_with(bug) if bug else ref.run_study, json.loads(configs_key), list(seeds),
+                               _ARRAYS[arrays], twice))
 
 
-def _study_in_train_mode(configs, seeds, train_fn, data):
+def _study_with(bug):
+    """run_study with one known mistake (``bug``), right elsewhere: "train_mode" (accuracies measured without
+    net.eval()), "swapped" (val_acc and test_acc), "aliased" (one row dict), "test_as_val", "sorted_seeds",
+    "seed_index" (a seed's position passed and recorded instead of its value)."""
     import torch
 
-    def accuracy(net, X, y):  # no net.eval(): dropout stays active
+    def accuracy(net, X, y):
+        if bug != "train_mode":  # train_mode: dropout stays active
+            net.eval()
         with torch.no_grad():
             pred = net(torch.as_tensor(np.asarray(X), dtype=torch.float32)).argmax(dim=1)
             return (pred == torch.as_tensor(np.asarray(y), dtype=torch.int64)).float().mean().item()
-    rows = []
-    for name, config in configs.items():
-        for seed in seeds:
-            net, history = train_fn(config, seed, data)
-            rows.append({"config": name, "seed": seed, "num_epochs": config["num_epochs"],
-                         "epochs_run": len(history["val_loss"]),
-                         "val_acc": accuracy(net, data["X_val"], data["y_val"]),
-                         "test_acc": accuracy(net, data["X_test"], data["y_test"])})
-    return rows
+
+    def run_study(configs, seeds, train_fn, data):
+        rows, row = [], {}
+        given = {**data, "X_val": data["X_test"], "y_val": data["y_test"]} if bug == "test_as_val" else data
+        val, test = ("test", "val") if bug == "swapped" else ("val", "test")
+        for name, config in configs.items():
+            for i, seed in enumerate(sorted(seeds) if bug == "sorted_seeds" else seeds):
+                seed = i if bug == "seed_index" else seed
+                net, history = train_fn(config, seed, given)
+                row = row if bug == "aliased" else {}
+                row.update({"config": name, "seed": seed, "num_epochs": config["num_epochs"],
+                            "epochs_run": len(history["val_loss"]),
+                            "val_acc": accuracy(net, data[f"X_{val}"], data[f"y_{val}"]),
+                            "test_acc": accuracy(net, data[f"X_{test}"], data[f"y_{test}"])})
+                rows.append(row)
+        return rows
+    return run_study
+
+
+# key -> the models (bugs of _study_with) of that mistake: a scenario rules it out when every one of them fails there
+STUDY_MODELS = {"study_train_mode": ("train_mode",), "study_swapped": ("swapped",), "study_aliased": ("aliased",),
+                "study_test_as_val": ("test_as_val",), "study_seeds": ("sorted_seeds", "seed_index")}
 
 
 def _study_scenario(label, covers, configs, seeds, arrays="small", check_acc=False):
     """``check_acc``: this scenario also judges the accuracies (the others judge the table's structure only, so
     that a mistake in the accuracies costs their credit alone)."""
     calls = [probe(DRIVER + "study_run", "run_study", configs, list(seeds), _ARRAYS[arrays], check_acc)]
+    key = json.dumps(configs)
+
+    @functools.lru_cache(maxsize=None)
+    def ruled_out():   # once per grading process
+        def fails(bug):
+            try:
+                judge(_study_reference(key, tuple(seeds), arrays, bug, check_acc))
+            except Exception:  # a Failure, or a result so odd that the check broke: wrong either way
+                return True
+            return False
+        return frozenset(k for k, bugs in STUDY_MODELS.items() if all(fails(bug) for bug in bugs))
 
     def check(values):
         (out,) = returned(values, "run_study")
-        want = _study_reference(json.dumps(configs), tuple(seeds), arrays)
+        judge(out)
+        return ruled_out   # passed: the mistakes whose every model fails here are not the answer's
+
+    def judge(out):
+        want = _study_reference(key, tuple(seeds), arrays)
         if not isinstance(out, dict) or not isinstance(out.get("rows"), list):
             raise Failure("run_study should return a list of dicts, one per run")
         plain = "the table's rows differ from one run per (config, seed) in order"
@@ -500,7 +652,7 @@ def _study_scenario(label, covers, configs, seeds, arrays="small", check_acc=Fal
                 raise Mistake(ck.STUDY_SWAPPED, key="study_swapped", plain=plain)
             if close(np.asarray(got, float) / 100, acc, atol=1e-6):
                 raise Failure("accuracies should be fractions in [0, 1], not percentages")
-            model = _study_reference(json.dumps(configs), tuple(seeds), arrays, train_mode=True)
+            model = _study_reference(key, tuple(seeds), arrays, "train_mode")
             again = [[r.get("val_acc"), r.get("test_acc")] for r in out.get("again", [])]
             if close(got, [[r["val_acc"], r["test_acc"]] for r in model["rows"]], atol=1e-6) or \
                     (again and not close(got, again, atol=1e-9)):  # the model's, or random between two runs
@@ -555,9 +707,10 @@ def _rows(cells, budget=10, budgets=None, interleave=False):
     return rows
 
 
-def _summary_reference(rows, metric, ddof=1, quantile="t", sqrt_n=True, std_is_se=False):
+def _summary_reference(rows, metric, ddof=1, quantile="t", sqrt_n=True, std_is_se=False, nan_on_ties=False):
     """cell -> [n, mean, std, ci_low, ci_high]; the keyword arguments reproduce the named mistakes
-    (``std_is_se``: the standard error reported as std, the interval right)."""
+    (``std_is_se``: the standard error reported as std, the interval right; ``nan_on_ties``: scipy's t.interval,
+    NaN where the std is 0)."""
     from scipy import stats
 
     cells = {}
@@ -568,16 +721,35 @@ def _summary_reference(rows, metric, ddof=1, quantile="t", sqrt_n=True, std_is_s
         v = np.asarray(v)
         n, m, sd = len(v), float(v.mean()), float(v.std(ddof=ddof))
         q = stats.t.ppf(0.975, n - 1) if quantile == "t" else 1.959963984540054
-        half = q * sd / (math.sqrt(n) if sqrt_n else 1.0)
+        half = q * sd / (math.sqrt(n) if sqrt_n else 1.0) if sd or not nan_on_ties else math.nan
         out[name] = [n, m, sd / math.sqrt(n) if std_is_se else sd, m - half, m + half]
     return out
+
+
+# (key, the keyword arguments of _summary_reference that give its model, message)
+SUMMARY_MISTAKES = (("ddof0", {"ddof": 0}, ck.DDOF0), ("z", {"quantile": "z"}, ck.NORMAL_QUANTILE),
+                    ("no_sqrt_n", {"sqrt_n": False}, ck.NO_SQRT_N), ("std_is_se", {"std_is_se": True}, ck.STD_IS_SE))
 
 
 def _summary_scenario(label, covers, rows, metric=None, raises=False):
     calls = [probe(DRIVER + "summary_run", "summarize", rows, metric)]
 
+    @functools.lru_cache(maxsize=None)
+    def ruled_out():   # once per grading process: the keys whose model fails here
+        if raises:  # the formulas' models raise as the reference does; a budget check may see one kind of mismatch
+            return frozenset()
+        exp = np.array(list(_summary_reference(rows, metric).values()), float)
+        models = [(key, wrong) for key, wrong, _ in SUMMARY_MISTAKES] + [("zero_spread", {"nan_on_ties": True})]
+        return frozenset(key for key, wrong in models
+                         if not close(np.array(list(_summary_reference(rows, metric, **wrong).values()), float), exp,
+                                      rtol=1e-6, atol=1e-9))
+
     def check(values):
         (out,) = returned(values, "summarize")
+        judge(out)
+        return ruled_out   # passed: the mistakes whose models fail here are not the answer's
+
+    def judge(out):
         if raises:
             if out != "ValueError":
                 if "budget" in label:
@@ -604,9 +776,7 @@ def _summary_scenario(label, covers, rows, metric=None, raises=False):
                 raise Mistake(ck.ZERO_SPREAD, key="zero_spread", plain="NaN in the interval of a cell with std 0")
             raise Failure("summarize: the summary holds NaN")
         hits = {}
-        for key, wrong, message in (("ddof0", {"ddof": 0}, ck.DDOF0), ("z", {"quantile": "z"}, ck.NORMAL_QUANTILE),
-                                    ("no_sqrt_n", {"sqrt_n": False}, ck.NO_SQRT_N),
-                                    ("std_is_se", {"std_is_se": True}, ck.STD_IS_SE)):
+        for key, wrong, message in SUMMARY_MISTAKES:
             model = np.array(list(_summary_reference(rows, metric, **wrong).values()), float)
             if close(got, model, rtol=1e-6) and not close(model, exp, rtol=1e-6):
                 hits[key] = message

@@ -517,6 +517,16 @@ def quadratic_step_sizes(A):
     mu, L = eig[0], eig[-1]
     return 2 / (mu + L), 2 / L, (L - mu) / (L + mu)
 '''
+# Degenerate input, a special case of its own: a singular A answered with the safe step 1/L as the limit too. There
+# the answer is the 1/L-limit mistake's, but every other A shows the limit 2/L: that mistake must not be named
+STEPS_SINGULAR_SAFE_STEP = '''
+def quadratic_step_sizes(A):
+    eig = np.linalg.eigvalsh(A)
+    mu, L = eig[0], eig[-1]
+    if np.isclose(mu, 0.0):
+        return 1 / L, 1 / L, 1.0   # no strong convexity: keep to the safe step 1/L
+    return 2 / L, 2 / (mu + L), (L - mu) / (L + mu)
+'''
 # Types and dtypes: the update in double precision; p.data is replaced by a float64 tensor
 SGD_UPCASTS = _sgd('''
         for group in self.param_groups:
@@ -737,6 +747,9 @@ BUGGY = [
     # a mistake named on A = c * I only by its whole answer
     Variant("bug-steps-lr-max-lr-opt-swapped", "quadratic_step_sizes", STEPS_SWAPPED, P2,
             hidden="lr_max and lr_opt are swapped"),
+    # a mistake whose model the answer follows on one scenario and that a passing scenario rules out
+    Variant("bug-steps-singular-safe-step", "quadratic_step_sizes", STEPS_SINGULAR_SAFE_STEP, P2,
+            hidden="Fails with: a singular A", not_named="your stability limit is 1/L"),
 ]
 
 CORRECT = [

@@ -253,6 +253,13 @@ TRAIN_FLOAT64 = _edit("train", ("    net = make_net(config)  # hidden width and 
                       ('X_val = torch.as_tensor(data["X_val"], dtype=torch.float32)',
                        'X_val = torch.as_tensor(data["X_val"], dtype=torch.float64)'),
                       ("noise * torch.randn(xb.shape, generator=g)", "noise * torch.randn(xb.shape, generator=g, dtype=torch.float64)"))
+# composition: eval mode for the validation pass only with early stopping, so without patience dropout stays active.
+# There the runs are the val-in-train-mode mistake's, but with patience and dropout the answer is right where that
+# mistake's run is not: it must not be named
+TRAIN_EVAL_ONLY_WITH_PATIENCE = _edit("train", ("        net.eval()\n        with torch.no_grad():",
+                                                "        if patience is not None:\n"
+                                                "            net.eval()  # early stopping compares eval-mode losses\n"
+                                                "        with torch.no_grad():"))
 # a list aliased rather than copied: one row dict updated in place
 STUDY_ALIASED_ROW = """
 def run_study(configs, seeds, train_fn, data):
@@ -344,6 +351,10 @@ BUGGY = [
     # types: the recipe trains a float32 net on float32 tensors; a float64 run differs by more than the tolerance
     # (the driver now evaluates the returned float64 net in its dtype instead of crashing)
     Variant("train_float64_run", "train", TRAIN_FLOAT64, "test_train", hidden="float64"),
+    # a mistake whose model the answer follows on some scenarios and that a passing scenario rules out
+    Variant("train_eval_only_with_patience", "train", TRAIN_EVAL_ONLY_WITH_PATIENCE, "test_train",
+            visible="computed in training mode", hidden="dropout, noise, train and eval modes ✘ 0 of 0.5",
+            not_named="validation loss was computed in training mode"),
 ]
 
 CORRECT = [
