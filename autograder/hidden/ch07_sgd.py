@@ -572,14 +572,12 @@ def _epoch_with(bug: str):
             if bug not in ("no_zero_grad", "zero_grad_once", "zero_after_backward"):
                 optimizer.zero_grad()
             loss = F.cross_entropy(net(Xb), yb, reduction="sum" if bug == "summed" else "mean")
-            if bug == "step_before_backward":
-                optimizer.step()
-                loss.backward()
-            else:
-                loss.backward()
-                if bug == "zero_after_backward":
-                    optimizer.zero_grad()
-                optimizer.step()
+            # step() before backward() either never moves (zero_grad first: this model's run) or, once a gradient
+            # is there, makes torch raise (the parameters changed in place before backward)
+            loss.backward()
+            if bug == "zero_after_backward":
+                optimizer.zero_grad()
+            optimizer.step()
             losses.append(loss.item())
             total += loss.item() * (1 if bug == "summed" else len(yb))
             count += len(yb)
@@ -596,7 +594,6 @@ TRAIN_MISTAKES = [
     (_epoch_with("no_zero_grad"), MESSAGES["no_zero_grad"], "no_zero_grad"),
     (_epoch_with("zero_grad_once"), MESSAGES["no_zero_grad"] + " (once per epoch is not enough)", "no_zero_grad"),
     (_epoch_with("zero_after_backward"), MESSAGES["zero_after_backward"], "zero_after_backward"),
-    (_epoch_with("step_before_backward"), MESSAGES["step_before_backward"], "step_before_backward"),
     (_epoch_with("eval_mode"), MESSAGES["eval_mode"], "eval_mode"),
 ]
 # the models of the passing path: no_train_mode is named from the net's mode after the epoch, not by its model

@@ -43,10 +43,9 @@ MESSAGES = {
     "unweighted": "the returned loss is the plain mean of the batch losses; weight each batch by its size "
                   "(a smaller last batch counts less), i.e. the mean over the epoch's examples",
     "no_zero_grad": "gradients accumulate: call optimizer.zero_grad() before every backward pass",
-    "zero_after_backward": "optimizer.zero_grad() comes between loss.backward() and optimizer.step(), so every "
-                           "step sees zero gradients: zero them before the backward pass",
-    "step_before_backward": "optimizer.step() comes before loss.backward(): each step uses the gradients of the "
-                            "previous batch (none on the first); call backward first, then step",
+    "zero_after_backward": "every optimizer.step() sees zero gradients, so the parameters never move: "
+                           "optimizer.zero_grad() comes between loss.backward() and optimizer.step(), or step() comes "
+                           "right after zero_grad(), before backward(); the order is zero_grad(), backward(), step()",
     "eval_mode": "the batches ran with the net in eval mode (net.train() comes only after them): put the net in "
                  "training mode before the loop, so that batch norm and dropout train",
     "global_state": "with rng=None your orders follow numpy's global random state (np.random.seed): make a "

@@ -595,6 +595,20 @@ def train_epoch(net, optimizer, batches):
         count += len(y_batch)
     return total / count
 '''
+# the step before the backward pass, zero_grad first: no step ever sees a gradient (as zero_grad after backward)
+TRAIN_STEP_BEFORE_BACKWARD = '''
+def train_epoch(net, optimizer, batches):
+    net.train()
+    total, count = 0.0, 0
+    for X_batch, y_batch in batches:
+        optimizer.zero_grad()
+        loss = F.cross_entropy(net(X_batch), y_batch)
+        optimizer.step()
+        loss.backward()
+        total += loss.item() * len(y_batch)
+        count += len(y_batch)
+    return total / count
+'''
 TRAIN_ZERO_AFTER_BACKWARD = '''
 def train_epoch(net, optimizer, batches):
     net.train()
@@ -742,6 +756,8 @@ BUGGY = [
             hidden="the training is right but the returned loss is wrong"),
     Variant("bug-train-zero-grad-after-backward", "train_epoch", TRAIN_ZERO_AFTER_BACKWARD, P4,
             hidden="between loss.backward() and optimizer.step()"),
+    Variant("bug-train-step-before-backward", "train_epoch", TRAIN_STEP_BEFORE_BACKWARD, P4,
+            hidden="step() comes right after zero_grad(), before backward()"),
     # numerics
     Variant("bug-train-float32-total", "train_epoch", TRAIN_FLOAT32_TOTAL, P4, hidden="the returned loss is wrong"),
     # a mistake named on A = c * I only by its whole answer
