@@ -8,6 +8,8 @@ values.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from sklearn.linear_model import Ridge
 
@@ -39,6 +41,18 @@ def _kept(what, outs):
                           key="inputs_changed", plain="the input arrays were changed in place")
     return [out["out"] for out in outs]
 
+
+def _failing(models, agrees) -> frozenset:
+    """The keys of ``models`` (key -> the forms of that mistake) whose every form fails: ``agrees(form)`` is False,
+    the form differing from the reference beyond the check's tolerances. A passing answer rules them out."""
+    return frozenset(key for key, forms in models.items() if not any(agrees(f) for f in forms))
+
+
+def _cached(compute):
+    """``compute()`` once per grading process (the references and the mistakes' models of a scenario)."""
+    return lru_cache(maxsize=None)(compute)
+
+
 # ---------------------------------------------------------------- part 1
 PENALTY_CONTRACT = {
     "value": "returns lam/2 times the sum of the squared entries of w, as one number",
@@ -57,26 +71,41 @@ PENALTY_SCENARIOS = [  # (label, covers, [(w, lam), ...])
 ]
 
 
+PENALTY_MISTAKES = (  # (key, message, plain), in the order they are tried
+    ("penalty_not_half", "you computed lam * ||w||^2; the course's penalty is lam/2 * ||w||^2 (so that its gradient is "
+                         "exactly lam * w, as torch's weight_decay)", "twice the penalty"),
+    ("penalty_norm", "you used the norm ||w||, not its square ||w||^2", "wrong value"),
+    ("penalty_l1", "that is an L1 penalty (sum of |w|); L2 sums the squares", "wrong value"),
+    ("penalty_per_column", "the penalty must sum over every entry of w and return one number", "not one number"),
+)
+
+
+def _penalty_models(w, lam):
+    """The reference, and key -> the values the forms of that mistake return for (w, lam)."""
+    return ref.l2_penalty(w, lam), {
+        "penalty_not_half": [lam * np.sum(w ** 2)],
+        "penalty_norm": [0.5 * lam * np.sqrt(np.sum(w ** 2))],
+        "penalty_l1": [0.5 * lam * np.sum(np.abs(w))],
+        # one number per column or per row (for a 1-D w both are the right number)
+        "penalty_per_column": [0.5 * lam * np.sum(w ** 2, axis=0), 0.5 * lam * np.sum(w ** 2, axis=-1)],
+    }
+
+
 def _check_penalty(cases):
+    @_cached
+    def models():   # per case (reference, models), and the keys whose models fail some case
+        per_case = [_penalty_models(w, lam) for w, lam in cases]
+        return per_case, frozenset().union(*(_failing(m, lambda f, want=want: close(f, want)) for want, m in per_case))
+
     def check(values):
-        for (w, lam), got in zip(cases, returned(values, "l2_penalty")):
+        per_case, ruled_out = models()
+        for (w, lam), (want, wrong), got in zip(cases, per_case, returned(values, "l2_penalty")):
             what = f"l2_penalty on a weight array of shape {w.shape}"
-            if lam > 0:
-                if close(got, lam * np.sum(w ** 2)):
-                    raise Mistake(f"{what}: you computed lam * ||w||^2; the course's penalty is lam/2 * ||w||^2 "
-                                  "(so that its gradient is exactly lam * w, as torch's weight_decay)",
-                                  key="penalty_not_half", plain="twice the penalty")
-                if close(got, 0.5 * lam * np.sqrt(np.sum(w ** 2))):
-                    raise Mistake(f"{what}: you used the norm ||w||, not its square ||w||^2", key="penalty_norm",
-                                  plain="wrong value")
-                if close(got, 0.5 * lam * np.sum(np.abs(w))):
-                    raise Mistake(f"{what}: that is an L1 penalty (sum of |w|); L2 sums the squares",
-                                  key="penalty_l1", plain="wrong value")
-                if w.ndim > 1 and (close(got, 0.5 * lam * np.sum(w ** 2, axis=0))
-                                   or close(got, 0.5 * lam * np.sum(w ** 2, axis=-1))):
-                    raise Mistake(f"{what}: the penalty must sum over every entry of w and return one number",
-                                  key="penalty_per_column", plain="not one number")
-            expect(got, ref.l2_penalty(w, lam), what)
+            for key, message, plain in PENALTY_MISTAKES:   # a form that coincides with the reference names nothing
+                if any(close(got, f) and not close(f, want) for f in wrong[key]):
+                    raise Mistake(f"{what}: {message}", key=key, plain=plain)
+            expect(got, want, what)
+        return ruled_out   # passed: the mistakes whose models fail here are not the answer's
     return check
 
 
@@ -104,49 +133,61 @@ GRAD_SCENARIOS = [  # (label, covers, [(w, b, X, y, lam), ...])
 ]
 
 
+GRAD_OUTPUTS = ("the loss", "grad_w", "grad_b")
+DATA_TERM = "the data term must be 1/(2n) * sum of squared residuals"
+GRAD_MISTAKES = (  # (key, form of _grad_models, message, plain), in the order they are tried
+    ("intercept_penalized", 0, "grad_b includes lam * b: the intercept must not be penalized", "grad_b differs"),
+    ("grad_no_penalty", 0, "grad_w is missing the penalty's gradient lam * w (the penalty is in the loss but not in "
+                           "the gradient?)", "grad_w differs"),
+    ("loss_no_penalty", 0, "the loss is missing the penalty lam/2 * ||w||^2 (the penalty is in the gradient but not "
+                           "in the loss?)", "the loss differs"),
+    ("penalty_not_half", 0, "the loss uses lam * ||w||^2; the course's penalty is lam/2 * ||w||^2, whose gradient is "
+                            "lam * w (what torch's weight_decay=lam adds)", "the loss differs"),
+    ("penalty_not_half", 1, "grad_w uses 2 * lam * w, the gradient of lam * ||w||^2; the gradient of lam/2 * ||w||^2 "
+                            "is lam * w", "grad_w differs"),
+    ("intercept_penalized", 1, "the loss penalizes the intercept b; only w is penalized", "the loss differs"),
+    ("data_term", 0, DATA_TERM, "the loss differs"),
+    ("data_term", 1, DATA_TERM, "the loss differs"),
+    ("residual_without_b", 0, "the residual must include the intercept: X @ w + b - y", "the loss differs"),
+)
+
+
+def _grad_models(w, b, X, y, lam):
+    """The reference (loss, grad_w, grad_b), and key -> the forms of that mistake: (which of the three outputs
+    differs, its value); the other two are the reference's."""
+    want = ref.ridge_loss_and_grad(w, b, X, y, lam)
+    n = len(y)
+    r, r0 = X @ w + b - y, X @ w - y
+    data_loss, data_gw, penalty = r @ r / (2 * n), X.T @ r / n, 0.5 * lam * w @ w
+    return want, {
+        "intercept_penalized": [(2, want[2] + lam * b), (0, data_loss + 0.5 * lam * (w @ w + b * b))],
+        "grad_no_penalty": [(1, data_gw)],
+        "loss_no_penalty": [(0, data_loss)],
+        "penalty_not_half": [(0, data_loss + lam * w @ w), (1, data_gw + 2 * lam * w)],
+        "data_term": [(0, 2 * data_loss + penalty), (0, r @ r / 2 + penalty)],
+        "residual_without_b": [(0, r0 @ r0 / (2 * n) + penalty)],
+    }
+
+
 def _check_grad(cases):
+    @_cached
+    def models():   # per case (reference, models), and the keys whose models fail some case
+        per_case = [_grad_models(*case) for case in cases]
+        return per_case, frozenset().union(*(_failing(m, lambda f, want=want: close(f[1], want[f[0]]))
+                                             for want, m in per_case))
+
     def check(values):
         what = "ridge_loss_and_grad"
-        for (w, b, X, y, lam), out in zip(cases, returned(values, what)):
-            loss, grad_w, grad_b = pair(out, f"{what} should return (loss, grad_w, grad_b):", 3)
-            want_loss, want_gw, want_gb = ref.ridge_loss_and_grad(w, b, X, y, lam)
-            n = len(y)
-            r = X @ w + b - y
-            data_loss, data_gw = r @ r / (2 * n), X.T @ r / n
-            if lam > 0:
-                if b != 0 and close(grad_b, want_gb + lam * b):
-                    raise Mistake(f"{what}: grad_b includes lam * b: the intercept must not be penalized",
-                                  key="intercept_penalized", plain="grad_b differs")
-                if close(grad_w, data_gw) and not close(grad_w, want_gw):
-                    raise Mistake(f"{what}: grad_w is missing the penalty's gradient lam * w "
-                                  "(the penalty is in the loss but not in the gradient?)", key="grad_no_penalty",
-                                  plain="grad_w differs")
-                if close(loss, data_loss) and not close(loss, want_loss):
-                    raise Mistake(f"{what}: the loss is missing the penalty lam/2 * ||w||^2 "
-                                  "(the penalty is in the gradient but not in the loss?)", key="loss_no_penalty",
-                                  plain="the loss differs")
-                if close(loss, data_loss + lam * w @ w):
-                    raise Mistake(f"{what}: the loss uses lam * ||w||^2; the course's penalty is lam/2 * ||w||^2, "
-                                  "whose gradient is lam * w (what torch's weight_decay=lam adds)",
-                                  key="penalty_not_half", plain="the loss differs")
-                if close(grad_w, data_gw + 2 * lam * w):
-                    raise Mistake(f"{what}: grad_w uses 2 * lam * w, the gradient of lam * ||w||^2; "
-                                  "the gradient of lam/2 * ||w||^2 is lam * w", key="penalty_not_half",
-                                  plain="grad_w differs")
-                if b != 0 and close(loss, data_loss + 0.5 * lam * (w @ w + b * b)):
-                    raise Mistake(f"{what}: the loss penalizes the intercept b; only w is penalized",
-                                  key="intercept_penalized", plain="the loss differs")
-            if close(loss, 2 * data_loss + 0.5 * lam * w @ w) or close(loss, r @ r / 2 + 0.5 * lam * w @ w):
-                raise Mistake(f"{what}: the data term must be 1/(2n) * sum of squared residuals",
-                              key="data_term", plain="the loss differs")
-            if b != 0:
-                r0 = X @ w - y
-                if close(loss, r0 @ r0 / (2 * n) + 0.5 * lam * w @ w):
-                    raise Mistake(f"{what}: the residual must include the intercept: X @ w + b - y",
-                                  key="residual_without_b", plain="the loss differs")
-            expect(loss, want_loss, f"{what}: the loss")
-            expect(grad_w, want_gw, f"{what}: grad_w")
-            expect(grad_b, want_gb, f"{what}: grad_b")
+        per_case, ruled_out = models()
+        for (want, wrong), out in zip(per_case, returned(values, what)):
+            got = pair(out, f"{what} should return (loss, grad_w, grad_b):", 3)
+            for key, form, message, plain in GRAD_MISTAKES:   # a form that coincides with the reference names nothing
+                i, value = wrong[key][form]
+                if close(got[i], value) and not close(value, want[i]):
+                    raise Mistake(f"{what}: {message}", key=key, plain=plain)
+            for g, w_, output in zip(got, want, GRAD_OUTPUTS):
+                expect(g, w_, f"{what}: {output}")
+        return ruled_out   # passed: the mistakes whose models fail here are not the answer's
     return check
 
 
@@ -187,36 +228,68 @@ def static_ridge_fit(source):
                       items=("no_inverse",))
 
 
+RIDGE_MISTAKES = (  # (key, message, plain), in the order they are tried on w
+    ("lam_not_n_lam", "you used lam where the objective needs n * lam (the data term is an average over n samples)",
+     "w differs"),
+    ("intercept_penalized", "the intercept is penalized (a column of ones inside the penalty); centre X and y instead, "
+                            "and recover b = mean(y) - mean(X) @ w", "w differs"),
+    ("no_intercept", "you fitted without an intercept: centre X and y first", "w differs"),
+)
+
+
+def _large_means(X) -> bool:
+    return np.abs(X.mean(axis=0)).max() > 1e3 * X.std(axis=0).max()
+
+
+def _ridge_tol(X) -> float:
+    """The rtol of w and b: rounding only where the features have large means, which centring first gives."""
+    return 1e-9 if _large_means(X) else 1e-6
+
+
+def _ridge_models(X, y, lam):
+    """The reference (w, b), and key -> the (w, b) of each form of that mistake."""
+    n, d = X.shape
+    Xa = np.hstack([X, np.ones((n, 1))])
+    wa = np.linalg.solve(Xa.T @ Xa + n * lam * np.eye(d + 1), Xa.T @ y)
+    # the normal equations of (w, b) together, uncentred, the penalty on w only (tests/submissions: RIDGE_KKT_SYSTEM)
+    kkt = np.linalg.solve(Xa.T @ Xa + n * lam * np.diag([1.0] * d + [0.0]), Xa.T @ y)
+    sklearn = Ridge(alpha=lam).fit(X, y)
+    return ref.ridge_fit(X, y, lam), {
+        "lam_not_n_lam": [(sklearn.coef_, sklearn.intercept_)],
+        "intercept_penalized": [(wa[:-1], wa[-1])],
+        "no_intercept": [(np.linalg.solve(X.T @ X + n * lam * np.eye(d), X.T @ y), 0.0)],
+        "uncentred_cancellation": [(kkt[:-1], kkt[-1])],
+    }
+
+
 def _check_ridge(cases):
+    @_cached
+    def models():   # per case (reference, models), and the keys whose models fail some case
+        per_case = [_ridge_models(X, y, lam) for X, y, lam in cases]
+        return per_case, frozenset().union(*(
+            _failing(m, lambda f, want=want, tol=_ridge_tol(X): close(f[0], want[0], tol) and close(f[1], want[1], tol))
+            for (X, _, _), (want, m) in zip(cases, per_case)))
+
     def check(values):
         what = "ridge_fit"
-        for (X, y, lam), out in zip(cases, returned(values, what)):
+        per_case, ruled_out = models()
+        for (X, y, lam), ((want_w, want_b), wrong), out in zip(cases, per_case, returned(values, what)):
             w, b = pair(out, f"{what} should return (w, b):", 2)
-            n, d = X.shape
-            want_w, want_b = ref.ridge_fit(X, y, lam)
-            if close(w, Ridge(alpha=lam).fit(X, y).coef_, 1e-6) and not close(w, want_w, 1e-6):
-                raise Mistake(f"{what}: you used lam where the objective needs n * lam "
-                              "(the data term is an average over n samples)", key="lam_not_n_lam", plain="w differs")
-            Xa = np.hstack([X, np.ones((n, 1))])
-            wa = np.linalg.solve(Xa.T @ Xa + n * lam * np.eye(d + 1), Xa.T @ y)
-            if close(w, wa[:-1], 1e-6) and not close(w, want_w, 1e-6):
-                raise Mistake(f"{what}: the intercept is penalized (a column of ones inside the penalty); "
-                              "centre X and y instead, and recover b = mean(y) - mean(X) @ w",
-                              key="intercept_penalized", plain="w differs")
-            if close(w, np.linalg.solve(X.T @ X + n * lam * np.eye(d), X.T @ y), 1e-6) \
-                    and not close(w, want_w, 1e-6):
-                raise Mistake(f"{what}: you fitted without an intercept: centre X and y first", key="no_intercept",
-                              plain="w differs")
-            large = np.abs(X.mean(axis=0)).max() > 1e3 * X.std(axis=0).max()
+            for key, message, plain in RIDGE_MISTAKES:   # told apart by w, to 1e-6
+                model_w = wrong[key][0][0]
+                if close(w, model_w, 1e-6) and not close(w, want_w, 1e-6):
+                    raise Mistake(f"{what}: {message}", key=key, plain=plain)
+            large = _large_means(X)
             if large and close(w, want_w, 1e-3) and close(b, want_b, 1e-3) \
                     and not (close(w, want_w, 1e-9) and close(b, want_b, 1e-9)):
                 raise Mistake(f"{what}: w and b lose their accuracy on features with large means: the normal "
                               "equations of uncentred data (or X'X - n x̄x̄') cancel catastrophically; centre X and y "
                               "first, as the text says, then solve", key="uncentred_cancellation",
                               plain="w and b are off by more than rounding")
-            tol = 1e-9 if large else 1e-6
+            tol = _ridge_tol(X)
             expect(w, want_w, f"{what}: w", rtol=tol)
             expect(b, want_b, f"{what}: b", rtol=tol)
+        return ruled_out   # passed: the mistakes whose models fail here are not the answer's
     return check
 
 
@@ -267,19 +340,45 @@ def _norm_owned(net) -> set[str]:
     return {names[id(p)] for m in net.modules() if is_norm_layer(m) for p in m.parameters(recurse=False)}
 
 
+@lru_cache(maxsize=None)
+def _groups_reference(net_name, wd):
+    """Names of the parameters of a network, once per process: (decayed, all trainable, plain biases, held by
+    normalization layers, frozen), and whether a parameter is reachable twice (shared by two layers)."""
+    net = build_net(net_name) if net_name in PROBED_NETS else _build_net(net_name)
+    want_decay, want_keep = ref.decay_param_groups(net, wd)
+    names = {id(p): n for n, p in net.named_parameters()}
+    want_decayed = frozenset(names[id(p)] for p in want_decay["params"])
+    want_all = want_decayed | {names[id(p)] for p in want_keep["params"]}
+    norms = frozenset(_norm_owned(net))
+    biases = frozenset(n for n in want_all if n.endswith("bias")) - norms
+    frozen = frozenset(n for n, p in net.named_parameters() if not p.requires_grad)
+    shared = len(list(net.named_parameters(remove_duplicate=False))) > len(names)
+    return want_decayed, want_all, biases, norms, frozen, shared
+
+
+def _groups_ruled_out(cases) -> frozenset:
+    """The mistakes whose every form fails on these cases. A weight_decay other than the one given: a constant
+    matches at most one of two different values. A parameter listed once per layer that holds it: a network with a
+    shared one. Biases or normalization parameters decayed: never, as their forms include those of one layer type
+    only (DECAY_BATCHNORM_ONLY in tests/submissions/ch02.py), which coincide with the right groups wherever that
+    type is absent; and the check sees them in the groups rather than in a value that may coincide."""
+    out = set()
+    if len({wd for _, wd in cases}) > 1:
+        out.add("wrong_weight_decay")
+    if any(_groups_reference(*case)[5] for case in cases):
+        out.add("param_twice")
+    return frozenset(out)
+
+
 def _check_groups(cases):
+    ruled_out = _cached(lambda: _groups_ruled_out(cases))
+
     def check(values):
         what = "decay_param_groups"
         for (net_name, wd), out in zip(cases, returned(values, what)):
             if isinstance(out, Foreign) or not isinstance(out, dict) or "groups" not in out:
                 raise Failure(f"{what}: return a list of dicts, each with keys 'params' and 'weight_decay'")
-            net = build_net(net_name) if net_name in PROBED_NETS else _build_net(net_name)
-            want_decay, want_keep = ref.decay_param_groups(net, wd)
-            names = {id(p): n for n, p in net.named_parameters()}
-            frozen = {n for n, p in net.named_parameters() if not p.requires_grad}
-            want_decayed = {names[id(p)] for p in want_decay["params"]}
-            want_all = want_decayed | {names[id(p)] for p in want_keep["params"]}
-            biases = {n for n in want_all if n.endswith("bias")}
+            want_decayed, want_all, plain_biases, norms, frozen, _ = _groups_reference(net_name, wd)
             decayed, kept, seen = set(), set(), []
             for g in out["groups"]:
                 if "params" not in g["keys"] or "weight_decay" not in g["keys"]:
@@ -298,10 +397,10 @@ def _check_groups(cases):
                               "parameters of the network")
             decayed -= frozen       # a frozen parameter may sit in either group: the optimizer never steps it
             # as the visible check: plain biases first, then anything of a normalization layer
-            if (decayed - want_decayed) & (biases - _norm_owned(net)):
+            if (decayed - want_decayed) & plain_biases:
                 raise Mistake(f"{what}: " + BIASES_DECAYED.format(which=""), key="biases_decayed",
                               plain="biases are decayed")
-            if (decayed - want_decayed) & _norm_owned(net):
+            if (decayed - want_decayed) & norms:
                 raise Mistake(f"{what}: " + NORM_DECAYED.format(which=""), key="norms_decayed",
                               plain="normalization parameters are decayed")
             if len(seen) != len(set(seen)):
@@ -313,6 +412,7 @@ def _check_groups(cases):
                               "decayed")
             if out["torch_error"]:
                 raise Failure(f"{what}: torch.optim.SGD rejects your groups: {out['torch_error']}")
+        return ruled_out()   # passed: the mistakes whose every form fails here are not the answer's
     return check
 
 
@@ -367,25 +467,56 @@ def _select_call(seed, lams):
     return out
 
 
+def _select_models(seed, lams):
+    """The reference (best_lam, val_errors), and key -> the (best_lam, val_errors) of each form of that mistake."""
+    Xtr, ytr, Xva, yva = _SPLITS[seed]
+    lams = np.asarray(lams, dtype=float)
+    best, errors = ref.select_lambda(Xtr, ytr, Xva, yva, lams)
+    train = np.array([np.mean((Xtr @ w + b - ytr) ** 2) for w, b in (ref.ridge_fit(Xtr, ytr, lam) for lam in lams)])
+    tied = [lam for lam, e in zip(lams, errors) if e == np.min(errors) and lam != best]
+
+    def scan(rises):   # the first lambda whose successor is worse, or not better (SELECT_FIRST_OF_GRID's scan)
+        return next((lams[i] for i in range(len(lams) - 1) if rises(errors[i + 1], errors[i])), lams[-1])
+    return (best, errors), {
+        "select_on_train": [(lams[np.argmin(train)], train)],
+        "lam_index": [(int(np.argmin(errors)), errors)],
+        "sorted_grid": [(best, errors[np.argsort(lams)])],
+        # another of the tied lambdas (none: the reference, ties show nothing here), or a scan that stops early:
+        # never ruled out, as the first coincide wherever no lambdas tie and a scan by >= where all of them do
+        "best_not_first_minimum": [(lam, errors) for lam in tied] + [(best, errors)] * (not tied)
+                                  + [(scan(np.greater), errors), (scan(np.greater_equal), errors)],
+    }
+
+
+def _select_agrees(form, want) -> bool:
+    """(best_lam, val_errors) within the check's tolerances of the reference."""
+    return close(form[1], want[1], 1e-6) and close(form[0], want[0], 1e-9)
+
+
 def _check_select(cases):
+    @_cached
+    def models():   # per case (reference, models), and the keys whose models fail some case
+        per_case = [_select_models(seed, lams) for seed, lams in cases]
+        return per_case, frozenset().union(*(_failing(m, lambda f, want=want: _select_agrees(f, want))
+                                             for want, m in per_case))
+
     def check(values):
         what = "select_lambda"
-        for (seed, lams), out in zip(cases, returned(values, what)):
-            Xtr, ytr, Xva, yva = _SPLITS[seed]
+        per_case, ruled_out = models()
+        for (_, lams), ((want_best, want_errors), wrong), out in zip(cases, per_case, returned(values, what)):
             lams_arr = np.asarray(lams, dtype=float)
             best, errors = _seq(out, f"{what} should return (best_lam, val_errors):", 2)
-            want_best, want_errors = ref.select_lambda(Xtr, ytr, Xva, yva, lams_arr)
-            fits = [ref.ridge_fit(Xtr, ytr, lam) for lam in lams_arr]
-            train_errors = np.array([np.mean((Xtr @ w + b - ytr) ** 2) for w, b in fits])
+            train_errors = wrong["select_on_train"][0][1]
             if close(errors, train_errors, 1e-6) and not close(errors, want_errors, 1e-6):
                 raise Mistake(f"{what}: the errors are measured on the training data; use the validation data",
                               key="select_on_train", plain="val_errors differ")
             tied = lams_arr[want_errors == np.min(want_errors)]
             tie = len(set(tied.tolist())) > 1 and np.any(np.isclose(best, tied)) and not close(best, want_best)
-            if close(best, np.argmin(want_errors)) and not close(best, want_best) and not tie:
+            if close(best, wrong["lam_index"][0][0]) and not close(best, want_best) and not tie:
                 raise Mistake(f"{what}: return the value of the best lambda, not its index", key="lam_index",
                               plain="best_lam differs")
-            if close(errors, want_errors[np.argsort(lams_arr)], 1e-6) and not close(errors, want_errors, 1e-6):
+            sorted_errors = wrong["sorted_grid"][0][1]
+            if close(errors, sorted_errors, 1e-6) and not close(errors, want_errors, 1e-6):
                 raise Mistake(f"{what}: the errors are sorted by lambda; return them in the order of lams",
                               key="sorted_grid",
                               plain="val_errors come in the sorted order of lams, not in the order given")
@@ -400,6 +531,7 @@ def _check_select(cases):
                               plain="best_lam differs")
             expect(errors, want_errors, f"{what}: the validation errors", rtol=1e-6)
             expect(best, want_best, f"{what}: the chosen lambda", rtol=1e-9)
+        return ruled_out   # passed: the mistakes whose models fail here are not the answer's
     return check
 
 
@@ -427,6 +559,7 @@ def _scenarios(table, make_call, check):
 def _kept_scenario(label, name, cases, covers):
     def check(values):
         _kept(name, returned(values, name))
+        return {"inputs_changed"}   # passed: the arrays were compared before and after the calls
     return Scenario(label, [_kept_call(name, *args) for args in cases], check, covers)
 
 

@@ -615,6 +615,25 @@ def select_degree(x_train, y_train, x_test, y_test, degrees, k, seed):
     return [best, cv_errors, np.mean((predict(fit(x_train, y_train), x_test) - y_test) ** 2)]
 '''
 
+# Resembles a named mistake on one scenario only: a hand-written argmin whose loop stops one degree early. On the
+# unsorted degrees it picks the degree that happens to have the smallest test error, the model of "choosing on the test
+# set"; the scenario where the test set disagrees with cross-validation, which that model fails, it passes.
+SELECT_ARGMIN_LOOP_SHORT = '''
+def select_degree(x_train, y_train, x_test, y_test, degrees, k, seed):
+    folds = kfold_indices(len(x_train), k, seed)
+    cv_errors = np.array([np.mean(cross_val_score(*polynomial_model(d), x_train, y_train, folds))
+                          for d in degrees])
+    best_i = 0
+    for i in range(1, len(degrees) - 1):
+        if cv_errors[i] < cv_errors[best_i]:
+            best_i = i
+    best = degrees[best_i]
+    fit, predict = polynomial_model(best)
+    test_error = np.mean((predict(fit(x_train, y_train), x_test) - y_test) ** 2)
+    return best, cv_errors, float(test_error)
+'''
+
+
 # The order matters to tests that grade a slice of BUGGY: add new variants at the end.
 BUGGY = [
     Variant("bug-kfold-with-replacement", "kfold_indices", KFOLD_WITH_REPLACEMENT, P1,
@@ -705,6 +724,9 @@ BUGGY = [
     Variant("bug-select-list", "select_degree", SELECT_LIST, P5, visible=None, hidden="return a numpy array"),
     Variant("bug-select-tie-last", "select_degree", SELECT_TIE_LAST, P5, visible=None,
             hidden="on a tie, return the FIRST of the tied degrees"),
+    # not named: a passing scenario rules out the mistake its one failing scenario resembles
+    Variant("bug-select-argmin-loop-short", "select_degree", SELECT_ARGMIN_LOOP_SHORT, P5, visible=None,
+            hidden="Fails with: degrees in another order", not_named="choosing on the test set"),
 ]
 
 CORRECT = [

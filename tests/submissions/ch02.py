@@ -434,6 +434,23 @@ def ridge_fit(X, y, lam):
     return w, float(np.mean(y - (X + x_mean) @ w))
 '''
 
+# ---------------------------------------------------------------- resembles a named mistake on one scenario only
+# The n x n system for more features than samples, w = X^T (X X^T + n lam I)^-1 y, on X and y left uncentred: that w
+# is exactly the one fitted without an intercept (the model of "you fitted without an intercept"), though b is fitted.
+# The scenarios that model fails (b = 0 there) go through the centred branch and pass.
+RIDGE_DUAL_UNCENTRED = '''
+def ridge_fit(X, y, lam):
+    n, d = X.shape
+    x_mean, y_mean = X.mean(axis=0), y.mean()
+    if d > n:   # more features than samples: solve the n x n system instead, w = X^T (X X^T + n lam I)^-1 y
+        w = X.T @ np.linalg.solve(X @ X.T + n * lam * np.eye(n), y)
+    else:
+        Xc, yc = X - x_mean, y - y_mean
+        w = np.linalg.solve(Xc.T @ Xc + n * lam * np.eye(d), Xc.T @ yc)
+    return w, float(y_mean - x_mean @ w)
+'''
+
+
 P1, P2, P3, P4, P5 = ("test_l2_penalty", "test_ridge_loss_and_grad", "test_ridge_fit", "test_decay_param_groups",
                       "test_select_lambda")
 INVERSE = "do not form the inverse matrix"
@@ -527,6 +544,9 @@ BUGGY = [
             hidden="a lambda given twice"),
     Variant("bug-select-errors-as-list", "select_lambda", SELECT_LIST_ERRORS, P5, visible=None,
             hidden="val_errors must be a numpy array"),
+    # not named: a passing scenario rules out the mistake its one failing scenario resembles
+    Variant("bug-ridge-dual-uncentred", "ridge_fit", RIDGE_DUAL_UNCENTRED, P3, visible=None,
+            hidden="Fails with: more features than samples", not_named="you fitted without an intercept"),
 ]
 
 CORRECT = [

@@ -463,6 +463,29 @@ def soft_threshold(x, t):
     return out if out.ndim else float(out)
 '''
 
+# ---------------------------------------------------------------- resembles a named mistake on one scenario only
+# A shortcut at or above alpha_max that returns b = 0 instead of mean(y). Its w (all zeros) is also what thresholding
+# by alpha instead of alpha / L gives there (diagnose_lasso_fit compares w), so that mistake is the one its single
+# failing scenario names; every other scenario, where that model fails, it passes.
+FIT_ALPHA_MAX_B0 = '''
+def lasso_fit(X, y, alpha, w_init=None, max_iter=100_000, tol=1e-12):
+    n, d = X.shape
+    xm, ym = X.mean(axis=0), y.mean()
+    Xc, yc = X - xm, y - ym
+    if alpha >= np.max(np.abs(Xc.T @ yc)) / n:   # at or above alpha_max every weight is 0: no need to iterate
+        return np.zeros(d), 0.0
+    L = np.linalg.eigvalsh(Xc.T @ Xc / n)[-1]
+    w = np.zeros(d) if w_init is None else np.array(w_init, dtype=float)
+    for _ in range(max_iter):
+        new = soft_threshold(w - Xc.T @ (Xc @ w - yc) / (n * L), alpha / L)
+        done = np.max(np.abs(new - w)) <= tol * max(1.0, np.max(np.abs(new)))
+        w = new
+        if done:
+            break
+    return w, float(ym - xm @ w)
+'''
+
+
 P1, P2, P3, P4, P5 = ("test_soft_threshold", "test_lasso_loss_and_subgradient", "test_lasso_fit", "test_lasso_path",
                       "test_l1_prox")
 SIGN = "sign() used where the proximal step is needed"
@@ -540,6 +563,9 @@ BUGGY = [
             hidden="return alphas as a numpy array"),
     Variant("bug-prox-cached-mask", "l1_prox_", PROX_CACHED_MASK, P5, visible=None,
             hidden="a training loop of 8 steps with momentum"),
+    # not named: a passing scenario rules out the mistake its one failing scenario resembles
+    Variant("bug-fit-alpha-max-b0", "lasso_fit", FIT_ALPHA_MAX_B0, P3, visible=None,
+            hidden="Fails with: alpha above alpha_max", not_named="the threshold is alpha, not step * alpha"),
 ]
 
 CORRECT = [
