@@ -119,18 +119,46 @@ def _stopping_reference(kwargs_items, values, bug=""):
 PARAMS, BUFFERS = ("weight", "bias"), ("running_mean",)
 
 
+def _agree(a, b, restored, attributes=False) -> bool:
+    """Do the runs ``a`` and ``b`` agree on the stops and the ``restored`` tensors (and, with ``attributes``, on
+    best and best_epoch, as the scenario judges them)?"""
+    if list(a["stops"]) != list(b["stops"]) or not all(a[k] == b[k] for k in restored):
+        return False
+    return not attributes or (a["best_epoch"] == b["best_epoch"] and a["best"] is not None
+                              and math.isclose(a["best"], b["best"], rel_tol=1e-12))
+
+
+def _ruled_out(fails) -> frozenset:
+    """The keys of the named mistakes whose every model (``_BUGS``) ``fails(bug)`` a scenario."""
+    keys = {_KEYS.get(bug, bug) for bug in _BUGS}
+    return frozenset(key for key in keys if all(fails(bug) for bug in _BUGS if _KEYS.get(bug, bug) == key))
+
+
+_STOPPING_CASES = {}   # scenario label -> (run keys, restored tensors, attributes judged)
+
+
+@functools.lru_cache(maxsize=None)
+def _stopping_rules_out(label):
+    """The mistakes whose models fail scenario ``label``: a passing answer did not make them. Once per process."""
+    keys, restored, attributes = _STOPPING_CASES[label]
+    wants = [_stopping_reference(*key) for key in keys]
+    return _ruled_out(lambda bug: not all(_agree(_stopping_reference(*key, bug=bug), want, restored, attributes)
+                                          for key, want in zip(keys, wants)))
+
+
 def _stopping_scenario(label, covers, runs, attributes=False, buffers=False):
     """One scenario: ``runs`` is a list of (kwargs, values); each is one call of the driver. The restored buffers
     are judged only where ``buffers`` (the item of their own), the parameters everywhere."""
     calls = [probe(DRIVER + "stopping_run", "EarlyStopping", kwargs, list(values)) for kwargs, values in runs]
     restored = PARAMS + (BUFFERS if buffers else ())
+    keys = [(tuple(sorted(kwargs.items())), tuple(values)) for kwargs, values in runs]
+    _STOPPING_CASES[label] = (keys, restored, attributes)
 
     def same(a, b):
-        return list(a["stops"]) == list(b["stops"]) and all(a[k] == b[k] for k in restored)
+        return _agree(a, b, restored)
 
     def check(values_):
         outs = returned(values_, "EarlyStopping")
-        keys = [(tuple(sorted(kwargs.items())), tuple(values)) for kwargs, values in runs]
         if any(not isinstance(out, dict) or "stops" not in out for out in outs):
             raise Failure("EarlyStopping could not be exercised")
         wants = [_stopping_reference(*key) for key in keys]
@@ -146,7 +174,7 @@ def _stopping_scenario(label, covers, runs, attributes=False, buffers=False):
         for (kwargs, values), out, want in zip(runs, outs, wants):
             if list(out["stops"]) != want["stops"]:
                 ran = len(out["stops"]) if out["stops"] and out["stops"][-1] else None
-                raise Failure("step returned True " + (f"at another step than it should" if ran else "never, "
+                raise Failure("step returned True " + ("at another step than it should" if ran else "never, "
                                                        "although training should have stopped"))
             if out["weight"] != want["weight"] or out["bias"] != want["bias"]:
                 raise Failure("restore(net) brings back the parameters of another step than the best one")
@@ -157,13 +185,28 @@ def _stopping_scenario(label, covers, runs, attributes=False, buffers=False):
                     raise Failure("best_epoch is not the index (counting calls of step from 0) of the best value")
                 if out["best"] is None or not math.isclose(out["best"], want["best"], rel_tol=1e-12):
                     raise Failure("best is not the best value seen")
+        return _stopping_rules_out(label)   # passed: the mistakes whose models fail here are not the answer's
     return Scenario(label, calls, check, covers)
+
+
+_RESTORE_NONE = ({"patience": 3}, [float("nan")] * 3)
+
+
+def _restored_last(out) -> bool:
+    """restore(net) before any improvement left the net as the last step made it."""
+    return out["weight"] == len(out["stops"]) and out["running_mean"] == len(out["stops"])
+
+
+@functools.lru_cache(maxsize=None)
+def _restore_none_rules_out():
+    key = (tuple(sorted(_RESTORE_NONE[0].items())), tuple(_RESTORE_NONE[1]))
+    return _ruled_out(lambda bug: not _restored_last(_stopping_reference(*key, bug=bug)))
 
 
 def _restore_none_scenario():
     """restore(net) when no value has improved (only NaN): the net keeps the state of the last step run. Judged on
     the restore alone, whatever the stops."""
-    run = ({"patience": 3}, [float("nan")] * 3)
+    run = _RESTORE_NONE
     calls = [probe(DRIVER + "stopping_run", "EarlyStopping", *run)]
 
     def check(values):
@@ -172,11 +215,12 @@ def _restore_none_scenario():
             raise Failure(f"restore(net) before any improvement raised {v.get('error', 'an error').split(':')[0]}: "
                           "when no value has improved yet there is no best state, so leave net as it is")
         (out,) = returned(values, "EarlyStopping")
-        if out["weight"] != len(out["stops"]) or out["running_mean"] != len(out["stops"]):
+        if not _restored_last(out):
             model = _stopping_reference((tuple(sorted(run[0].items()))), tuple(run[1]), bug="first_is_best")
             if out["weight"] == model["weight"]:
                 raise Mistake(ck.FIRST_IS_BEST, key="first_is_best", plain="restore(net) changed the net")
             raise Failure("restore(net) changed the net although no value had improved: leave it as it is")
+        return _restore_none_rules_out()   # passed: the mistakes whose models fail here are not the answer's
     return Scenario("restore before any improvement", calls, check, ("restore_none",))
 
 
@@ -331,6 +375,15 @@ def _values_agree(out, want) -> bool:
         and near(out["train_loss"], want["train_loss"]) and near([out["test_loss"]], [want["test_loss"]])
 
 
+@functools.lru_cache(maxsize=None)
+def _loop_rules_out(spec_items):
+    """The mistakes whose models (``_LOOP_MODELS``) fail the run ``spec_items``: a passing answer did not make them
+    (without BatchNorm the mode of the net changes nothing, without augment its targets do not matter). Once per
+    process."""
+    want = _loop_reference(spec_items)
+    return frozenset(bug for bug in _LOOP_MODELS if not _values_agree(_loop_model_run(bug, spec_items), want))
+
+
 def _loop_scenario(label, covers, spec):
     calls = [probe(DRIVER + "loop_run", "train_with_early_stopping", spec)]
     items = tuple(sorted(spec.items()))
@@ -341,7 +394,7 @@ def _loop_scenario(label, covers, spec):
             raise Failure("train_with_early_stopping could not be run")
         want = _loop_reference(items)
         if _values_agree(out, want):   # judged by its values; the records below only name a mistake
-            return
+            return _loop_rules_out(items)   # passed: the mistakes whose models fail here are not the answer's
         plain = "the losses or the epochs run differ from the rules'"
         mistake = ck.loop_mistake(out)
         if mistake:
@@ -443,9 +496,28 @@ def _all_valid_shifts(X, X_out, max_shift):
                for img, out in zip(imgs, outs))
 
 
+_SHIFT_CASES = {}   # scenario label -> (X, y, max_shift, seed, shape, dtype)
+
+
+@functools.lru_cache(maxsize=None)
+def _shift_models(label):
+    """The specified X_shifted (as (n, 64) floats) of scenario ``label``, key -> the X_shifted of each form of that
+    mistake, and the keys whose every form fails the scenario (a passing answer rules them out). Once per process."""
+    X, y, max_shift, seed, shape, dtype = _SHIFT_CASES[label]
+    Xa = np.asarray(X, dtype=dtype).astype(float)
+    want_X, _ = ref.random_shift(Xa.reshape(shape) if shape else Xa, y, max_shift, np.random.default_rng(seed))
+    want_X = np.asarray(want_X).reshape(len(Xa), 64)
+    wrapped, _ = _rolled(Xa, max_shift, seed)
+    wrapped_back, moved_back = _rolled(Xa, max_shift, seed, sign=-1)
+    models = {"wrapped": (wrapped,), "wrong_way": (moved_back, wrapped_back)}
+    fails = frozenset(k for k, forms in models.items() if not any(close(f, want_X, rtol=1e-6) for f in forms))
+    return want_X, models, fails
+
+
 def _shift_scenario(label, covers, X, y, max_shift, seed, shape=None, dtype="float64", inplace=False):
     """``inplace``: this scenario judges that the inputs are left unchanged (the others judge the values only)."""
     calls = [probe(DRIVER + "shift_run", "random_shift", X, y, max_shift, seed, shape, dtype)]
+    _SHIFT_CASES[label] = (X, y, max_shift, seed, shape, dtype)
 
     def check(values):
         (out,) = returned(values, "random_shift")
@@ -453,20 +525,16 @@ def _shift_scenario(label, covers, X, y, max_shift, seed, shape=None, dtype="flo
             raise Failure("random_shift should return (X_shifted, y)")
         X_out, y_out, shape_out, dtype_out, unchanged, global_state = out
         Xa = np.asarray(X, dtype=dtype).astype(float)
-        want_X, want_y = ref.random_shift(Xa.reshape(shape) if shape else Xa, y, max_shift,
-                                          np.random.default_rng(seed))
-        want_X = np.asarray(want_X).reshape(len(Xa), 64)
+        want_X, models, ruled_out = _shift_models(label)
         plain = "X_shifted or y differ from the specification's"
         if not close(y_out, np.asarray(y, dtype=float), rtol=0, atol=0):
             raise Mistake(ck.LABELS_CHANGED, key="labels_changed", plain=plain)
         right = close(X_out, want_X, rtol=1e-6)
         if not right and global_state:
             raise Mistake(ck.GLOBAL_RNG, key="global_rng", plain=plain)
-        wrapped, _ = _rolled(Xa, max_shift, seed)
-        if close(X_out, wrapped) and not right:
+        if close(X_out, models["wrapped"][0]) and not right:
             raise Mistake(ck.WRAPPED, key="wrapped", plain=plain)
-        wrapped_back, moved_back = _rolled(Xa, max_shift, seed, sign=-1)
-        if (close(X_out, moved_back) or close(X_out, wrapped_back)) and not right:
+        if any(close(X_out, f) for f in models["wrong_way"]) and not right:
             raise Mistake("the images move the wrong way: a positive shifts[i, 0] moves the digit down, a positive "
                           "shifts[i, 1] to the right", key="wrong_way", plain=plain)
         want_shape = list(shape) if shape else [len(Xa), 64]
@@ -481,6 +549,7 @@ def _shift_scenario(label, covers, X, y, max_shift, seed, shape=None, dtype="flo
                           "shifts at once, rng.integers(-max_shift, max_shift, size=(n, 2), endpoint=True), "
                           "column 0 for rows and column 1 for columns")
         expect(X_out, want_X, "X_shifted (with the shifts drawn as specified)", rtol=1e-6)
+        return ruled_out   # passed: the mistakes whose models fail here are not the answer's
     return Scenario(label, calls, check, covers)
 
 
@@ -554,10 +623,11 @@ def _mixup_scenario(label, covers, X, y, k, alpha, seed, shape=None, inplace=Fal
         want_X, want_Y = ref.mixup(Xa.reshape(shape) if shape else Xa, y, k, alpha, np.random.default_rng(seed))
         want_X = want_X.reshape(len(Xa), -1)
         if np.shape(Y_mix) != want_Y.shape:
-            raise Failure(f"Y_mix should have shape (n, num_classes): one mixed one-hot target per example")
+            raise Failure("Y_mix should have shape (n, num_classes): one mixed one-hot target per example")
         right = close(X_mix, want_X, rtol=1e-9) and close(Y_mix, want_Y, rtol=1e-9)
         plain = "X_mix or Y_mix differ from the specification's"
-        mistake = ck.mixup_mistake(Xa, y, k, np.asarray(X_mix), np.asarray(Y_mix))
+        # the mistakes' models only for a wrong answer (about 35 ms)
+        mistake = None if right else ck.mixup_mistake(Xa, y, k, np.asarray(X_mix), np.asarray(Y_mix))
         if mistake and not right:
             raise Mistake(mistake, key={ck.MIXUP_TWO_PERMUTATIONS: "two_permutations",
                                         ck.MIXUP_LABELS_NOT_MIXED: "labels_not_mixed",

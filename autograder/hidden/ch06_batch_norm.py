@@ -17,8 +17,10 @@ import torch
 from torch import nn
 from torch.optim.swa_utils import update_bn as torch_update_bn
 
-from coursekit.checks.batch_norm import (HINTS, diagnose_module_keyed, diagnose_update_bn, make_batch, module_run,
-                                         state_dict_run, update_bn_run)
+from coursekit.checks.batch_norm import (HINTS, MOMENTUM_CHANGES, RUNNING_MISTAKES, UPDATE_BN_MISTAKES, affine_values,
+                                         diagnose_module_keyed, diagnose_update_bn, make_batch, module_run, no_pass,
+                                         reset_statistics, shifted_batch, simulate_running, state_dict_run,
+                                         step_models, update_bn_run)
 from solutions import batch_norm as ref
 
 from ..verdicts import Credit, Part, Scenario
@@ -122,46 +124,85 @@ def _same(a, b) -> bool:
         and np.array_equal(np.isfinite(a), np.isfinite(b))
 
 
-def _forward_mistake(case, out, rm_new, rv_new):
-    """The named mistake whose model the answer's values match (and which differs from the correct values on this
-    case), or None."""
+def _ruled_out_by(evidence, modes) -> frozenset:
+    """The mistakes a passing scenario rules out. ``evidence``: (key, mode) when every form of that mistake fails a
+    case of the scenario in that mode; a mistake that ``modes`` gives a form in several modes (written in one mode's
+    code alone, it is right in the other) needs evidence in each."""
+    return frozenset(k for k, _ in evidence if all((k, m) in evidence for m in modes.get(k, ())))
+
+
+FORWARD_CASES = {label: cases for label, _, cases in FORWARD_SCENARIOS}
+FORWARD_MODES = {"eps_outside": ("training", "eval")}   # eps outside the square root: a form in each mode
+
+
+@lru_cache(maxsize=None)
+def _forward_models(label, k):
+    """Case ``k`` of scenario ``label``: the reference (out, new_running_mean, new_running_var); key -> the forms of
+    out of that mistake (the running statistics right) and key -> the forms of the running statistics (out right);
+    and the (key, mode) of the mistakes whose every form fails the case. Once per process."""
+    case = FORWARD_CASES[label][k]
     x, gamma, beta, rm, rv, training, momentum, eps = case
     nd = x.ndim
     axes = (0,) if nd == 2 else (0, 2)
     aff = lambda z: _shaped(gamma, nd) * z + _shaped(beta, nd)  # noqa: E731
     mean, var, varu = x.mean(axis=axes), x.var(axis=axes), x.var(axis=axes, ddof=1)
-    want_out, want_rm, want_rv = ref.batch_norm_forward(x, gamma, beta, rm, rv, training, momentum, eps)
-    want = (want_out, want_rm, want_rv)
+    want = ref.batch_norm_forward(*case)
+    if training:
+        outs = {
+            "eps_outside": [aff((x - _shaped(mean, nd)) / (np.sqrt(_shaped(var, nd)) + eps))],
+            "unbiased_normalization": [aff((x - _shaped(mean, nd)) / np.sqrt(_shaped(varu, nd) + eps))],
+            "running_in_training": [aff((x - _shaped(rm, nd)) / np.sqrt(_shaped(rv, nd) + eps))],
+            # the statistics over other axes; axis 0 alone (an (N, C, L) input's mistake) is right on (N, C)
+            "wrong_axis": [aff((x - x.mean(axis=ax, keepdims=True)) / np.sqrt(x.var(axis=ax, keepdims=True) + eps))
+                           for ax in ([(1,), (0,)] if nd == 2 else [(0,), (1,), (0, 1), (1, 2), (2,)])],
+        }
+        n = x.shape[0]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            running = {
+                "never_updated": [(rm, rv)],
+                "reversed_momentum": [(momentum * rm + (1 - momentum) * mean, momentum * rv + (1 - momentum) * varu)],
+                "momentum_ignored": [(0.9 * rm + 0.1 * mean, 0.9 * rv + 0.1 * varu)],
+                "biased_running_var": [(want[1], (1 - momentum) * rv + momentum * var)],
+                "unbiased_factor_n": [(want[1], (1 - momentum) * rv + momentum * var * n / (n - 1))],
+            }
+    else:
+        outs = {"batch_at_eval": [aff((x - _shaped(mean, nd)) / np.sqrt(_shaped(var, nd) + eps))],
+                "eps_outside": [aff((x - _shaped(rm, nd)) / (np.sqrt(_shaped(rv, nd)) + eps))]}
+        running = {"updated_in_eval": [ref.batch_norm_forward(x, gamma, beta, rm, rv, True, momentum, eps)[1:]]}
+    forms = {key: [(f, *want[1:]) for f in fs] for key, fs in outs.items()}
+    forms.update({key: [(want[0], *f) for f in fs] for key, fs in running.items()})
+    mode = "training" if training else "eval"
+    fails = frozenset((key, mode) for key, fs in forms.items()
+                      if not any(all(close(a, b) for a, b in zip(f, want)) for f in fs))
+    return want, outs, running, fails
+
+
+@lru_cache(maxsize=None)
+def _forward_rules_out(label):
+    return _ruled_out_by(frozenset().union(*(_forward_models(label, k)[3] for k in range(len(FORWARD_CASES[label])))),
+                         FORWARD_MODES)
+
+
+def _forward_mistake(label, k, out, rm_new, rv_new):
+    """The named mistake whose model the answer's values match (and which differs from the correct values on this
+    case), or None."""
+    x, gamma, beta, rm, rv, training, momentum, eps = FORWARD_CASES[label][k]
+    want, outs, running, _ = _forward_models(label, k)
+    want_out, want_rm, want_rv = want
 
     def matches(model, parts=(0, 1, 2)):
         return all(_same((out, rm_new, rv_new)[i], model[i]) for i in parts) \
             and not all(_same(model[i], want[i]) for i in parts)
 
     if training:
-        out_models = {
-            "eps_outside": aff((x - _shaped(mean, nd)) / (np.sqrt(_shaped(var, nd)) + eps)),
-            "unbiased_normalization": aff((x - _shaped(mean, nd)) / np.sqrt(_shaped(varu, nd) + eps)),
-            "running_in_training": aff((x - _shaped(rm, nd)) / np.sqrt(_shaped(rv, nd) + eps)),
-        }
-        for key, model_out in out_models.items():
-            if matches((model_out,), (0,)):
+        for key in ("eps_outside", "unbiased_normalization", "running_in_training"):
+            if matches((outs[key][0],), (0,)):
                 return key
-        for ax in [(1,)] if nd == 2 else [(0,), (1,), (0, 1), (1, 2), (2,)]:
-            mu, va = x.mean(axis=ax, keepdims=True), x.var(axis=ax, keepdims=True)
-            if matches((aff((x - mu) / np.sqrt(va + eps)),), (0,)):
-                return "wrong_axis"
+        if any(matches((form,), (0,)) for form in outs["wrong_axis"]):
+            return "wrong_axis"
         if rm_new.shape != want_rm.shape and rm_new.size != want_rm.size:
             return "wrong_axis"
-        n = x.shape[0]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            running_models = {
-                "never_updated": (rm, rv),
-                "reversed_momentum": (momentum * rm + (1 - momentum) * mean, momentum * rv + (1 - momentum) * varu),
-                "momentum_ignored": (0.9 * rm + 0.1 * mean, 0.9 * rv + 0.1 * varu),
-                "biased_running_var": (want_rm, (1 - momentum) * rv + momentum * var),
-                "unbiased_factor_n": (want_rm, (1 - momentum) * rv + momentum * var * n / (n - 1)),
-            }
-        for key, (model_rm, model_rv) in running_models.items():
+        for key, ((model_rm, model_rv),) in running.items():
             if matches((want_out, model_rm, model_rv)):
                 return key
         if _large_mean(x) and (_cancelled(out, want_out) or _cancelled(rv_new, want_rv)) \
@@ -169,16 +210,12 @@ def _forward_mistake(case, out, rm_new, rv_new):
             return "var_cancellation"
     else:
         if not (close(rm_new, rm) and close(rv_new, rv)):
-            updated = ref.batch_norm_forward(x, gamma, beta, rm, rv, True, momentum, eps)
-            if close(rm_new, updated[1]) and close(rv_new, updated[2]):
+            ((updated_rm, updated_rv),) = running["updated_in_eval"]
+            if close(rm_new, updated_rm) and close(rv_new, updated_rv):
                 return "updated_in_eval"
             return None
-        out_models = {
-            "batch_at_eval": aff((x - _shaped(mean, nd)) / np.sqrt(_shaped(var, nd) + eps)),
-            "eps_outside": aff((x - _shaped(rm, nd)) / (np.sqrt(_shaped(rv, nd)) + eps)),
-        }
-        for key, model_out in out_models.items():
-            if matches((model_out,), (0,)):
+        for key in ("batch_at_eval", "eps_outside"):
+            if matches((outs[key][0],), (0,)):
                 return key
     return None
 
@@ -193,19 +230,19 @@ def _cancelled(got, want) -> bool:
     return cancelled(got, want, 1e-9, 1e-9)
 
 
-def _check_forward(cases):
+def _check_forward(label, cases):
     def check(values):
-        for case, got in zip(cases, returned(values, "batch_norm_forward")):
-            x, training = case[0], case[5]
-            what = f"batch_norm_forward in {'training' if training else 'eval'} mode"
+        for k, (case, got) in enumerate(zip(cases, returned(values, "batch_norm_forward"))):
+            what = f"batch_norm_forward in {'training' if case[5] else 'eval'} mode"
             out, rm_new, rv_new = _arrays(got, what, 3, ("out", "new_running_mean", "new_running_var"))
-            want_out, want_rm, want_rv = ref.batch_norm_forward(*case)
-            bug = _forward_mistake(case, out, rm_new, rv_new)
+            want_out, want_rm, want_rv = _forward_models(label, k)[0]
+            bug = _forward_mistake(label, k, out, rm_new, rv_new)
             if bug:
                 raise _mistake(what, bug, "out or the running statistics differ from torch's")
             expect(out, want_out, f"{what}: out")
             expect(rm_new, want_rm, f"{what}: new_running_mean")
             expect(rv_new, want_rv, f"{what}: new_running_var")
+        return _forward_rules_out(label)   # passed: the mistakes whose models fail here are not the answer's
     return check
 
 
@@ -246,36 +283,61 @@ BACKWARD_SCENARIOS = [
 ]
 
 
-def _check_backward(cases):
+BACKWARD_CASES = {label: cases for label, _, cases in BACKWARD_SCENARIOS}
+
+
+@lru_cache(maxsize=None)
+def _backward_models(label, k):
+    """Case ``k`` of scenario ``label``: the reference (grad_x, grad_gamma, grad_beta), key -> the forms of that
+    mistake's three gradients, and the keys whose every form fails the case. Once per process."""
+    g, x, gamma, eps = BACKWARD_CASES[label][k]
+    want = ref.batch_norm_backward(g, x, gamma, eps)
+    dx, dg, db = want
+    sigma = np.sqrt(x.var(0) + eps)
+    xh = (x - x.mean(0)) / sigma
+    s2 = np.sqrt(x.var(0)) + eps
+    xh2 = (x - x.mean(0)) / s2
+    models = {
+        "backward_no_paths": [(gamma * g / sigma, dg, db)],
+        "backward_no_var_path": [(gamma / sigma * (g - g.mean(0)), dg, db)],
+        "backward_no_mean_path": [(gamma / sigma * (g - xh * (g * xh).mean(0)), dg, db)],
+        "eps_outside": [(gamma / s2 * (g - g.mean(0) - xh2 * (g * xh2).mean(0)), dg, db)],
+        "means_not_sums": [(dx, (g * xh).mean(0), db), (dx, dg, g.mean(0))],   # grad_gamma or grad_beta a mean
+    }
+    fails = frozenset(key for key, forms in models.items()
+                      if not any(all(close(a, b) for a, b in zip(f, want)) for f in forms))
+    return want, models, fails
+
+
+@lru_cache(maxsize=None)
+def _backward_rules_out(label):
+    return frozenset().union(*(_backward_models(label, k)[2] for k in range(len(BACKWARD_CASES[label]))))
+
+
+def _check_backward(label, cases):
     def check(values):
         what = "batch_norm_backward"
-        for (g, x, gamma, eps), got in zip(cases, returned(values, what)):
+        for k, ((g, x, gamma, eps), got) in enumerate(zip(cases, returned(values, what))):
             dx, dg, db = _arrays(got, what, 3, ("grad_x", "grad_gamma", "grad_beta"))
-            want_dx, want_dg, want_db = ref.batch_norm_backward(g, x, gamma, eps)
-            sigma = np.sqrt(x.var(0) + eps)
-            xh = (x - x.mean(0)) / sigma
+            (want_dx, want_dg, want_db), models, _ = _backward_models(label, k)
             plain = "grad_x, grad_gamma or grad_beta differ from torch autograd's"
             if not close(dx, want_dx):
-                if close(dx, gamma * g / sigma):
-                    raise _mistake(what, "backward_no_paths", plain)
-                if close(dx, gamma / sigma * (g - g.mean(0))):
-                    raise _mistake(what, "backward_no_var_path", plain)
-                if close(dx, gamma / sigma * (g - xh * (g * xh).mean(0))):
-                    raise _mistake(what, "backward_no_mean_path", plain)
-                s2 = np.sqrt(x.var(0)) + eps
-                xh2 = (x - x.mean(0)) / s2
-                if close(dx, gamma / s2 * (g - g.mean(0) - xh2 * (g * xh2).mean(0)), rtol=1e-6):
+                for key in ("backward_no_paths", "backward_no_var_path", "backward_no_mean_path"):
+                    if close(dx, models[key][0][0]):
+                        raise _mistake(what, key, plain)
+                if close(dx, models["eps_outside"][0][0], rtol=1e-6):
                     raise _mistake(what, "eps_outside", plain)
             if _large_mean(x) and close(db, want_db) and any(
                     _cancelled(a, b) for a, b in ((dx, want_dx), (dg, want_dg))):
                 raise _mistake(what, "var_cancellation", plain)
-            if (close(dg, (g * xh).mean(0)) and not close(dg, want_dg)) or (close(db, g.mean(0))
-                                                                           and not close(db, want_db)):
+            mean_dg, mean_db = models["means_not_sums"][0][1], models["means_not_sums"][1][2]
+            if (close(dg, mean_dg) and not close(dg, want_dg)) or (close(db, mean_db) and not close(db, want_db)):
                 raise Mistake(f"{what}: grad_gamma and grad_beta are sums over the batch, not means",
                               key="means_not_sums", plain=plain)
             expect(db, want_db, f"{what}: grad_beta")
             expect(dg, want_dg, f"{what}: grad_gamma")
             expect(dx, want_dx, f"{what}: grad_x")
+        return _backward_rules_out(label)   # passed: the mistakes whose models fail here are not the answer's
     return check
 
 
@@ -338,7 +400,63 @@ def _torch_run(kwargs_items, plan, shape, dtype, seed, shift=0.0):
     return module_run(nn.BatchNorm1d, dict(kwargs_items), plan, shape, dtype, seed, shift)
 
 
+MODULE_MODES = {"eps_outside": ("t", "e")}   # a form in training steps, one in eval steps (of a run, of state_dict)
+
+
+def _eval_models(x, rm, rv, eps):
+    """key -> the eval-mode output (normalized, before weight and bias) of that mistake on the batch ``x`` of a layer
+    whose running statistics are ``rm``, ``rv``."""
+    sh = (1, -1) if x.ndim == 2 else (1, -1, 1)
+    return {"batch_at_eval": step_models(x, eps, "e")["batch_at_eval"][0],
+            "eps_outside": (x - rm.reshape(sh)) / (np.sqrt(rv.reshape(sh)) + eps)}
+
+
+def _running_fail(kwargs, plan, shape, seed, shift, want, near):
+    """(key, "buffers") of the mistakes of the running statistics whose model leaves other buffers than ``want``.
+    Not nbt_ignored: its other form, a counter of one's own instead of num_batches_tracked, is right until a
+    state_dict is loaded (the state_dict scenario names it by what it sees, without a model)."""
+    names = ("running_mean", "running_var", "num_batches_tracked")
+    return {(bug, "buffers") for bug in ("never_updated",) + RUNNING_MISTAKES if bug != "nbt_ignored"
+            and not all(near(m, want[n]) for m, n in zip(simulate_running(kwargs, plan, shape, seed, bug, shift),
+                                                          names))}
+
+
+@lru_cache(maxsize=None)
+def _module_fails(kwargs_items, plan, shape, dtype, seed, shift=0.0):
+    """(key, mode) of the mistakes whose every form fails a module run as it is judged: in a training step ("t"),
+    an eval step ("e") or in the buffers left ("buffers"). Once per process."""
+    kwargs = dict(kwargs_items)
+    want = _torch_run(kwargs_items, plan, shape, dtype, seed, shift)
+    tol = (1e-9, 1e-9) if dtype == "float64" else (1e-4, 1e-5)
+    eps, tracking, c = kwargs.get("eps", 1e-5), kwargs.get("track_running_stats", True), shape[1]
+    sh = (1, -1) if len(shape) == 2 else (1, -1, 1)
+    gam, bet = affine_values(c, seed) if "weight" in want["param_names"] else (np.ones(c), np.zeros(c))
+    fails = set()
+    for k, (mode, w) in enumerate(zip(plan, want["steps"])):
+        if mode in MOMENTUM_CHANGES or "out" not in w or (mode == "e" and not tracking):
+            continue   # without running statistics eval mode normalizes as training mode does
+        x = shifted_batch(shape, seed * 1000 + k, shift)
+        if mode == "t":
+            models = step_models(x, eps, mode)
+        else:   # the running statistics of the steps before, as torch leaves them
+            rm, rv, _ = simulate_running(kwargs, plan[:k], shape, seed, None, shift)
+            models = {key: [f] for key, f in _eval_models(x, rm, rv, eps).items()}
+        fails |= {(key, mode) for key, forms in models.items()
+                  if not any(close(f * gam.reshape(sh) + bet.reshape(sh), w["out"], *tol) for f in forms)}
+    if tracking:
+        fails |= _running_fail(kwargs, plan, shape, seed, shift, want, lambda a, b: close(a, b, *tol))
+    return frozenset(fails)
+
+
+@lru_cache(maxsize=None)
+def _module_rules_out(keys):
+    return _ruled_out_by(frozenset().union(*(_module_fails(*key) for key in keys)), MODULE_MODES)
+
+
 def _check_module_runs(cases):
+    keys = tuple((tuple(sorted(case[0].items())), case[1], tuple(case[2]), case[3], case[4],
+                  case[5] if len(case) > 5 else 0.0) for case in cases)
+
     def check(values):
         for case, got in zip(cases, returned(values, M)):
             (kwargs, plan, shape, dtype, seed), shift = case[:5], (case[5] if len(case) > 5 else 0.0)
@@ -350,6 +468,7 @@ def _check_module_runs(cases):
             if msg and dtype == "float32":
                 msg = f"in float32: {msg}"
             _named(msg, key, plain="outputs, gradients or buffers differ from torch.nn.BatchNorm1d's")
+        return _module_rules_out(keys)   # passed: the mistakes whose models fail here are not the answer's
     return check
 
 
@@ -361,8 +480,27 @@ def _torch_state(kwargs_items, shape, seed):
     return state_dict_run(nn.BatchNorm1d, dict(kwargs_items), shape, seed)
 
 
+@lru_cache(maxsize=None)
+def _state_fails(kwargs_items, shape, seed):
+    """(key, mode) of the mistakes whose every form fails a state_dict round trip: in the buffers after training
+    ("buffers"), or in eval mode with torch's state loaded ("e"). Once per process."""
+    kwargs, want = dict(kwargs_items), _torch_state(kwargs_items, shape, seed)
+    theirs = want["trained"]
+    fails = _running_fail(kwargs, "ttt", shape, seed, 0.0, theirs, lambda a, b: close(a, b, 1e-9, 1e-9))
+    models = _eval_models(make_batch(shape, seed * 1000 + 50), theirs["running_mean"], theirs["running_var"],
+                          kwargs.get("eps", 1e-5))
+    return frozenset(fails | {(key, "e") for key, model in models.items() if not close(model, want["answer_out"])})
+
+
+@lru_cache(maxsize=None)
+def _state_rules_out(keys):
+    return _ruled_out_by(frozenset().union(*(_state_fails(*key) for key in keys)), MODULE_MODES)
+
+
 def _check_state(cases):
     from coursekit.checks.batch_norm import _diagnose_running
+
+    keys = tuple((tuple(sorted(kwargs.items())), tuple(shape), seed) for kwargs, shape, seed in cases)
 
     def check(values):
         for (kwargs, shape, seed), got in zip(cases, returned(values, M)):
@@ -387,11 +525,8 @@ def _check_state(cases):
             if not close(got["torch_out"], want["torch_out"]):
                 raise Failure(f"{M}: after a state_dict round trip the eval-mode outputs differ from torch's")
             if not close(got["answer_out"], want["answer_out"]):
-                x = make_batch(shape, seed * 1000 + 50)
-                rm, rv = theirs["running_mean"], theirs["running_var"]
-                eps = kwargs.get("eps", 1e-5)
-                models = {"batch_at_eval": (x - x.mean(0)) / np.sqrt(x.var(0) + eps),
-                          "eps_outside": (x - rm) / (np.sqrt(rv) + eps)}
+                models = _eval_models(make_batch(shape, seed * 1000 + 50), theirs["running_mean"],
+                                      theirs["running_var"], kwargs.get("eps", 1e-5))
                 for key, model in models.items():
                     if close(got["answer_out"], model) and not close(model, want["answer_out"]):
                         raise _mistake(f"{M} in eval mode with torch's state_dict loaded", key,
@@ -405,6 +540,7 @@ def _check_state(cases):
                                   plain="training on after loading a state_dict differs from torch")
                 raise Failure(f"{M}: training on after loading a state_dict gives running statistics that differ "
                               "from torch's")
+        return _state_rules_out(keys)   # passed: the mistakes whose models fail here are not the answer's
     return check
 
 
@@ -515,8 +651,9 @@ _UPDATE_MODELS = {  # key -> the answer's model
 
 
 @lru_cache(maxsize=None)
-def _model_update(key, net, kind, mode, seed):
-    return update_bn_run(_UPDATE_MODELS[key], net, kind, mode, seed)
+def _model_update(fn, net, kind, mode, seed):
+    """update_bn_run of a mistake's model ``fn``: once per process."""
+    return update_bn_run(fn, net, kind, mode, seed)
 
 
 def _same_layers(got, want):
@@ -524,7 +661,26 @@ def _same_layers(got, want):
                for g, w in zip(got["layers"], want["layers"]))
 
 
-def _check_update(cases):
+@lru_cache(maxsize=None)
+def _update_rules_out(cases):
+    """The mistakes whose every model leaves other running statistics than torch's update_bn on some case of
+    ``cases``: a passing answer did not make them. Once per process."""
+    forms = {}
+    for fn, key in UPDATE_BN_MISTAKES + tuple((fn, key) for key, fn in _UPDATE_MODELS.items()):
+        forms.setdefault(key, []).append(fn)
+    out = set()
+    for case in cases:
+        want = _torch_update(*case)
+        out |= {key for key, fns in forms.items()
+                if not any(_same_layers(_model_update(fn, *case), want) for fn in fns)}
+        # no net.train(): in eval mode the statistics as they were, or as reset; right on a net in train mode
+        if case[2] == "eval" and not (_same_layers(_model_update(no_pass, *case), want)
+                                      or reset_statistics(want["layers"])):
+            out.add("bn_eval_pass")
+    return frozenset(out)
+
+
+def _check_update(label, cases):
     def check(values):
         for (net, kind, mode, seed), got in zip(cases, returned(values, "update_bn")):
             if not isinstance(got, dict) or "layers" not in got:
@@ -532,8 +688,8 @@ def _check_update(cases):
             want = _torch_update(net, kind, mode, seed)
             msg = diagnose_update_bn(got, want, net, kind, mode, seed)
             if msg and not _hint_key(msg) and len(got["layers"]) == len(want["layers"]):
-                for key in _UPDATE_MODELS:
-                    model = _model_update(key, net, kind, mode, seed)
+                for key, fn in _UPDATE_MODELS.items():
+                    model = _model_update(fn, net, kind, mode, seed)
                     if _same_layers(got, model) and not _same_layers(model, want):
                         msg = f"update_bn: {HINTS[key]}"
                         break
@@ -542,11 +698,12 @@ def _check_update(cases):
                        plain="the running statistics or the network differ from torch's update_bn")
             if net == "no_bn" and got != want:
                 raise Failure("update_bn changed a network without BatchNorm layers")
+        return _update_rules_out(tuple(cases))   # passed: the mistakes whose models fail here are not the answer's
     return check
 
 
 def _scenarios(table, make_call, check):
-    return [Scenario(label, [make_call(*case) for case in cases], check(cases), covers)
+    return [Scenario(label, [make_call(*case) for case in cases], check(label, cases), covers)
             for label, covers, cases in table]
 
 

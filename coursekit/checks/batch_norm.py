@@ -483,10 +483,15 @@ def check_module(BatchNorm1d) -> None:
 
 
 # ---------------------------------------------------------------- diagnosis of a module run, shared with the grader
+# The named mistakes of the running statistics that simulate_running models (besides "never_updated"), in the order
+# _diagnose_running tries them.
+RUNNING_MISTAKES = ("reversed_momentum", "biased_running_var", "updated_in_eval", "nbt_ignored", "nbt_not_counted",
+                    "momentum_at_init", "unbiased_factor_n")
+
+
 def simulate_running(kwargs, plan, shape, seed, bug=None, shift=0.0):
     """The running statistics and num_batches_tracked that ``module_run`` should leave (numpy), or those a named
-    mistake leaves: ``bug`` in (None, "reversed_momentum", "biased_running_var", "updated_in_eval", "nbt_ignored",
-    "momentum_at_init", "unbiased_factor_n")."""
+    mistake leaves: ``bug`` None, "never_updated" or one of ``RUNNING_MISTAKES``."""
     c = int(shape[1])
     axes = (0,) if len(shape) == 2 else (0, 2)
     momentum = dict(kwargs).get("momentum", 0.1)
@@ -502,6 +507,8 @@ def simulate_running(kwargs, plan, shape, seed, bug=None, shift=0.0):
         m = np.float64(shape[0] if bug == "unbiased_factor_n" else x.size // c)
         if bug != "nbt_not_counted" or momentum is None:
             count += 1
+        if bug == "never_updated":
+            continue
         factor = momentum if momentum is not None else (0.1 if bug == "nbt_ignored" else 1.0 / count)
         if bug == "reversed_momentum":
             factor = 1 - factor
@@ -515,6 +522,26 @@ def simulate_running(kwargs, plan, shape, seed, bug=None, shift=0.0):
 def _normalized(x, mean, var, eps, axes):
     shape = (1, -1) if x.ndim == 2 else (1, -1, 1)
     return (x - mean.reshape(shape)) / np.sqrt(var.reshape(shape) + eps)
+
+
+def step_models(x, eps, mode):
+    """key -> the forms of that named mistake's output (normalized, before weight and bias) on the batch ``x`` of a
+    training ("t") or eval ("e") step of ``module_run``. diagnose_module_keyed names the mistake whose first form an
+    output matches; the grader rules out the mistakes whose every form fails. A later form is a way of making the
+    mistake that is right on this input: statistics over axis 0 alone, as if every input were (N, C)."""
+    axes = (0,) if x.ndim == 2 else (0, 2)
+    sh = (1, -1) if x.ndim == 2 else (1, -1, 1)
+    mean, var = x.mean(axis=axes), x.var(axis=axes)
+    if mode == "e":
+        return {"batch_at_eval": [_normalized(x, mean, var, eps, axes)]}
+    if x.ndim == 3:
+        wrong_axis = [(x - x.mean(0)) / np.sqrt(x.var(0) + eps)]
+    else:
+        wrong_axis = [(x - x.mean(1, keepdims=True)) / np.sqrt(x.var(1, keepdims=True) + eps),
+                      _normalized(x, mean, var, eps, axes)]
+    return {"unbiased_normalization": [_normalized(x, mean, x.var(axis=axes, ddof=1), eps, axes)],
+            "eps_outside": [(x - mean.reshape(sh)) / (np.sqrt(var.reshape(sh)) + eps)],
+            "wrong_axis": wrong_axis}
 
 
 def _cancelled(got, want, rtol, atol):
@@ -543,14 +570,11 @@ def _diagnose_running(got, want, kwargs, plan, shape, seed, close, shift=0.0):
         return "the layer has no running_mean and running_var buffers", None
     if got.get("running_requires_grad"):
         return HINTS["running_in_graph"], "running_in_graph"
-    c = int(shape[1])
-    if _close(rm, np.zeros(c)) and _close(rv, np.ones(c)) and "t" in plan:
+    never = simulate_running(kwargs, plan, shape, seed, "never_updated", shift)
+    if _close(rm, never[0]) and _close(rv, never[1]) and "t" in plan:
         return HINTS["never_updated"], "never_updated"
-    momentum = kwargs.get("momentum", 0.1)
-    changes = any(letter in MOMENTUM_CHANGES for letter in plan)
     right = simulate_running(kwargs, plan, shape, seed, None, shift)
-    for bug in ("reversed_momentum", "biased_running_var", "updated_in_eval", "nbt_ignored", "nbt_not_counted",
-                "momentum_at_init", "unbiased_factor_n"):
+    for bug in RUNNING_MISTAKES:
         brm, brv, _ = simulate_running(kwargs, plan, shape, seed, bug, shift)
         if _close(rm, brm, rtol=1e-6, atol=1e-6) and _close(rv, brv, rtol=1e-6, atol=1e-6) \
                 and not (_close(brm, right[0]) and _close(brv, right[1])):
@@ -578,7 +602,6 @@ def diagnose_module_keyed(got, want, kwargs, plan, shape, seed, rtol=1e-9, atol=
                 "move with .double() and .to() and appear in state_dict()"), "plain_attributes"
     running_msg, running_key = (_diagnose_running(got, want, kwargs, plan, shape, seed, close, shift) if tracking
                                 else (None, None))
-    axes = (0,) if len(shape) == 2 else (0, 2)
     sh = (1, -1) if len(shape) == 2 else (1, -1, 1)
     eps = kwargs.get("eps", 1e-5)
     changed = False
@@ -610,22 +633,16 @@ def diagnose_module_keyed(got, want, kwargs, plan, shape, seed, rtol=1e-9, atol=
             if "weight" in want["param_names"]:
                 gam, bet = affine_values(int(shape[1]), seed)
                 ga = (ga - bet.reshape(sh)) / gam.reshape(sh)
-            mean, var = x.mean(axis=axes), x.var(axis=axes)
+            models = step_models(x, eps, plan[k])
             loose = dict(rtol=1e-6, atol=1e-6)
-            if plan[k] == "e" and tracking and _close(ga, _normalized(x, mean, var, eps, axes), **loose):
+            if plan[k] == "e" and tracking and _close(ga, models["batch_at_eval"][0], **loose):
                 return HINTS["batch_at_eval"], "batch_at_eval"
             if plan[k] == "e" and running_msg:
                 return running_msg, running_key
             if plan[k] == "t":
-                if _close(ga, _normalized(x, mean, x.var(axis=axes, ddof=1), eps, axes), **loose):
-                    return HINTS["unbiased_normalization"], "unbiased_normalization"
-                if _close(ga, (x - mean.reshape(sh)) / (np.sqrt(var.reshape(sh)) + eps), **loose):
-                    return HINTS["eps_outside"], "eps_outside"
-                if len(shape) == 3 and _close(ga, (x - x.mean(0)) / np.sqrt(x.var(0) + eps), **loose):
-                    return HINTS["wrong_axis"], "wrong_axis"
-                if len(shape) == 2 and _close(
-                        ga, (x - x.mean(1, keepdims=True)) / np.sqrt(x.var(1, keepdims=True) + eps), **loose):
-                    return HINTS["wrong_axis"], "wrong_axis"
+                for key in ("unbiased_normalization", "eps_outside", "wrong_axis"):
+                    if _close(ga, models[key][0], **loose):
+                        return HINTS[key], key
             return f"the output in {mode} mode (step {k + 1}) differs from torch.nn.BatchNorm1d's", None
         for key in ("grad_x", "grad_weight", "grad_bias"):
             if w.get(key) is not None and not close(g.get(key), w[key]):
@@ -645,6 +662,70 @@ def diagnose_module_keyed(got, want, kwargs, plan, shape, seed, rtol=1e-9, atol=
     return running_msg, running_key
 
 
+def _bn_layers(net):
+    return [m for m in net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+
+
+def _passes(batches, net):
+    """Forward passes in training mode without gradients, the layers as they are: an exponential moving average
+    from the old statistics (bn_not_reset)."""
+    was = net.training
+    net.train()
+    with torch.no_grad():
+        for b in batches:
+            net(b[0] if isinstance(b, (list, tuple)) else b)
+    net.train(was)
+
+
+def _passes_after_reset(batches, net):
+    """The statistics reset, but momentum left as it is: an exponential moving average (bn_ema)."""
+    for m in _bn_layers(net):
+        m.reset_running_stats()
+    _passes(batches, net)
+
+
+def _passes_not_reset(batches, net):
+    """momentum=None, but the old statistics and counts are kept (bn_not_reset)."""
+    layers = _bn_layers(net)
+    momenta = [m.momentum for m in layers]
+    for m in layers:
+        m.momentum = None
+    _passes(batches, net)
+    for m, momentum in zip(layers, momenta):
+        m.momentum = momentum
+
+
+def _passes_count_kept(batches, net):
+    """The statistics reset by hand, num_batches_tracked left as it was (bn_count_not_reset)."""
+    layers = _bn_layers(net)
+    momenta = [m.momentum for m in layers]
+    for m in layers:
+        m.running_mean.zero_()
+        m.running_var.fill_(1.0)
+        m.momentum = None
+    _passes(batches, net)
+    for m, momentum in zip(layers, momenta):
+        m.momentum = momentum
+
+
+def no_pass(batches, net):
+    """Nothing changes the statistics, as a pass in eval mode (bn_eval_pass; reset first, see
+    :func:`reset_statistics`)."""
+
+
+def reset_statistics(layers) -> bool:
+    """Do the layers of an ``update_bn_run`` hold reset statistics (zeros and ones): reset, then a pass in eval mode
+    (bn_eval_pass)?"""
+    return all(_close(g["running_mean"], np.zeros_like(g["running_mean"]))
+               and _close(g["running_var"], np.ones_like(g["running_var"])) for g in layers)
+
+
+# The named mistakes of update_bn as update_bn functions, in the order diagnose_update_bn tries them (shared with the
+# grader, which rules out those whose every form fails a scenario); bn_eval_pass: no_pass and reset_statistics.
+UPDATE_BN_MISTAKES = ((_passes, "bn_not_reset"), (_passes_after_reset, "bn_ema"), (_passes_not_reset, "bn_not_reset"),
+                      (_passes_count_kept, "bn_count_not_reset"))
+
+
 def diagnose_update_bn(got, want, net_name, kind, mode, seed, rtol=1e-9):
     """What differs between ``update_bn_run`` of the answer and of torch.optim.swa_utils.update_bn."""
     if len(got["layers"]) != len(want["layers"]):
@@ -652,48 +733,11 @@ def diagnose_update_bn(got, want, net_name, kind, mode, seed, rtol=1e-9):
     same = all(_close(g["running_mean"], w["running_mean"], rtol) and _close(g["running_var"], w["running_var"], rtol)
                for g, w in zip(got["layers"], want["layers"]))
     if not same:
-        before = update_bn_run(lambda batches, net: None, net_name, kind, mode, seed)
+        before = update_bn_run(no_pass, net_name, kind, mode, seed)
         if all(_close(g["running_mean"], b["running_mean"]) for g, b in zip(got["layers"], before["layers"])) \
-                or all(_close(g["running_mean"], np.zeros_like(g["running_mean"]))
-                       and _close(g["running_var"], np.ones_like(g["running_var"])) for g in got["layers"]):
+                or reset_statistics(got["layers"]):
             return HINTS["bn_eval_pass"]
-
-        def count_kept(batches, net):  # statistics reset by hand, num_batches_tracked left as it was
-            layers = [m for m in net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-            momenta = [m.momentum for m in layers]
-            for m in layers:
-                m.running_mean.zero_()
-                m.running_var.fill_(1.0)
-                m.momentum = None
-            ema(batches, net)
-            for m, momentum in zip(layers, momenta):
-                m.momentum = momentum
-
-        def no_reset(batches, net):  # momentum=None, but the old statistics and counts are kept
-            layers = [m for m in net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-            momenta = [m.momentum for m in layers]
-            for m in layers:
-                m.momentum = None
-            ema(batches, net)
-            for m, momentum in zip(layers, momenta):
-                m.momentum = momentum
-
-        def ema(batches, net):
-            was = net.training
-            net.train()
-            with torch.no_grad():
-                for b in batches:
-                    net(b[0] if isinstance(b, (list, tuple)) else b)
-            net.train(was)
-
-        def ema_reset(batches, net):
-            for m in net.modules():
-                if isinstance(m, nn.modules.batchnorm._BatchNorm):
-                    m.reset_running_stats()
-            ema(batches, net)
-
-        for fn, hint in ((ema, "bn_not_reset"), (ema_reset, "bn_ema"), (no_reset, "bn_not_reset"),
-                         (count_kept, "bn_count_not_reset")):
+        for fn, hint in UPDATE_BN_MISTAKES:
             alt = update_bn_run(fn, net_name, kind, mode, seed)
             if all(_close(g["running_mean"], a["running_mean"], 1e-7) and _close(g["running_var"], a["running_var"],
                                                                                    1e-7)

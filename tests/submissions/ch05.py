@@ -239,6 +239,19 @@ MIXUP_GLOBAL_BETA = _MIXUP.replace("lam = rng.beta(alpha, alpha) if alpha > 0 el
 # Text that decides: lam folded to max(lam, 1 - lam), as some implementations do.
 MIXUP_LAM_FOLDED = _MIXUP.replace("    perm = rng.permutation(len(X))\n",
                                   "    lam = max(lam, 1 - lam)\n    perm = rng.permutation(len(X))\n")
+# A NaN (a failed evaluation) skipped: it neither counts toward patience nor resets it. On the NaN scenarios the
+# answer is the model of a plateau that is not counted (a NaN gain is neither > nor < min_delta), which the plateau
+# scenarios it passes rule out.
+ES_SKIPS_NAN = _es('''        epoch, self.calls = self.calls, self.calls + 1
+        if math.isnan(value):                      # no value this epoch: wait for the next one
+            return False
+        self.wait += 1
+        if self.better(value):
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            self.best_state = copy.deepcopy(net.state_dict())
+            return False
+        return self.wait >= self.patience
+''')
 
 # Correct, on the edges.
 ES_GAIN_FORM = _es('''        epoch, self.calls = self.calls, self.calls + 1
@@ -329,7 +342,7 @@ BUGGY = [
     Variant("mixup_lam_per_example", "mixup", MIXUP_PER_EXAMPLE, "test_mixup",
             visible="per example", hidden="per example"),
     Variant("es_negative_min_delta_not_abs", "EarlyStopping", ES_MIN_DELTA_NOT_ABS, "test_early_stopping",
-            visible=None, hidden="a negative min_delta"),
+            visible=None, hidden="a negative min_delta", not_named="wrong sign"),
     Variant("es_unknown_mode_accepted", "EarlyStopping", ES_NO_MODE_CHECK, "test_early_stopping",
             visible=None, hidden="should raise ValueError"),
     Variant("shift_returns_float64", "random_shift", SHIFT_FLOAT64, "test_random_shift",
@@ -359,6 +372,9 @@ BUGGY = [
             hidden="global random state"),
     Variant("mixup_lam_folded", "mixup", MIXUP_LAM_FOLDED, "test_mixup", visible="drawn first",
             hidden="not the draws specified"),
+    # named as the uncounted plateau without the rule-outs of the plateau scenarios it passes
+    Variant("es_nan_skipped", "EarlyStopping", ES_SKIPS_NAN, "test_early_stopping", visible=None,
+            hidden="a NaN as the first value", not_named="plateau of equal values never stops"),
 ]
 
 # ---------------------------------------------------------------- correct alternatives

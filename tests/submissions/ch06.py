@@ -508,6 +508,10 @@ MOD_REJECTS_ONE_BY_L = _mod(one_test="x.shape[0] < 2")
 UB_CHILDREN = _ub().replace("for m in net.modules() if isinstance", "for m in net.children() if isinstance")
 # Counter never reset: the statistics reset by hand, num_batches_tracked left at its old count.
 UB_COUNT_NOT_RESET = _ub(reset="m.running_mean.zero_()\n        m.running_var.fill_(1.0)")
+# Degenerate inputs: momentum=None (torch's cumulative average) taken for "the default", with `or`, which also turns
+# momentum 0 into 0.1. On momentum 0 the answer is the model of a fixed momentum 0.1, which momentum 0.3 rules out.
+FWD_MOMENTUM_OR_DEFAULT = _fwd().replace("    m = x.size // x.shape[1]\n", "    m = x.size // x.shape[1]\n"
+                                         "    momentum = momentum or 0.1   # None: the default\n")
 
 # Correct, on the edges: a helper of one's own called batch_norm; Welford's one-pass variance; old-style super();
 # a float32-preserving layer that normalizes with rsqrt; update_bn through net.apply.
@@ -644,6 +648,9 @@ BUGGY = [
             hidden="(1, C, L)"),
     Variant("ub_top_level_only", U, UB_CHILDREN, UT, visible=None, hidden="net.modules()"),
     Variant("ub_count_not_reset", U, UB_COUNT_NOT_RESET, UT, visible=None, hidden="num_batches_tracked is not reset"),
+    # named as the momentum ignored without the rule-out of the momentum 0.3 scenario it passes
+    Variant("fwd_momentum_or_default", F, FWD_MOMENTUM_OR_DEFAULT, FT, visible=None,
+            hidden="Fails with: momentum 0 and momentum 1", not_named="momentum passed in is ignored"),
 ]
 
 CORRECT = [
