@@ -1,6 +1,7 @@
 """How good is the feedback? Grade the corpus of tests/submissions through the real pipeline and measure it.
 
     .venv/bin/python bench/corpus_quality.py [--assignments ch02_weight_decay ...] [--json PATH] [--show N]
+                                             [--graded DIR]
 
 For every assignment: the solution, the blank copy and every buggy and correct variant of
 ``tests/submissions/chNN.py`` are graded with ``python -m autograder grade`` (the instructor's command), and
@@ -13,6 +14,7 @@ For every assignment: the solution, the blank copy and every buggy and correct v
   correct behaviour (it fails some scenarios and passes others);
 - named: caught buggy variants whose message names a mistake; wrong names: those whose named mistake is not the
   variant's own (its message lacks the variant's ``hidden`` words);
+  (or contains its ``not_named`` words, a mistake it resembles but did not make);
 - partial: caught buggy variants that still earn some of the part's points (partial credit by contract item).
 """
 
@@ -34,14 +36,20 @@ from submissions import STATIC_MESSAGES, VARIANTS, build_batch, localizes  # noq
 from autograder.course import assignments  # noqa: E402
 from autograder.release import release  # noqa: E402
 
-def measure(assignment: str, work: Path) -> dict:
-    released = work / "released"
-    if not (released / assignment).is_dir():
-        release(released, [assignment])
-    submitted, out = work / assignment / "submitted", work / assignment / "out"
-    build_batch(submitted, assignment, released)
-    subprocess.run([sys.executable, "-m", "autograder", "grade", assignment, str(submitted), "--out", str(out)],
-                   cwd=REPO, check=True, capture_output=True, text=True)
+def measure(assignment: str, work: Path, graded: Path | None = None) -> dict:
+    if graded is not None:   # a batch of the same corpus graded already, e.g. by tests/test_grading_pipeline.py
+        found = sorted(graded.glob(f"**/{assignment}*/out/parts.csv"), key=lambda p: p.stat().st_mtime)
+        if not found:
+            raise SystemExit(f"no {assignment}*/out/parts.csv under {graded}")
+        out = found[-1].parent
+    else:
+        released = work / "released"
+        if not (released / assignment).is_dir():
+            release(released, [assignment])
+        submitted, out = work / assignment / "submitted", work / assignment / "out"
+        build_batch(submitted, assignment, released)
+        subprocess.run([sys.executable, "-m", "autograder", "grade", assignment, str(submitted), "--out", str(out)],
+                       cwd=REPO, check=True, capture_output=True, text=True)
     rows = {}
     with open(out / "parts.csv", newline="") as fh:
         for row in csv.DictReader(fh):
@@ -60,8 +68,8 @@ def measure(assignment: str, work: Path) -> dict:
             unlocalized.append((v.name, row["message"]))
         if "Likely mistake:" in row["message"] or any(s in row["message"] for s in STATIC_MESSAGES):
             named.append(v.name)
-            if v.hidden and v.hidden not in row["message"]:   # a name, but not the variant's own mistake
-                wrongly_named.append((v.name, row["message"]))
+            if (v.hidden and v.hidden not in row["message"]) or (v.not_named and v.not_named in row["message"]):
+                wrongly_named.append((v.name, row["message"]))   # a name, but not the variant's own mistake
     false_fails = []
     for name in ["solution"] + [v.name for v in correct]:
         lost = [part for (student, part), row in rows.items()
@@ -80,11 +88,13 @@ def main(argv=None) -> int:
     ap.add_argument("--assignments", nargs="*", default=sorted(assignments()))
     ap.add_argument("--json", type=Path)
     ap.add_argument("--show", type=int, default=0, help="print the messages of the first N buggy variants")
+    ap.add_argument("--graded", type=Path, help="read the newest <assignment>*/out/parts.csv under DIR (e.g. the "
+                    "test suite's pytest temporary folder) instead of grading the corpus again")
     args = ap.parse_args(argv)
     results = []
     with tempfile.TemporaryDirectory(prefix="corpus-quality-") as tmp:
         for assignment in args.assignments:
-            results.append(measure(assignment, Path(tmp)))
+            results.append(measure(assignment, Path(tmp), args.graded))
     total = {k: sum(r[k] for r in results) for k in ("buggy", "correct", "caught", "localized", "named", "partial")}
     fp = sum(len(r["false_passes"]) for r in results)
     ff = sum(len(r["false_fails"]) for r in results)
