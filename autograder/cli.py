@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "student code then runs with your permissions)")
     gr.add_argument("--workers", type=int, default=None,
                     help="submissions graded at once, each in its own process (default: one per core, at most one per "
-                         "12 submissions)")
+                         "40 submissions)")
     gr.add_argument("--dask", nargs="?", const="local", default=None, metavar="SCHEDULER",
                     help="run the grading tasks on Dask distributed: a local cluster of --workers processes, "
                          "or the scheduler at SCHEDULER (e.g. tcp://10.0.0.5:8786)")

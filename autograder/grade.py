@@ -174,10 +174,10 @@ def grade(assignment: str, submitted: Path, out: Path, db_url: str | None = None
     return report
 
 
-# A worker's start (nbgrader and torch imported, its sandbox warmed up, the hidden tests' references computed) costs
-# about as much as grading a dozen submissions: a small batch is graded sooner by fewer workers
-# (bench/README.md, "Workers for a small batch").
-SUBMISSIONS_PER_WORKER = 12
+# A worker's start (nbgrader and torch imported, its sandbox warmed up, the hidden tests' references computed) takes
+# a core for several seconds, beside the main process preparing the course: on a 2-core machine a second worker
+# made a batch of 24 slower (x1.22) and broke even at 48 (bench/README.md, "Workers for a small batch").
+SUBMISSIONS_PER_WORKER = 40
 
 
 def default_workers(submissions: int, dask: str | None = None) -> int:
