@@ -220,10 +220,11 @@ def _train_reference(config_key, seed, arrays, loader, bug="", salt=0, fixed_ini
 
 
 def _recipe(config, seed, data, *, loader=False, train_mode=True, mean="batches", reset=True, strict=True,
-            dtype="float32"):
+            dtype="float32", counter="best", min_delta=0.0):
     """The text's recipe with the known mistakes as switches (the reference, solutions.capstone.train, stays the
     oracle): net.train() never called, the epoch's loss weighted by batch size, the patience counter never reset,
-    an equal validation loss counted as an improvement, the whole run in float64."""
+    an equal validation loss counted as an improvement, the whole run in float64, the counter reset by an epoch
+    better than the previous one (``counter="previous"``), an improvement that must beat the best by ``min_delta``."""
     import torch
     from torch import nn
 
@@ -239,7 +240,7 @@ def _recipe(config, seed, data, *, loader=False, train_mode=True, mean="batches"
     n, batch_size = len(X_train), int(config.get("batch_size", 64))
     noise, patience = float(config.get("noise", 0.0)), config.get("patience")
     history = {"train_loss": [], "val_loss": [], "val_acc": []}
-    best, best_state, wait = math.inf, None, 0
+    best, best_state, wait, previous = math.inf, None, 0, math.inf
     if loader:
         from torch.utils.data import DataLoader, TensorDataset
         batches = DataLoader(TensorDataset(X_train, y_train), batch_size=batch_size, shuffle=True, generator=g)
@@ -270,13 +271,16 @@ def _recipe(config, seed, data, *, loader=False, train_mode=True, mean="batches"
         history["val_loss"].append(val_loss)
         history["val_acc"].append(val_acc)
         if patience is not None:
-            if val_loss < best or (not strict and val_loss <= best):
+            improved = val_loss < best - min_delta or (not strict and val_loss <= best)
+            if improved:
                 best, best_state = val_loss, copy.deepcopy(net.state_dict())
+            if improved if counter == "best" else val_loss < previous:
                 wait = 0 if reset else wait
             else:
                 wait += 1
                 if wait >= patience:
                     break
+            previous = val_loss
     if best_state is not None:
         net.load_state_dict(best_state)
     net.eval()
@@ -288,7 +292,9 @@ RECIPE_BUGS = [("never_train_mode", ck.NEVER_TRAIN_MODE, {"train_mode": False}),
                ("weighted_mean", ck.WEIGHTED_MEAN, {"mean": "weighted"}),
                ("counter_not_reset", ck.COUNTER_NOT_RESET, {"reset": False}),
                ("non_strict", ck.NON_STRICT, {"strict": False}),
-               ("float64", ck.FLOAT64_RUN, {"dtype": "float64"})]
+               ("float64", ck.FLOAT64_RUN, {"dtype": "float64"}),
+               ("reset_on_previous", ck.RESET_ON_PREVIOUS, {"counter": "previous"}),
+               ("min_delta", ck.MIN_DELTA, {"min_delta": 1e-4})]
 
 
 @functools.lru_cache(maxsize=None)
@@ -301,10 +307,11 @@ def _train_model(config_key, seed, arrays, loader, switches, salt=0):
     return ck.train_run(fn, config, seed, _ARRAYS[arrays], salt=salt)
 
 
-def _same_run(got, want, rtol=1e-4, atol=1e-6) -> bool:
+def _same_run(got, want, rtol=1e-4, atol=1e-6, keys=("train_loss", "val_loss", "val_acc", "net_val_loss",
+                                                      "net_val_acc")) -> bool:
     if not isinstance(got, dict):
         return False
-    for k in ("train_loss", "val_loss", "val_acc", "net_val_loss", "net_val_acc"):
+    for k in keys:
         if k not in got or k not in want or not close(got[k], want[k], rtol=rtol, atol=atol):
             return False
     return True
@@ -359,7 +366,10 @@ def _judge_run(out, config, seed, arrays, check_mode=False, **run):
                       f"{out['net']}")
     key = _key(config)
     wants = [_train_reference(key, seed, arrays, loader, **run) for loader in (False, True)]
-    plain = "the history differs from the recipe's run"
+    # with patience, the history is the recipe's and only the returned net differs
+    net_only = config.get("patience") is not None and \
+        any(_same_run(out, w, keys=("train_loss", "val_loss", "val_acc")) for w in wants)
+    plain = "the returned net is not the best epoch's" if net_only else "the history differs from the recipe's run"
     if any(_same_run(out, w) for w in wants):
         if check_mode and out.get("returned_training"):
             raise Mistake(ck.RETURNED_TRAIN_MODE, key="returned_train_mode",
@@ -378,6 +388,10 @@ def _judge_run(out, config, seed, arrays, check_mode=False, **run):
                       "epochs than it should (num_epochs, or the patience rule on the validation loss)")
     if not math.isclose(out["net_val_loss"], out["val_loss"][-1], rel_tol=1e-4) and config.get("patience") is None:
         raise Failure("history['val_loss'][-1] is not the validation loss of the returned net")
+    if net_only:  # no restore, a restore only on a stop (a run that reaches num_epochs), or another state
+        raise Failure("the history is the recipe's but the returned net is not the best epoch's: with patience, "
+                      "return the net in the state of the epoch with the lowest validation loss, also when the run "
+                      "reaches num_epochs without stopping")
     if out.get("net_dtype", "float32") != "float32":
         raise Failure(f"the history differs from the recipe's run, and the returned net's parameters are "
                       f"{out['net_dtype']}: the recipe trains make_net's float32 net on float32 tensors")
@@ -531,14 +545,21 @@ TRAIN = Part(
                       {"optimizer": "adamw", "lr": 0.005, "dropout": 0.5, "noise": 0.0}, check_mode=True),
         _run_scenario("noise = 0.5", ("noise",), {"optimizer": "sgd-momentum", "lr": 0.03, "dropout": 0.0,
                                                   "noise": 0.5}),
-        _run_scenario("early stopping, patience = 2", ("early_stopping", "restore"),
+        # the budget ends while the counter runs (best epoch 2 of 3): the best state restored without a stop
+        _run_scenario("patience = 2: the budget ends one epoch after the best", ("early_stopping", "restore"),
                       {"optimizer": "sgd-momentum", "lr": 0.3, "dropout": 0.0, "noise": 0.0, "patience": 2,
-                       "num_epochs": 12, "batch_size": 16}),
-        _run_scenario("early stopping with dropout", ("early_stopping", "restore"),
-                      {"optimizer": "adam", "lr": 0.02, "dropout": 0.3, "noise": 0.0, "patience": 1,
-                       "num_epochs": 8}),
+                       "num_epochs": 3, "batch_size": 16}),
+        # the best first, then 3 worse epochs, one better than the one before: stops after 4 (both ways of drawing)
+        _run_scenario("early stopping with dropout: an epoch better than the previous but not the best",
+                      ("early_stopping", "restore"),
+                      {"optimizer": "adam", "lr": 0.07, "dropout": 0.3, "noise": 0.0, "patience": 3,
+                       "num_epochs": 5}, seed=35),
         _run_scenario("early stopping after an improvement that follows a worse epoch", ("early_stopping",),
                       COUNTER_CONFIG),
+        # every epoch improves by about 2e-5 (one full batch per epoch): 3 epochs, no stop
+        _run_scenario("improvements smaller than 1e-4: lr = 2e-6, patience = 1", ("early_stopping",),
+                      {"optimizer": "adam", "lr": 2e-6, "dropout": 0.0, "noise": 0.0, "patience": 1,
+                       "num_epochs": 3, "batch_size": 96}),
         _run_scenario("a plateau: lr = 0, patience = 2", ("plateau",),
                       {"optimizer": "adam", "lr": 0.0, "dropout": 0.0, "noise": 0.0, "patience": 2,
                        "num_epochs": 6}),

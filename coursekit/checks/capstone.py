@@ -58,6 +58,10 @@ COUNTER_NOT_RESET = ("the patience counter is never reset: an improvement must s
                      "only after patience epochs IN A ROW without improvement")
 NON_STRICT = ("an epoch whose validation loss equals the best so far counted as an improvement: an improvement is "
               "strictly below the best (a plateau of equal losses must stop training after patience epochs)")
+RESET_ON_PREVIOUS = ("the patience counter was reset when the validation loss beat the previous epoch's: only an "
+                     "improvement over the BEST so far sets it back to 0")
+MIN_DELTA = ("an improvement had to beat the best by a minimum delta: any strict improvement counts "
+             "(val_loss < best), however small")
 RETURNED_TRAIN_MODE = "the returned net is in training mode: call net.eval() before returning it"
 FLOAT64_RUN = ("the run is in float64 (the returned net's parameters are float64): the recipe trains make_net's "
                "float32 net on float32 tensors, X as torch.float32")

@@ -260,6 +260,20 @@ TRAIN_EVAL_ONLY_WITH_PATIENCE = _edit("train", ("        net.eval()\n        wit
                                                 "        if patience is not None:\n"
                                                 "            net.eval()  # early stopping compares eval-mode losses\n"
                                                 "        with torch.no_grad():"))
+# early stopping: the best state restored only in the branch that stops (a run that reaches num_epochs keeps its last)
+_STOP = "                if wait >= patience:\n"
+TRAIN_RESTORE_ON_STOP_ONLY = _edit("train", (_STOP + "                    break\n    if best_state is not None:\n"
+                                             "        net.load_state_dict(best_state)\n",
+                                             _STOP + "                    net.load_state_dict(best_state)  # the best\n"
+                                             "                    break\n"))
+# early stopping: the counter reset by an epoch better than the previous one, not only by a new best
+_NEW_BEST = "                best, wait, best_state = val_loss, 0, copy.deepcopy(net.state_dict())\n"
+TRAIN_RESET_ON_PREVIOUS = _edit("train", (_NEW_BEST + "            else:",
+                                          _NEW_BEST + '            elif val_loss < history["val_loss"][-2]:\n'
+                                          "                wait = 0  # still going down\n            else:"))
+# early stopping: an improvement must beat the best by a minimum delta (the text counts any strict improvement)
+TRAIN_MIN_DELTA = _edit("train", ("            if val_loss < best:",
+                                  "            if val_loss < best - 1e-4:  # min_delta"))
 # a list aliased rather than copied: one row dict updated in place
 STUDY_ALIASED_ROW = """
 def run_study(configs, seeds, train_fn, data):
@@ -351,6 +365,13 @@ BUGGY = [
     # types: the recipe trains a float32 net on float32 tensors; a float64 run differs by more than the tolerance
     # (the driver now evaluates the returned float64 net in its dtype instead of crashing)
     Variant("train_float64_run", "train", TRAIN_FLOAT64, "test_train", hidden="float64"),
+    # early stopping: situations of the runs with patience (the budget ends before patience runs out, an epoch
+    # better than the previous but not the best, an improvement smaller than 1e-4)
+    Variant("train_restore_only_on_stop", "train", TRAIN_RESTORE_ON_STOP_ONLY, "test_train",
+            hidden="the returned net is not the best epoch's"),
+    Variant("train_counter_reset_by_previous_epoch", "train", TRAIN_RESET_ON_PREVIOUS, "test_train",
+            hidden="beat the previous epoch's"),
+    Variant("train_min_delta", "train", TRAIN_MIN_DELTA, "test_train", hidden="minimum delta"),
     # a mistake whose model the answer follows on some scenarios and that a passing scenario rules out
     Variant("train_eval_only_with_patience", "train", TRAIN_EVAL_ONLY_WITH_PATIENCE, "test_train",
             visible="computed in training mode", hidden="dropout, noise, train and eval modes ✘ 0 of 0.5",
