@@ -67,7 +67,7 @@ site: exercises $(MATHJAX)
 # (e.g. make test PYTEST_ARGS="--junitxml=times.xml" for bench/test_times.py).
 PYTEST_ARGS ?=
 test: env system-deps $(MATHJAX)
-	$(BIN)/python -m pytest -n 2 --dist loadgroup --no-loadscope-reorder --durations=25 $(PYTEST_ARGS) tests
+	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=25 $(PYTEST_ARGS) tests
 
 lock:
 	rm -rf /tmp/course-lock-venv && $(PY) -m venv /tmp/course-lock-venv
