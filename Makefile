@@ -60,14 +60,15 @@ site: exercises $(MATHJAX)
 	$(BIN)/python _ext/execute_pages.py
 	$(BIN)/jupyter-book build . -W -n --keep-going --all
 
-# -n 2: two test processes (CI has 2 cores); --dist loadfile: a test file runs in one process, so its
-# module fixtures (a chapter's graded batch, the site build) are made once. The site build is also
-# guarded by a lock (tests/conftest.py), since two files use it.
+# -n 2: two test processes (CI has 2 cores). --dist loadscope: the tests are shared out in the work units of
+# tests/conftest.py (a test file, or one chapter of the files with a fixture per chapter, or the site's users),
+# longest first, so a module fixture (a chapter's graded batch, the site build) is made once and both processes
+# finish together. The site build is also guarded by a lock (tests/conftest.py), since several files use it.
 # --durations=25: the slowest tests in the log, to watch the cost per chapter. PYTEST_ARGS adds options by hand
 # (e.g. make test PYTEST_ARGS="--junitxml=times.xml" for bench/test_times.py).
 PYTEST_ARGS ?=
 test: env system-deps $(MATHJAX)
-	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=25 $(PYTEST_ARGS) tests
+	$(BIN)/python -m pytest -n 2 --dist loadscope --durations=25 $(PYTEST_ARGS) tests
 
 lock:
 	rm -rf /tmp/course-lock-venv && $(PY) -m venv /tmp/course-lock-venv

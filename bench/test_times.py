@@ -2,6 +2,7 @@
 
     make test PYTEST_ARGS="--junitxml=/tmp/times.xml"
     .venv/bin/python bench/test_times.py /tmp/times.xml
+    .venv/bin/python bench/test_times.py /tmp/times.xml --units   # per work unit (tests/work_units.py)
 
 A test belongs to a chapter when its id names the chapter's assignment
 (``ch02_weight_decay``), its topic (``weight_decay``) or its number
@@ -60,10 +61,37 @@ def page_seconds() -> dict[str, float]:
     return {Path(uri).stem: json.loads(data or "{}").get("execution_seconds", 0.0) for uri, data in rows}
 
 
+def print_units(junit: Path) -> int:
+    """Each work unit's test-process seconds, and how a longest-first deal to two processes splits them."""
+    sys.path.insert(0, str(REPO / "tests"))
+    from work_units import work_unit
+
+    seconds = defaultdict(float)
+    for case in ET.parse(junit).getroot().iter("testcase"):
+        module, _, cls = case.get("classname").partition(".test_")
+        path = f"{module.replace('.', '/')}/test_{cls.split('.')[0]}.py"
+        seconds[work_unit(f"{path}::{case.get('name')}")] += float(case.get("time", 0))
+    loads = [0.0, 0.0]
+    for unit, s in sorted(seconds.items(), key=lambda kv: -kv[1]):
+        loads[loads.index(min(loads))] += s
+    print("UNIT_SECONDS = {")
+    for unit, s in sorted(seconds.items(), key=lambda kv: -kv[1]):
+        if s >= 5:
+            print(f"    {unit!r}: {s:.0f},")
+    print("}")
+    print(f"# total {sum(seconds.values()):.0f} s; dealt longest first to two processes: "
+          f"{loads[0]:.0f} s and {loads[1]:.0f} s")
+    return 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("junit", type=Path, help="pytest --junitxml output")
+    ap.add_argument("--units", action="store_true",
+                    help="seconds per work unit of make test, longest first, as tests/work_units.py's UNIT_SECONDS")
     args = ap.parse_args(argv)
+    if args.units:
+        return print_units(args.junit)
     known = chapters()
     totals, counts = defaultdict(float), defaultdict(int)
     for case in ET.parse(args.junit).getroot().iter("testcase"):

@@ -79,10 +79,10 @@ def released(tmp_path_factory) -> Path:
 def site() -> Path:
     """The book, built once per test run exactly as `make site` builds it; the folder of its HTML.
 
-    ``make test`` runs ``pytest -n 2 --dist loadfile``, so two site test files may land in
-    two workers. The build is guarded by a lock and a stamp naming the run: a second worker
-    waits for the first build and reuses it, so there is one build per run and never two at
-    once into _build/.
+    ``make test`` runs ``pytest -n 2``: the site's users are one work unit (tests/work_units.py), but a test
+    elsewhere may need the site in the other worker. The build is guarded by a lock and a stamp naming the run: a
+    second worker waits for the first build and reuses it, so there is one build per run and never two at once
+    into _build/.
     """
     import fcntl
     import uuid
@@ -113,3 +113,33 @@ def site() -> Path:
             stamp.write_text(json.dumps(done))
     assert done["ok"], f"book build failed:\n{done['log']}"
     return build / "html"
+
+
+# ---------------------------------------------------------------- how `make test` shares the tests between two processes
+from work_units import UNIT_SECONDS, work_unit  # noqa: E402
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadscope`` (as `make test` runs it) hands out the units of tests/work_units.py; other modes are
+    xdist's own."""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class WorkUnits(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit(nodeid)
+
+    config.option.loadscopereorder = False  # keep the longest-first order made below
+    return WorkUnits(config, log)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Longest unit first; a unit's tests stay together and in pytest's order (a stable sort)."""
+    sizes: dict[str, float] = {}
+    for item in items:
+        unit = work_unit(item.nodeid)
+        sizes[unit] = sizes.get(unit, 0) + 1
+    weight = {unit: UNIT_SECONDS.get(unit, 0.1 * n) for unit, n in sizes.items()}
+    items.sort(key=lambda item: -weight[work_unit(item.nodeid)])
