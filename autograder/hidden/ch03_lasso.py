@@ -54,8 +54,8 @@ def _failing(models, agrees) -> frozenset:
     """The keys of ``models`` (key -> the forms of that mistake) whose every form fails: ``agrees(form)`` is False,
     the form differing from the reference beyond the check's tolerances. A passing answer rules them out.
 
-    The forms are those the diagnoses of coursekit.checks.lasso match (its ``diagnose_*`` functions word them for the
-    visible tests too, inline): keep the two in step."""
+    The forms are coursekit.checks.lasso's models (``*_models``), the ones its ``diagnose_*`` functions match, keyed
+    here by KEYS."""
     return frozenset(key for key, forms in models.items() if not any(agrees(f) for f in forms))
 
 
@@ -75,11 +75,14 @@ _X1[[1, 4]] = [0.7, -0.7]                       # exactly on the threshold below
 _M1 = _r1.standard_normal((3, 4))
 
 
+def _keyed(models) -> dict:
+    """coursekit's models (message -> forms) keyed by KEYS."""
+    return {KEYS[message]: forms for message, forms in models.items()}
+
+
 def _soft_models(x, t):
     """key -> the soft-threshold of (x, t) by each form of that mistake (diagnose_soft_threshold's)."""
-    x = np.asarray(x, dtype=float)
-    return {"one_sided": [np.maximum(x - t, 0.0)], "sign_not_prox": [x - t * np.sign(x)],
-            "hard_threshold": [np.where(np.abs(x) > t, x, 0.0)]}
+    return _keyed(named.soft_threshold_models(x, t))
 
 
 def _soft_failing(models, x, t, rtol=1e-7, atol=1e-9) -> frozenset:
@@ -208,14 +211,7 @@ _W2_MIN, _B2_MIN = ref.lasso_fit(_X2, _y2, 0.05)
 
 def _subgradient_models(w, b, X, y, alpha):
     """key -> the forms of that mistake (diagnose_subgradient's): (which of loss, g_w, g_b differs, its value)."""
-    n = len(y)
-    r = X @ w + b - y
-    grad, data = X.T @ r / n, r @ r / (2 * n)
-    return {"subgradient_sign0": [(1, grad + alpha * np.sign(w))],
-            "subgradient_plus": [(1, grad + alpha * np.where(w == 0, 1.0, np.sign(w)))],
-            "penalty_half": [(0, data + 0.5 * alpha * np.abs(w).sum())],
-            "penalty_squared": [(0, data + alpha * w @ w), (0, data + 0.5 * alpha * w @ w)],
-            "intercept": [(2, r.mean() + alpha * np.sign(b))]}
+    return _keyed(named.subgradient_models(w, X, y, b, alpha))
 
 
 def _subgrad_scenario(label, w, b, alpha, covers, X=_X2, y=_y2, at_minimum=False):
@@ -335,13 +331,13 @@ def _fit_ruled_out(key, start=0.0) -> frozenset:
     X, y, alpha = _FIT_INPUTS[key]
     want_w, want_b = _fit_ref(key)
     L = named.lipschitz(X)
-    penalized = named.sklearn_lasso(np.hstack([X, np.ones((len(y), 1))]), y, alpha, fit_intercept=False)[0]
     constant = np.all(X == X[:1], axis=0)
+    converged = named.lasso_fit_models(X, y, alpha)
     models = {  # key -> the (w, b) of each form
-        "threshold_not_step": [named.sklearn_lasso(X, y, alpha * L)],
+        "threshold_not_step": converged[named.THRESHOLD_NOT_STEP],
         # the intercept thresholded with the weights; not fitted (uncentred X, b = 0); b = 0 after centring
-        "intercept": [(penalized[:-1], penalized[-1]), (named.sklearn_lasso(X, y, alpha, fit_intercept=False)[0], 0.0),
-                      (want_w, 0.0)],
+        "intercept": [*converged[named.INTERCEPT_PENALIZED],
+                      (named.sklearn_lasso(X, y, alpha, fit_intercept=False)[0], 0.0), (want_w, 0.0)],
         "not_exact_zeros": [_threshold_on_gradient(X, y, alpha, start)],
     }
     out = set(_failing(models, lambda f: _fit_agrees(*f, want_w, want_b)))
@@ -564,17 +560,10 @@ def _prox_right(p, a, lr, l1) -> bool:
 
 
 def _prox_models(p, g, lr, l1, k, first, some, no_grad):
-    """key -> parameter ``k`` after l1_prox_ by each form of that mistake (diagnose_prox's, and the check's own), from
-    p and its gradient g before the call, its group's lr and l1, the first l1 of the groups (``first``) and the
-    (lr, l1) of the first group with one (``some``)."""
-    def keep(after):   # a form that leaves the groups without l1 alone
-        return after if l1 else p
-    soft = ref.soft_threshold
-    return {"prox_not_in_place": [p], "sign_not_prox": [keep(p - lr * (l1 or 0) * np.sign(p))],
-            "prox_lam_not_lr_lam": [keep(soft(p, l1 or 0))],
-            "threshold_on_gradient": [keep(p - lr * soft(g, l1 or 0)), keep(p + lr * g - lr * soft(g, l1 or 0))],
-            "prox_first_l1": [soft(p, lr * first)], "prox_all_groups": [soft(p, lr * l1 if l1 else some[0] * some[1])],
-            "prox_skips_no_grad": [p if k in no_grad else keep(soft(p, lr * (l1 or 0)))]}
+    """key -> parameter ``k`` after l1_prox_ by each form of that mistake: diagnose_prox's (coursekit's prox_models,
+    see there for the arguments) and the check's own, a parameter without a gradient (``no_grad``) skipped."""
+    skipped = p if k in no_grad else (ref.soft_threshold(p, lr * l1) if l1 else p)
+    return {**_keyed(named.prox_models(p, g, lr, l1, first, some)), "prox_skips_no_grad": [skipped]}
 
 
 def _prox_ruled_out(spec) -> frozenset:

@@ -77,75 +77,91 @@ def _soft(x, t):
     return np.sign(x) * np.maximum(np.abs(x) - t, 0.0)
 
 
+# ---------------------------------------------------------------- the named mistakes' models
+# Each returns message -> the forms of that mistake on one input, in the order its diagnosis tries them. The
+# diagnoses below name the first form the answer matches; the hidden tests use the same models to rule a mistake
+# out where an answer passes and every form of that mistake fails.
+def soft_threshold_models(x, t) -> dict[str, list]:
+    """The soft-threshold of (x, t) by each form of each mistake."""
+    x = np.asarray(x, dtype=float)
+    return {ONE_SIDED: [np.maximum(x - t, 0.0)], SIGN_NOT_PROX: [x - t * np.sign(x)],
+            HARD_THRESHOLD: [np.where(np.abs(x) > t, x, 0.0)]}
+
+
+def subgradient_models(w, X, y, b, alpha) -> dict[str, list[tuple[int, object]]]:
+    """Each form as (which of loss, g_w, g_b it gets wrong: 0, 1 or 2; that value)."""
+    w, X, y = np.asarray(w, float), np.asarray(X, float), np.asarray(y, float)
+    n = len(y)
+    r = X @ w + b - y
+    grad, data = X.T @ r / n, r @ r / (2 * n)
+    return {SUBGRADIENT_SIGN0: [(1, grad + alpha * np.sign(w))],
+            SUBGRADIENT_PLUS: [(1, grad + alpha * np.where(w == 0, 1.0, np.sign(w)))],
+            PENALTY_HALF: [(0, data + 0.5 * alpha * np.abs(w).sum())],
+            PENALTY_SQUARED: [(0, data + alpha * w @ w), (0, data + 0.5 * alpha * w @ w)],
+            INTERCEPT_PENALIZED: [(2, r.mean() + alpha * np.sign(b))]}
+
+
+def prox_models(p, g, lr, l1, first, some) -> dict[str, list]:
+    """One parameter after l1_prox_ by each form, from the parameter ``p`` and its gradient ``g`` before the call,
+    its group's ``lr`` and ``l1`` (None or 0: no entry), the first nonzero l1 of the groups (``first``, 0 if none)
+    and the (lr, l1) of the first group with one (``some``)."""
+    p, g = np.asarray(p, float), np.asarray(g, float)
+
+    def keep(after):   # a form that leaves the groups without l1 alone
+        return after if l1 else p
+    return {PROX_NOT_IN_PLACE: [p], SIGN_NOT_PROX: [keep(p - lr * (l1 or 0) * np.sign(p))],
+            PROX_LAM_NOT_LR_LAM: [keep(_soft(p, l1 or 0))],
+            PROX_ON_GRADIENT: [keep(p - lr * _soft(g, l1 or 0)), keep(p + lr * g - lr * _soft(g, l1 or 0))],
+            PROX_FIRST_L1: [_soft(p, lr * first)], PROX_ALL_GROUPS: [_soft(p, lr * l1 if l1 else some[0] * some[1])]}
+
+
 # ---------------------------------------------------------------- diagnoses (visible and hidden tests)
 def diagnose_soft_threshold(x, t, got) -> str | None:
     """The named mistake ``got = soft_threshold(x, t)`` matches, if any."""
     x = np.asarray(x, dtype=float)
     if _close(got, _soft(x, t)):
         return None
-    if np.any(x < -t) and _close(got, np.maximum(x - t, 0.0)):
-        return ONE_SIDED
-    if t > 0 and np.any(np.abs(x) < t) and _close(got, x - t * np.sign(x)):
-        return SIGN_NOT_PROX
-    if t > 0 and np.any(np.abs(x) > t) and _close(got, np.where(np.abs(x) > t, x, 0.0)):
-        return HARD_THRESHOLD
-    return None
+    # inputs on which each form differs from the soft-threshold (elsewhere it coincides with it)
+    differs = {ONE_SIDED: np.any(x < -t), SIGN_NOT_PROX: t > 0 and np.any(np.abs(x) < t),
+               HARD_THRESHOLD: t > 0 and np.any(np.abs(x) > t)}
+    return next((message for message, forms in soft_threshold_models(x, t).items()
+                 if differs[message] and any(_close(got, f) for f in forms)), None)
 
 
 def diagnose_subgradient(w, X, y, b, alpha, loss, g_w, g_b) -> str | None:
     """The named mistake the answer of ``lasso_loss_and_subgradient`` matches, if any."""
     w, X, y = np.asarray(w, float), np.asarray(X, float), np.asarray(y, float)
-    n = len(y)
-    r = X @ w + b - y
-    grad = X.T @ r / n
-    data = r @ r / (2 * n)
+    grad = X.T @ (X @ w + b - y) / len(y)
     at_zero = w == 0
-    if alpha > 0 and at_zero.any() and not _close(g_w, np.where(at_zero, _soft(grad, alpha), 0)
-                                                   + np.where(at_zero, 0, grad + alpha * np.sign(w))):
-        if _close(g_w, grad + alpha * np.sign(w)):
-            return SUBGRADIENT_SIGN0
-        if _close(g_w, grad + alpha * np.where(at_zero, 1.0, np.sign(w))):
-            return SUBGRADIENT_PLUS
-    if alpha > 0 and np.any(w != 0):
-        if _close(loss, data + 0.5 * alpha * np.abs(w).sum()):
-            return PENALTY_HALF
-        if _close(loss, data + alpha * w @ w) or _close(loss, data + 0.5 * alpha * w @ w):
-            return PENALTY_SQUARED
-        if b != 0 and _close(g_b, r.mean() + alpha * np.sign(b)):
-            return INTERCEPT_PENALIZED
-    return None
+    right_g_w = np.where(at_zero, _soft(grad, alpha), grad + alpha * np.sign(w))
+    wrong_at_zero = alpha > 0 and at_zero.any() and not _close(g_w, right_g_w)
+    penalized = alpha > 0 and np.any(w != 0)
+    applies = {SUBGRADIENT_SIGN0: wrong_at_zero, SUBGRADIENT_PLUS: wrong_at_zero, PENALTY_HALF: penalized,
+               PENALTY_SQUARED: penalized, INTERCEPT_PENALIZED: penalized and b != 0}
+    got = (loss, g_w, g_b)
+    return next((message for message, forms in subgradient_models(w, X, y, b, alpha).items()
+                 if applies[message] and any(_close(got[i], value) for i, value in forms)), None)
 
 
 def diagnose_prox(before, after, grads, lrs, l1s) -> str | None:
     """The named mistake of a proximal step, from each parameter ``before`` and ``after`` the call, the
     gradients of the optimizer step just taken, and each parameter's group ``lr`` and ``l1`` (None: no
     entry)."""
-    def all_match(rule):
-        return all(_close(a, rule(p, g, lr, l1), rtol=1e-5, atol=1e-6)
-                   for p, a, g, lr, l1 in zip(before, after, grads, lrs, l1s))
-
-    def keep(rule):
-        return lambda p, g, lr, l1: rule(p, g, lr, l1) if l1 else p
-
-    if all_match(keep(lambda p, g, lr, l1: _soft(p, lr * l1))):
+    right = [_soft(p, lr * l1) if l1 else np.asarray(p, float) for p, lr, l1 in zip(before, lrs, l1s)]
+    if all(_close(a, r, rtol=1e-5, atol=1e-6) for a, r in zip(after, right)):
         return None
-    if all_match(lambda p, g, lr, l1: p) and any(l1 for l1 in l1s):
-        return PROX_NOT_IN_PLACE
-    if all_match(keep(lambda p, g, lr, l1: p - lr * l1 * np.sign(p))):
-        return SIGN_NOT_PROX
-    if all_match(keep(lambda p, g, lr, l1: _soft(p, l1))):
-        return PROX_LAM_NOT_LR_LAM
-    if all_match(keep(lambda p, g, lr, l1: p - lr * _soft(g, l1))) or \
-            all_match(keep(lambda p, g, lr, l1: p + lr * g - lr * _soft(g, l1))):
-        return PROX_ON_GRADIENT
     first = next((l1 for l1 in l1s if l1), None)
-    if first is not None and len({l1 for l1 in l1s}) > 1 and \
-            all_match(lambda p, g, lr, l1: _soft(p, lr * first)):
-        return PROX_FIRST_L1
-    if any(not l1 for l1 in l1s):
-        lr0, l10 = next((lr, l1) for lr, l1 in zip(lrs, l1s) if l1)
-        if all_match(lambda p, g, lr, l1: _soft(p, lr * l1) if l1 else _soft(p, lr0 * l10)):
-            return PROX_ALL_GROUPS
+    some = next(((lr, l1) for lr, l1 in zip(lrs, l1s) if l1), None)
+    applies = {PROX_NOT_IN_PLACE: first is not None, SIGN_NOT_PROX: True, PROX_LAM_NOT_LR_LAM: True,
+               PROX_ON_GRADIENT: True, PROX_FIRST_L1: first is not None and len(set(l1s)) > 1,
+               PROX_ALL_GROUPS: some is not None and any(not l1 for l1 in l1s)}
+    per_param = [prox_models(p, g, lr, l1, first or 0.0, some or (0.0, 0.0))
+                 for p, g, lr, l1 in zip(before, grads, lrs, l1s)]
+    for message, applicable in applies.items():
+        forms = range(len(per_param[0][message])) if per_param else ()
+        if applicable and any(all(_close(a, models[message][i], rtol=1e-5, atol=1e-6)
+                                  for a, models in zip(after, per_param)) for i in forms):
+            return message
     return None
 
 
@@ -173,6 +189,15 @@ def sklearn_lasso(X, y, alpha, w_init=None, fit_intercept=True):
     return model.coef_.copy(), float(model.intercept_)
 
 
+def lasso_fit_models(X, y, alpha) -> dict[str, list[tuple]]:
+    """(w, b) by each form of the fit's mistakes that converge somewhere else: the threshold alpha where a step of
+    1/L thresholds by alpha/L (the lasso of alpha * L), and the intercept thresholded with the weights."""
+    X, y = np.asarray(X, float), np.asarray(y, float)
+    penalized = sklearn_lasso(np.hstack([X, np.ones((len(y), 1))]), y, alpha, fit_intercept=False)[0]
+    return {THRESHOLD_NOT_STEP: [sklearn_lasso(X, y, alpha * lipschitz(X))],
+            INTERCEPT_PENALIZED: [(penalized[:-1], penalized[-1])]}
+
+
 def diagnose_lasso_fit(X, y, alpha, w, b) -> str | None:
     """The named mistake ``(w, b) = lasso_fit(X, y, alpha)`` matches, if any (one call's worth)."""
     try:
@@ -195,11 +220,11 @@ def diagnose_lasso_fit(X, y, alpha, w, b) -> str | None:
             return NOT_EXACT_ZEROS
         return None
     L = lipschitz(X)
-    if abs(L - 1) > 0.01 and _close(w_arr, sklearn_lasso(X, y, alpha * L)[0], 1e-4, 1e-6):
+    models = lasso_fit_models(X, y, alpha)
+    if abs(L - 1) > 0.01 and _close(w_arr, models[THRESHOLD_NOT_STEP][0][0], 1e-4, 1e-6):
         return THRESHOLD_NOT_STEP
-    ones = np.hstack([X, np.ones((len(y), 1))])
-    penalized = sklearn_lasso(ones, y, alpha, fit_intercept=False)[0]
-    if _close(w_arr, penalized[:-1], 1e-4, 1e-6) and _close(b_val, penalized[-1], 1e-4, 1e-6):
+    (penalized_w, penalized_b), = models[INTERCEPT_PENALIZED]
+    if _close(w_arr, penalized_w, 1e-4, 1e-6) and _close(b_val, penalized_b, 1e-4, 1e-6):
         return INTERCEPT_PENALIZED if b_val != 0 else ZERO_INTERCEPT
     if b_val == 0 and abs(want_b) > 1e-3:
         return NO_INTERCEPT
