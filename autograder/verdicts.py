@@ -183,7 +183,8 @@ def scenario_report(outcomes: list[tuple[str, Exception | None]]) -> str:
     if not passed and (named or len({str(exc) for _, exc in failed}) == 1):  # one cause everywhere: say it once
         if named:
             return f"Likely mistake: {_clip(named, 400).rstrip('.')}.\nFails with every scenario."
-        return str(failed[0][1])  # "not implemented yet", a crash...
+        if not isinstance(failed[0][1], Mistake):  # a Mistake left unnamed may name a cause it did not show
+            return str(failed[0][1])  # "not implemented yet", a crash...
     lines = []
     if named:
         lines.append("Likely mistake: " + _clip(named, 400).rstrip(".") + ".")

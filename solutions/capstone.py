@@ -90,7 +90,7 @@ def train(config, seed, data, loader=False, bug=""):
     n, batch_size = len(X_train), int(config.get("batch_size", 64))
     noise, patience = float(config.get("noise", 0.0)), config.get("patience")
     history = {"train_loss": [], "val_loss": [], "val_acc": []}
-    best, best_state, wait = math.inf, None, 0
+    best, best_state, wait, stopped = math.inf, None, 0, False
     if loader:
         from torch.utils.data import DataLoader, TensorDataset
         batches = DataLoader(TensorDataset(X_train, y_train), batch_size=batch_size, shuffle=True, generator=g)
@@ -127,8 +127,10 @@ def train(config, seed, data, loader=False, bug=""):
             else:
                 wait += 1
                 if wait >= patience:
+                    stopped = True
                     break
-    if patience is not None and best_state is not None and bug != "no_restore":
+    restores = bug != "no_restore" and (stopped or bug != "restore_on_stop")
+    if patience is not None and best_state is not None and restores:
         net.load_state_dict(best_state)
     net.eval()
     return net, history

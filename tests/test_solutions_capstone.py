@@ -120,7 +120,7 @@ def test_adam_and_adamw_differ_only_with_weight_decay(small):
 def test_run_study_and_summarize_against_scipy(small):
     configs, seeds, arrays = ck._visible_study()
     out = ck.study_run(ref.run_study, configs, seeds, arrays)
-    assert [(r["config"], r["seed"]) for r in out["rows"]] == [("a", 0), ("a", 5), ("b", 0), ("b", 5)]
+    assert [(r["config"], r["seed"]) for r in out["rows"]] == [("b", 5), ("b", 0), ("a", 5), ("a", 0)]   # as given
     rows = [{"config": c, "seed": s, "num_epochs": 5, "test_acc": v, "val_acc": 0.5}
             for c, vals in {"p": [0.9, 0.93, 0.91, 0.95], "q": [0.8, 0.84]}.items() for s, v in enumerate(vals)]
     summary = ref.summarize(rows)

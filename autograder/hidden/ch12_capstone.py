@@ -318,18 +318,24 @@ def _same_run(got, want, rtol=1e-4, atol=1e-6, keys=("train_loss", "val_loss", "
 
 
 TRAIN_BUGS = {"weight_decay_ignored": ck.WD_IGNORED, "drop_last": ck.DROP_LAST, "stop_on_test": ck.TEST_USED,
-              "val_in_train_mode": ck.VAL_TRAIN_MODE, "no_restore": ck.NO_RESTORE,
+              "val_in_train_mode": ck.VAL_TRAIN_MODE, "no_restore": ck.NO_RESTORE, "restore_on_stop": ck.RESTORE_ON_STOP,
               "stop_on_train": ck.STOP_ON_TRAIN, "adam_adamw_swapped": ck.ADAM_ADAMW, "no_momentum": ck.NO_MOMENTUM,
               "noise_global": ck.NOISE_GLOBAL, "seed_init_only": ck.SEED_INIT_ONLY,
               "seed_order_only": ck.SEED_ORDER_ONLY}
 
 
+RESTORE_BUGS = ("no_restore", "restore_on_stop")
+
+
 def _models(config_key, seed, arrays, bugs=None, **run):
     """bug -> (message, its runs: one per way of drawing the batches) of the known mistakes ``bugs`` (all of them by
-    default; the recipe's only without fixed initial weights or other test rows), each run once per process."""
+    default; the recipe's only without fixed initial weights or other test rows), each run once per process. The
+    restore mistakes are left out of a config without patience, where they are the reference's run."""
+    patience = json.loads(config_key).get("patience") is not None
     out = {bug: (message, [_train_reference(config_key, seed, arrays, loader, bug=bug, **run)
                            for loader in (False, True)])
-           for bug, message in TRAIN_BUGS.items() if bugs is None or bug in bugs}
+           for bug, message in TRAIN_BUGS.items() if (bugs is None or bug in bugs) and
+           (patience or bug not in RESTORE_BUGS)}
     if not run.get("fixed_init") and not run.get("other_test"):
         for bug, message, switches in RECIPE_BUGS:
             if bugs is None or bug in bugs:
@@ -382,25 +388,33 @@ def _judge_run(out, config, seed, arrays, check_mode=False, **run):
     if len(hits) == 1:
         (bug, message), = hits.items()
         raise Mistake(message, key=bug, plain=plain)
+    if hits:   # models that coincide here (no restore and a restore only on a stop, in a run that does not stop):
+        (bug, message), *others = hits.items()   # the part names the one the other scenarios leave
+        raise Mistake(message, key=bug, plain=_what_differs(out, wants, config, net_only), also=tuple(others))
+    raise Failure(_what_differs(out, wants, config, net_only))
+
+
+def _what_differs(out, wants, config, net_only) -> str:
+    """What a wrong run shows, without naming a cause."""
     want = wants[0]
     if len(out["val_loss"]) != len(want["val_loss"]):
-        raise Failure(f"the run lasted {'more' if len(out['val_loss']) > len(want['val_loss']) else 'fewer'} "
-                      "epochs than it should (num_epochs, or the patience rule on the validation loss)")
+        return (f"the run lasted {'more' if len(out['val_loss']) > len(want['val_loss']) else 'fewer'} "
+            "epochs than it should (num_epochs, or the patience rule on the validation loss)")
     if not math.isclose(out["net_val_loss"], out["val_loss"][-1], rel_tol=1e-4) and config.get("patience") is None:
-        raise Failure("history['val_loss'][-1] is not the validation loss of the returned net")
+        return ("history['val_loss'][-1] is not the validation loss of the returned net")
     if net_only:  # no restore, a restore only on a stop (a run that reaches num_epochs), or another state
-        raise Failure("the history is the recipe's but the returned net is not the best epoch's: with patience, "
-                      "return the net in the state of the epoch with the lowest validation loss, also when the run "
-                      "reaches num_epochs without stopping")
+        return ("the history is the recipe's but the returned net is not the best epoch's: with patience, "
+            "return the net in the state of the epoch with the lowest validation loss, also when the run "
+            "reaches num_epochs without stopping")
     if out.get("net_dtype", "float32") != "float32":
-        raise Failure(f"the history differs from the recipe's run, and the returned net's parameters are "
-                      f"{out['net_dtype']}: the recipe trains make_net's float32 net on float32 tensors")
+        return (f"the history differs from the recipe's run, and the returned net's parameters are "
+            f"{out['net_dtype']}: the recipe trains make_net's float32 net on float32 tensors")
     if close(out["train_loss"][:1], want["train_loss"][:1], rtol=1e-4) or \
             close(out["train_loss"][:1], wants[1]["train_loss"][:1], rtol=1e-4):
-        raise Failure("the first epoch matches, later ones do not: check the optimizer's settings, that every "
-                      "epoch draws a new order from the same generator g and puts the net in training mode")
-    raise Failure("the history differs from the run of the recipe in the text (seeding, the order of the random "
-                  "draws, the optimizer, the noise, or the mean of the batch losses)")
+        return ("the first epoch matches, later ones do not: check the optimizer's settings, that every "
+            "epoch draws a new order from the same generator g and puts the net in training mode")
+    return ("the history differs from the run of the recipe in the text (seeding, the order of the random "
+            "draws, the optimizer, the noise, or the mean of the batch losses)")
 
 
 def _run_scenario(label, covers, config, seed=1, arrays="small", check_mode=False):
@@ -583,7 +597,8 @@ def _study_reference(configs_key, seeds, arrays, bug="", twice=False):
 def _study_with(bug):
     """run_study with one known mistake (``bug``), right elsewhere: "train_mode" (accuracies measured without
     net.eval()), "swapped" (val_acc and test_acc), "aliased" (one row dict), "test_as_val", "sorted_seeds",
-    "seed_index" (a seed's position passed and recorded instead of its value)."""
+    "seed_index" (a seed's position passed and recorded instead of its value), "sorted_configs" (the configs by
+    name)."""
     import torch
 
     def accuracy(net, X, y):
@@ -597,7 +612,7 @@ def _study_with(bug):
         rows, row = [], {}
         given = {**data, "X_val": data["X_test"], "y_val": data["y_test"]} if bug == "test_as_val" else data
         val, test = ("test", "val") if bug == "swapped" else ("val", "test")
-        for name, config in configs.items():
+        for name, config in sorted(configs.items()) if bug == "sorted_configs" else configs.items():
             for i, seed in enumerate(sorted(seeds) if bug == "sorted_seeds" else seeds):
                 seed = i if bug == "seed_index" else seed
                 net, history = train_fn(config, seed, given)
@@ -613,7 +628,8 @@ def _study_with(bug):
 
 # key -> the models (bugs of _study_with) of that mistake: a scenario rules it out when every one of them fails there
 STUDY_MODELS = {"study_train_mode": ("train_mode",), "study_swapped": ("swapped",), "study_aliased": ("aliased",),
-                "study_test_as_val": ("test_as_val",), "study_seeds": ("sorted_seeds", "seed_index")}
+                "study_test_as_val": ("test_as_val",), "study_seeds": ("sorted_seeds", "seed_index"),
+                "study_config_order": ("sorted_configs",)}
 
 
 def _study_scenario(label, covers, configs, seeds, arrays="small", check_acc=False):
@@ -644,6 +660,10 @@ def _study_scenario(label, covers, configs, seeds, arrays="small", check_acc=Fal
         plain = "the table's rows differ from one run per (config, seed) in order"
         calls_ = [list(c) for c in out["calls"]]
         if [c[:2] for c in calls_] != [c[:2] for c in want["calls"]]:
+            if [c[:2] for c in calls_] == [c[:2] for c in _study_reference(key, tuple(seeds), arrays,
+                                                                          "sorted_configs", check_acc)["calls"]]:
+                raise Mistake(ck.STUDY_CONFIG_ORDER, key="study_config_order",
+                              plain="train_fn was called for the configs in another order")
             raise Mistake(ck.STUDY_SEEDS, key="study_seeds", plain="train_fn was not called once per (config, seed)")
         if not all(c[2] for c in calls_):
             raise Mistake(ck.STUDY_TEST_AS_VAL, key="study_test_as_val",

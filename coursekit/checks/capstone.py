@@ -41,6 +41,8 @@ VAL_TRAIN_MODE = ("the validation loss was computed in training mode (dropout ac
                   "evaluating, and net.train() before the next epoch")
 NO_RESTORE = ("with early stopping, the returned net is not the best one: restore the state of the epoch with "
               "the lowest validation loss (copy.deepcopy(net.state_dict())) before returning")
+RESTORE_ON_STOP = ("the best epoch's state is restored only when training stops early: a run with patience that "
+                   "reaches num_epochs without stopping must also return the net of its lowest validation loss")
 STOP_ON_TRAIN = ("early stopping watched the training loss: it must watch the validation loss")
 ADAM_ADAMW = ("'adam' and 'adamw' are swapped or the same: 'adam' is torch.optim.Adam (weight_decay as an L2 term "
               "through the moments), 'adamw' torch.optim.AdamW (decay decoupled from the moments)")
@@ -69,6 +71,8 @@ STUDY_ALIASED = ("every row of the table is the same dict (one dict updated in p
                  "new dict for every run")
 STUDY_SEEDS = ("the results table does not hold one run per (config, seed) with that seed: call train_fn(config, "
                "seed, data) for every config and every seed, in that order, and record the seed")
+STUDY_CONFIG_ORDER = ("the runs follow the configs sorted by name, not in the order given: loop over configs.items() "
+                      "as it is (a dict keeps the order its entries were added in)")
 STUDY_TRAIN_MODE = ("the accuracies were measured in training mode (dropout active): call net.eval() and use "
                     "torch.no_grad() before evaluating")
 STUDY_SWAPPED = ("val_acc and test_acc are swapped or measured on the wrong part: val_acc on X_val, y_val and "
@@ -359,8 +363,9 @@ def study_run(fn, configs, seeds, arrays, twice=False):
 
 def _visible_study():
     arrays = _digits_arrays(40, 30, 30, 3)
-    configs = {"a": {"tag": 1, "num_epochs": 5}, "b": {"tag": 2, "num_epochs": 5, "epochs_run": 3}}
-    return configs, [0, 5], arrays
+    # neither the configs nor the seeds in sorted order: a table sorted either way does not pass
+    configs = {"b": {"tag": 2, "num_epochs": 5, "epochs_run": 3}, "a": {"tag": 1, "num_epochs": 5}}
+    return configs, [5, 0], arrays
 
 
 def check_run_study(run_study):
@@ -371,12 +376,15 @@ def check_run_study(run_study):
     r = study_run(run_study, configs, seeds, arrays)
     rows, calls = r["rows"], r["calls"]
     assert len(rows) == 4, "one row per (config, seed): 2 configs x 2 seeds should give 4 rows"
-    assert [row.get("config") for row in rows] == ["a", "a", "b", "b"] and \
-        [row.get("seed") for row in rows] == [0, 5, 0, 5] and [c[:2] for c in calls] == [[1, 0], [1, 5], [2, 0],
-                                                                                          [2, 5]], STUDY_SEEDS
+    runs = [(name, seed) for name in configs for seed in seeds]   # configs in their order, then seeds in theirs
+    got = [(row.get("config"), row.get("seed")) for row in rows]
+    tags = [[configs[name]["tag"], seed] for name, seed in runs]
+    if got == [(name, seed) for name in sorted(configs) for seed in seeds]:
+        raise AssertionError(STUDY_CONFIG_ORDER)
+    assert got == runs and [c[:2] for c in calls] == tags, STUDY_SEEDS
     assert all(c[2] for c in calls), STUDY_TEST_AS_VAL
     assert [row.get("num_epochs") for row in rows] == [5] * 4, "num_epochs should be the config's budget"
-    assert [row.get("epochs_run") for row in rows] == [5, 5, 3, 3], "epochs_run should be len(history['val_loss'])"
+    assert [row.get("epochs_run") for row in rows] == [3, 3, 5, 5], "epochs_run should be len(history['val_loss'])"
     data = _data(arrays)
     want = []
     for tag, seed, _ in calls:

@@ -157,6 +157,9 @@ STUDY_SWAPPED = _edit("run_study", ('"val_acc": accuracy(net, data["X_val"], dat
 STUDY_TEST_AS_VAL = _edit("run_study", ("train_fn(config, seed, data)",
                                         'train_fn(config, seed, {**data, "X_val": data["X_test"], '
                                         '"y_val": data["y_test"]})'))
+STUDY_SORTED_CONFIGS = _edit("run_study", ("for name, config in configs.items():",
+                                           "for name, config in sorted(configs.items()):"))
+STUDY_SORTED_SEEDS = _edit("run_study", ("for seed in seeds:", "for seed in sorted(seeds):"))
 STUDY_PRODUCT_OK = '''
 def run_study(configs, seeds, train_fn, data):
     import itertools
@@ -324,8 +327,9 @@ BUGGY = [
     Variant("train_val_in_train_mode", "train", TRAIN_VAL_TRAIN_MODE, "test_train", visible="training mode",
             hidden="training mode"),
     Variant("train_no_restore", "train", TRAIN_NO_RESTORE, "test_train", visible="not the best one",
-            hidden="early stopping ✘ 0 of 0.75"),
-    Variant("train_adam_adamw_swapped", "train", TRAIN_SWAPPED, "test_train", hidden="adamw with a large weight_decay (the history differs"),
+            hidden="early stopping ✘ 0 of 0.75", not_named="restored only when"),
+    Variant("train_adam_adamw_swapped", "train", TRAIN_SWAPPED, "test_train",
+            hidden="'adam' and 'adamw' are swapped"),
     Variant("train_no_momentum", "train", TRAIN_NO_MOMENTUM, "test_train", hidden="momentum=0.9"),
     Variant("train_stops_on_train_loss", "train", TRAIN_STOP_ON_TRAIN, "test_train", hidden="a plateau: lr = 0, patience = 2 (the history differs"),
     Variant("train_weight_decay_ignored", "train", TRAIN_WD_IGNORED, "test_train", hidden="sgd-momentum with weight_decay (the history differs"),
@@ -358,6 +362,13 @@ BUGGY = [
     Variant("train_returns_net_in_train_mode", "train", TRAIN_RETURNS_TRAIN_MODE, "test_train",
             visible="training mode", hidden="training mode"),
     Variant("study_one_row_dict", "run_study", STUDY_ALIASED_ROW, "test_run_study", hidden="same dict"),
+    # the order the text fixes (configs as given, seeds as given): each sorted, named apart
+    Variant("study_sorted_configs", "run_study", STUDY_SORTED_CONFIGS, "test_run_study", visible="sorted by name",
+            hidden="sorted by name",
+            not_named="with that seed"),
+    Variant("study_sorted_seeds", "run_study", STUDY_SORTED_SEEDS, "test_run_study", visible="with that seed",
+            hidden="with that seed",
+            not_named="sorted by name"),
     Variant("summary_standard_error_as_std", "summarize", SUM_SE_AS_STD, "test_summarize", visible="std",
             hidden="standard error"),
     Variant("summary_t_interval_nan_on_ties", "summarize", SUM_T_INTERVAL_NAN, "test_summarize",
@@ -368,7 +379,7 @@ BUGGY = [
     # early stopping: situations of the runs with patience (the budget ends before patience runs out, an epoch
     # better than the previous but not the best, an improvement smaller than 1e-4)
     Variant("train_restore_only_on_stop", "train", TRAIN_RESTORE_ON_STOP_ONLY, "test_train",
-            hidden="the returned net is not the best epoch's"),
+            hidden="restored only when training stops early", not_named="not the best one"),
     Variant("train_counter_reset_by_previous_epoch", "train", TRAIN_RESET_ON_PREVIOUS, "test_train",
             hidden="beat the previous epoch's"),
     Variant("train_min_delta", "train", TRAIN_MIN_DELTA, "test_train", hidden="minimum delta"),
