@@ -390,6 +390,29 @@ def _float32_rates(lrs) -> bool:
     return bool(np.all(np.isfinite(lrs)) and np.all(lrs.astype(np.float32).astype(float) == lrs))
 
 
+def _cosine_pi(lrs, case) -> float | None:
+    """The pi a CosineAnnealingLR answer's rates were computed with, if every rate strictly inside (0, T_max) gives
+    the same one: (1 + cos(P t / T_max)) / 2 is the fraction of the way from eta_min to base_lr, so
+    P = arccos(2 c - 1) T_max / t. With no step inside (T_max = 1), the rate at T_max gives |P - pi| = 2 sqrt(c)
+    (its sign unknown; pi + that is returned). None when the rates do not fit one P (another mistake)."""
+    kwargs, bases = dict(case[0]), case[1]
+    T, eta_min = kwargs["T_max"], kwargs.get("eta_min", 0.0)
+    lrs = np.asarray(lrs, dtype=float)
+    estimates = []
+    for t in range(1, min(len(lrs), T)):
+        for g, base in enumerate(bases):
+            c = (lrs[t, g] - eta_min) / (base - eta_min)
+            if not -1e-12 <= c <= 1 + 1e-12:
+                return None
+            estimates.append(math.acos(float(np.clip(2 * c - 1, -1, 1))) * T / t)
+    if not estimates and len(lrs) > T:
+        c = [(lrs[T, g] - eta_min) / (base - eta_min) for g, base in enumerate(bases)]
+        return math.pi + 2 * math.sqrt(min(c)) if min(c) >= 0 and max(c) - min(c) <= 1e-7 * max(c) else None
+    if not estimates or max(estimates) - min(estimates) > 1e-7 * max(estimates):
+        return None
+    return float(np.mean(estimates))
+
+
 def _scaled_bases(lrs, ref_lrs) -> bool:
     """Is every group's rate a constant multiple of torch's (not all 1): scaled from another base rate?"""
     nonzero = ref_lrs != 0
@@ -471,11 +494,16 @@ def _check_sched(name, cases):
                     upto = case[3] + 1
                     if _same(lrs[:upto], ref_lrs[:upto]):
                         raise Mistake(f"{name}: {MESSAGES['roundtrip']}", key="roundtrip", plain=plain)
-                if np.allclose(lrs, ref_lrs, rtol=1e-4, atol=1e-9):
-                    if _float32_rates(lrs) and not _float32_rates(ref_lrs):
-                        raise Mistake(f"{name}: every rate is a float32 number, right only to float32 precision: "
-                                      "compute the rates as Python floats (no float32 tensors or arrays)",
-                                      key="precision", plain=plain + " (close, to about float32 precision)")
+                close_ = np.allclose(lrs, ref_lrs, rtol=1e-4, atol=1e-9)
+                if close_ and _float32_rates(lrs) and not _float32_rates(ref_lrs):
+                    raise Mistake(f"{name}: every rate is a float32 number, right only to float32 precision: "
+                                  "compute the rates as Python floats (no float32 tensors or arrays)",
+                                  key="precision", plain=plain + " (close, to about float32 precision)")
+                pi = _cosine_pi(lrs, case) if name == "CosineAnnealingLR" else None
+                if pi is not None and 1e-9 < abs(pi - math.pi) < 1e-2:
+                    raise Mistake(f"{name}: {MESSAGES['pi_approx'].format(pi=pi)}", key="pi_approx",
+                                  plain=plain + " (a cosine with pi rounded)")
+                if close_:
                     raise Failure(f"{name}: {plain}, by a small amount (a term of the formula differs slightly)")
                 raise Failure(f"{name}: {plain}")
             if changed:

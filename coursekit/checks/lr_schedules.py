@@ -29,6 +29,8 @@ MESSAGES = {
     "cosine_off_by_one": "the cosine is off by one: the rate must reach eta_min exactly at last_epoch = T_max "
                          "(lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * last_epoch / T_max)) / 2, with "
                          "last_epoch = 0 right after construction)",
+    "pi_approx": "pi is rounded (your rates follow a cosine with pi = {pi:.6g}): use math.pi, the double-precision "
+                 "value, as torch does",
     "warmup_zero": "the warmup gives lr = 0 at the first step: the first rate is start_factor * base_lr "
                    "(last_epoch = 0 after construction), and the factor rises linearly to end_factor at "
                    "last_epoch = total_iters",

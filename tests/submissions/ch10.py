@@ -307,6 +307,8 @@ class StepLR(LRScheduler):
 COS_PI_APPROX = _cos('''        PI = 3.1416
         c = (1 + math.cos(PI * self.last_epoch / self.T_max)) / 2
         return [self.eta_min + (b - self.eta_min) * c for b in self.base_lrs]''')
+COS_PI_22_7 = _cos('''        c = (1 + math.cos(22 / 7 * self.last_epoch / self.T_max)) / 2
+        return [self.eta_min + (b - self.eta_min) * c for b in self.base_lrs]''')
 # composition: torch's recursive form copied without its restart branch (divides by zero past T_max)
 COS_RECURSIVE = _cos('''        t, T = self.last_epoch, self.T_max
         if t == 0:
@@ -456,7 +458,9 @@ BUGGY = [
     Variant("bug-step-float32-tensor", "step_lr", STEP_FLOAT32, P1, visible="differ from torch's",
             hidden="float32"),
     Variant("bug-cos-pi-by-hand", "cosine_lr", COS_PI_APPROX, P2, visible="differ from torch's",
-            hidden="by a small amount"),
+            hidden="pi is rounded"),
+    Variant("bug-cos-pi-22-over-7", "cosine_lr", COS_PI_22_7, P2, visible="differ from torch's",
+            hidden="pi = 3.14286"),
     Variant("bug-cos-recursive-no-restart", "cosine_lr", COS_RECURSIVE, P2, visible="ZeroDivisionError",
             hidden="ZeroDivisionError"),
     Variant("bug-lin-end-factor-ignored", "linear_lr", LIN_END_IGNORED, P3, visible="differ from torch's",
